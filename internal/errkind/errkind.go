@@ -1,0 +1,70 @@
+// Package errkind classifies the errors tagguard returns into the few kinds
+// that decide its exit code: bad input, a guard that blocked, a remote
+// failure, and a partly applied change.
+package errkind
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is what went wrong, as far as the exit code is concerned.
+type Kind int
+
+// The kinds, in the order of their exit codes.
+const (
+	OK       Kind = 0 // nothing wrong
+	Blocked  Kind = 1 // a guard refused
+	BadInput Kind = 2 // bad input or usage; nothing was touched
+	Remote   Kind = 3 // a registry or GitHub failure after retries
+	Partial  Kind = 4 // a change was partly applied
+)
+
+// Error carries a Kind with the underlying error.
+type Error struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// New wraps err as kind k. A nil err stays nil.
+func New(k Kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Kind: k, Err: err}
+}
+
+// BadInputf reports bad input: exit 2, nothing touched.
+func BadInputf(format string, args ...any) error {
+	return &Error{Kind: BadInput, Err: fmt.Errorf(format, args...)}
+}
+
+// Blockedf reports that a guard refused: exit 1.
+func Blockedf(format string, args ...any) error {
+	return &Error{Kind: Blocked, Err: fmt.Errorf(format, args...)}
+}
+
+// Remotef reports a registry or GitHub failure: exit 3.
+func Remotef(format string, args ...any) error {
+	return &Error{Kind: Remote, Err: fmt.Errorf(format, args...)}
+}
+
+// Of returns the kind of err. Errors of no declared kind, including a run
+// that timed out or was interrupted, count as remote failures: the world
+// could not be read or written as asked.
+func Of(err error) Kind {
+	if err == nil {
+		return OK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Remote
+}
+
+// ExitCode maps err to the process exit code of DESIGN.md.
+func ExitCode(err error) int { return int(Of(err)) }
