@@ -1,0 +1,174 @@
+// Package cli is tagguard's command line: it turns arguments into the options
+// of a command, runs it, writes the report and maps the outcome to an exit
+// code. It holds no guard logic of its own.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/tagguard/tagguard/internal/demo"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+const usage = `tagguard: release guards for container image tags.
+
+Usage:
+  tagguard check   [flags]   guard a publish (read-only)
+  tagguard demo              the whole story against an in-process registry
+  tagguard version           print the version
+
+Run 'tagguard COMMAND --help' for a command's flags.
+`
+
+// Main runs tagguard with args (without the program name) and returns the
+// exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return int(errkind.BadInput)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintf(stdout, "tagguard %s\n", Version())
+		return 0
+	case "demo":
+		if len(rest) > 0 {
+			if rest[0] == "-h" || rest[0] == "--help" {
+				fmt.Fprintln(stdout, "Usage: tagguard demo\n\nRuns the whole story against an in-process registry on loopback: no network, no Docker.")
+				return 0
+			}
+			fmt.Fprintf(stderr, "tagguard demo: takes no arguments\n")
+			return int(errkind.BadInput)
+		}
+		if err := demo.Run(ctx, stdout); err != nil {
+			fmt.Fprintf(stderr, "tagguard demo: %v\n", err)
+			return errkind.ExitCode(err)
+		}
+		return 0
+	case options.Check:
+		vals, err := parseFlags(cmd, rest, stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, err)
+			return int(errkind.BadInput)
+		}
+		return run(ctx, cmd, vals, stdout, stderr, getenv)
+	}
+	fmt.Fprintf(stderr, "tagguard: unknown command %q\n\n%s", cmd, usage)
+	return int(errkind.BadInput)
+}
+
+// report is what every command hands back for printing.
+type report interface {
+	WriteText(io.Writer) error
+}
+
+// run executes a command from its option values: the one path shared by the
+// CLI and the action adapter.
+func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string) int {
+	applyEnv(vals, options.For(cmd), getenv)
+	secrets := []string{vals.String("github-token")}
+	creds, credErr := registry.ParseCredentials(vals.List("registry-auth"))
+	secrets = append(secrets, registry.Secrets(creds)...)
+	stdout, stderr = newRedactor(stdout, secrets), newRedactor(stderr, secrets)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, err)
+		return errkind.ExitCode(err)
+	}
+	if credErr != nil {
+		return fail(errkind.BadInputf("--registry-auth: %v", credErr))
+	}
+	format := vals.String("format")
+	if format != "text" && format != "json" {
+		return fail(errkind.BadInputf("--format %q: use text or json", format))
+	}
+	ctx, cancel := context.WithTimeout(ctx, vals.Duration("timeout"))
+	defer cancel()
+
+	reg, err := registry.New(registry.Config{
+		Jobs:        vals.Int("jobs"),
+		Insecure:    vals.List("insecure-registry"),
+		Credentials: creds,
+		GitHubToken: vals.String("github-token"),
+		GitHubActor: getenv("GITHUB_ACTOR"),
+		UserAgent:   "tagguard/" + Version(),
+	})
+	if err != nil {
+		return fail(err)
+	}
+
+	var rep report
+	var blocked bool
+	switch cmd {
+	case options.Check:
+		r, cerr := runCheck(ctx, vals, reg, getenv)
+		err = cerr
+		if r != nil {
+			rep, blocked = r, r.Blocked
+		}
+	}
+	if rep != nil {
+		if werr := writeReport(stdout, format, rep); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			err = fmt.Errorf("%w (the run exceeded --timeout %s)", err, vals.Duration("timeout"))
+		}
+		return fail(err)
+	}
+	if blocked {
+		return int(errkind.Blocked)
+	}
+	return 0
+}
+
+// applyEnv fills options from their environment variables when not given.
+func applyEnv(vals *options.Values, opts []options.Option, getenv func(string) string) {
+	for _, o := range opts {
+		if vals.IsSet(o.Name) {
+			continue
+		}
+		for _, e := range o.Env {
+			if v := getenv(e); v != "" {
+				vals.Set(o.Name, v)
+				break
+			}
+		}
+	}
+}
+
+func writeReport(w io.Writer, format string, rep report) error {
+	if format == "json" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding report: %w", err)
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	return rep.WriteText(w)
+}
+
+// Version is the module version tagguard was built as, or "dev".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

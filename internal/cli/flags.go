@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tagguard/tagguard/internal/options"
+)
+
+// flagValue adapts one option of the table to the flag package.
+type flagValue struct {
+	opt  options.Option
+	vals *options.Values
+}
+
+func (f flagValue) String() string {
+	if f.vals == nil {
+		return ""
+	}
+	return f.vals.String(f.opt.Name)
+}
+
+func (f flagValue) Set(s string) error {
+	if f.opt.Type == options.List {
+		f.vals.Append(f.opt.Name, s)
+	} else {
+		f.vals.Set(f.opt.Name, s)
+	}
+	return nil
+}
+
+func (f flagValue) IsBoolFlag() bool { return f.opt.Type == options.Bool }
+
+// parseFlags reads args into values for the options of command. Help goes to
+// stdout; errors come back for the caller to report.
+func parseFlags(command string, args []string, stdout io.Writer) (*options.Values, error) {
+	opts := options.For(command)
+	vals := options.NewValues(opts)
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, o := range opts {
+		fs.Var(flagValue{opt: o, vals: vals}, o.Name, o.Usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			writeHelp(stdout, command, opts)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%v (see 'tagguard %s --help')", err, command)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: every input is a flag (see 'tagguard %s --help')", fs.Arg(0), command)
+	}
+	if err := vals.Validate(opts); err != nil {
+		return nil, err
+	}
+	return vals, nil
+}
+
+var commandHelp = map[string]string{
+	options.Check: `Guard a publish: block version tags that already exist, floating tags that
+would move backwards, releases from an unexpected branch, and versions that
+contradict the git tag. Read-only.
+
+Examples:
+  tagguard check --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest
+  tagguard check --images ghcr.io/org/app:1.2.3 --digest sha256:... --expected-base main --base main
+  tagguard check --images "$TAGS" --expected-base 'main,release/*' --format json`,
+}
+
+func writeHelp(w io.Writer, command string, opts []options.Option) {
+	fmt.Fprintf(w, "Usage: tagguard %s [flags]\n\n%s\n\nFlags:\n", command, commandHelp[command])
+	for _, o := range opts {
+		arg := ""
+		switch o.Type {
+		case options.String:
+			arg = " string"
+		case options.Int:
+			arg = " n"
+		case options.Duration:
+			arg = " duration"
+		case options.List:
+			arg = " list"
+		}
+		fmt.Fprintf(w, "  --%s%s\n        %s", o.Name, arg, o.Usage)
+		if o.Default != "" {
+			fmt.Fprintf(w, " (default %s)", o.Default)
+		}
+		if len(o.Env) > 0 {
+			fmt.Fprintf(w, " (env %s)", strings.Join(o.Env, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, "\nExit codes: 0 ok, 1 blocked by a guard, 2 bad input (nothing touched), 3 registry or GitHub failure, 4 restore partly applied.\n")
+}

@@ -1,0 +1,188 @@
+// Package options is the one table of tagguard's options. The CLI builds its
+// flags from it and the action adapter reads INPUT_<NAME> variables from it,
+// so a flag and an action input can never mean different things; a test holds
+// action.yml to the same table.
+package options
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type is how an option's value is read.
+type Type int
+
+// The option types.
+const (
+	String   Type = iota
+	Bool          // true/false; a bare --flag means true
+	Int           // a whole number
+	Duration      // a Go duration such as 90s or 5m
+	List          // newline- or comma-separated values; a repeated flag appends
+)
+
+// Option is one row of the table: a flag and the action input of the same name.
+type Option struct {
+	Name     string   // flag and input name, e.g. "expected-base"
+	Type     Type     // how the value is parsed
+	Default  string   // the default in Go, so a run without action.yml has it too
+	Usage    string   // one line for --help and action.yml
+	Commands []string // the commands that take it; nil means every command
+	Secret   bool     // masked before anything is printed
+	// Env names environment variables read, in order, when the option is not
+	// given; they are how GitHub's own variables reach a CLI run.
+	Env []string
+}
+
+// Commands that take options, in the order --help lists them.
+const (
+	Check   = "check"
+	Record  = "record"
+	Restore = "restore"
+)
+
+// Table returns every option, common ones first.
+func Table() []Option {
+	return []Option{
+		{Name: "dry-run", Type: Bool, Default: "false", Usage: "read only: plan and report, write nothing to a registry or GitHub"},
+		{Name: "format", Type: String, Default: "text", Usage: "report format on stdout: text or json"},
+		{Name: "jobs", Type: Int, Default: "8", Usage: "registry requests in flight at once"},
+		{Name: "timeout", Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
+		{Name: "insecure-registry", Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
+		{Name: "registry-auth", Type: List, Secret: true, Usage: "registry credentials, one HOST=USER:SECRET per line; also read: DOCKER_CONFIG or ~/.docker/config.json"},
+		{Name: "github-token", Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
+
+		{Name: "images", Type: List, Commands: []string{Check}, Usage: "image references to guard, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
+		{Name: "digest", Type: String, Commands: []string{Check}, Usage: "the digest being published (sha256:...): an immutable tag already at it is a re-run, not an overwrite"},
+		{Name: "version", Type: String, Commands: []string{Check}, Usage: "the version being published; default: the semver tag among --images"},
+		{Name: "immutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
+		{Name: "mutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags exempt from the immutable rule"},
+		{Name: "expected-base", Type: List, Commands: []string{Check}, Usage: "branch globs a release may come from, e.g. main, release/*"},
+		{Name: "base", Type: String, Commands: []string{Check}, Usage: "the branch the release comes from; default: read from the GitHub event"},
+		{Name: "require-base", Type: Bool, Default: "true", Commands: []string{Check}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
+	}
+}
+
+// For returns the options command takes, in table order.
+func For(command string) []Option {
+	var out []Option
+	for _, o := range Table() {
+		if o.Commands == nil || slices.Contains(o.Commands, command) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Values holds the raw string value of every option a run was given or
+// defaulted, keyed by name. Typed getters parse on read; Validate has already
+// proved they parse.
+type Values struct {
+	raw map[string]string
+	set map[string]bool
+}
+
+// NewValues starts from the defaults of opts.
+func NewValues(opts []Option) *Values {
+	v := &Values{raw: map[string]string{}, set: map[string]bool{}}
+	for _, o := range opts {
+		v.raw[o.Name] = o.Default
+	}
+	return v
+}
+
+// Set records a value given by the user.
+func (v *Values) Set(name, value string) { v.raw[name], v.set[name] = value, true }
+
+// Append adds to a list option, so a repeated flag collects every value.
+func (v *Values) Append(name, value string) {
+	if v.set[name] && v.raw[name] != "" {
+		value = v.raw[name] + "\n" + value
+	}
+	v.Set(name, value)
+}
+
+// IsSet reports whether the user gave the option (rather than its default).
+func (v *Values) IsSet(name string) bool { return v.set[name] }
+
+// String returns the raw value.
+func (v *Values) String(name string) string { return strings.TrimSpace(v.raw[name]) }
+
+// Bool returns a Bool option; Validate has checked it parses.
+func (v *Values) Bool(name string) bool {
+	b, _ := strconv.ParseBool(v.String(name))
+	return b
+}
+
+// Int returns an Int option.
+func (v *Values) Int(name string) int {
+	n, _ := strconv.Atoi(v.String(name))
+	return n
+}
+
+// Duration returns a Duration option.
+func (v *Values) Duration(name string) time.Duration {
+	d, _ := time.ParseDuration(v.String(name))
+	return d
+}
+
+// List returns a List option split on newlines and commas, blanks dropped.
+func (v *Values) List(name string) []string { return SplitList(v.raw[name]) }
+
+// SplitList splits on newlines and commas, trims, and drops empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Validate checks that every value parses as its type, naming the option.
+func (v *Values) Validate(opts []Option) error {
+	for _, o := range opts {
+		s := v.String(o.Name)
+		if s == "" {
+			continue
+		}
+		var err error
+		switch o.Type {
+		case Bool:
+			_, err = strconv.ParseBool(s)
+		case Int:
+			var n int
+			if n, err = strconv.Atoi(s); err == nil && n < 1 {
+				err = fmt.Errorf("must be at least 1")
+			}
+		case Duration:
+			var d time.Duration
+			if d, err = time.ParseDuration(s); err == nil && d <= 0 {
+				err = fmt.Errorf("must be positive")
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("option %s: %q is not a valid %s: %v", o.Name, s, o.Type, err)
+		}
+	}
+	return nil
+}
+
+func (t Type) String() string {
+	switch t {
+	case Bool:
+		return "boolean (true or false)"
+	case Int:
+		return "whole number"
+	case Duration:
+		return "duration (e.g. 90s, 5m)"
+	case List:
+		return "list"
+	default:
+		return "string"
+	}
+}

@@ -1,0 +1,115 @@
+package policy
+
+import (
+	"testing"
+)
+
+func TestKind(t *testing.T) {
+	t.Parallel()
+	sig := "sha256-" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name      string
+		immutable []string
+		mutable   []string
+		tag       string
+		want      Kind
+	}{
+		{name: "plain version", tag: "1.2.3", want: Immutable},
+		{name: "v prefix", tag: "v1.2.3", want: Immutable},
+		{name: "prerelease", tag: "1.2.3-rc.1", want: Immutable},
+		{name: "leading zero is no version", tag: "01.2.3", want: Mutable},
+		{name: "two v", tag: "vv1.2.3", want: Mutable},
+		{name: "latest", tag: "latest", want: Floating},
+		{name: "bare major", tag: "1", want: Floating},
+		{name: "bare major v", tag: "v1", want: Floating},
+		{name: "major minor", tag: "1.2", want: Floating},
+		{name: "major minor v", tag: "v0.15", want: Floating},
+		{name: "leading zero major", tag: "01", want: Mutable},
+		{name: "sha tag", tag: "sha-abc123", want: Mutable},
+		{name: "branch", tag: "main", want: Mutable},
+		{name: "Latest is not latest", tag: "Latest", want: Mutable},
+		{name: "signature", tag: sig + ".sig", want: Mutable},
+		{name: "attestation", tag: sig + ".att", want: Mutable},
+		{name: "sbom", tag: sig + ".sbom", want: Mutable},
+		{name: "referrers fallback", tag: sig, want: Mutable},
+		{name: "signature even when globbed", immutable: []string{"*"}, tag: sig + ".sig", want: Mutable},
+		{name: "globs replace semver", immutable: []string{"release-*"}, tag: "1.2.3", want: Mutable},
+		{name: "glob match", immutable: []string{"release-*"}, tag: "release-7", want: Immutable},
+		{name: "glob miss but floating", immutable: []string{"release-*"}, tag: "latest", want: Floating},
+		{name: "mutable carves out", mutable: []string{"*-rc.*"}, tag: "1.2.3-rc.1", want: Mutable},
+		{name: "mutable carve leaves others", mutable: []string{"*-rc.*"}, tag: "1.2.3", want: Immutable},
+		{name: "latest made immutable", immutable: []string{"latest"}, tag: "latest", want: Immutable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := New(tt.immutable, tt.mutable)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Kind(tt.tag); got != tt.want {
+				t.Errorf("Kind(%q) = %s, want %s", tt.tag, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadGlob(t *testing.T) {
+	t.Parallel()
+	for _, g := range []string{"[", "", "  "} {
+		if _, err := New([]string{g}, nil); err == nil {
+			t.Errorf("New(%q) accepted a bad glob", g)
+		}
+	}
+}
+
+func TestLine(t *testing.T) {
+	t.Parallel()
+	tags := []string{"0.9.0", "1.0.0", "1.4.8", "1.4.9", "1.5.0-rc.1", "v1.3.7", "2.0.0", "2.1.0-beta", "latest", "1", "sha-1", "01.9.9"}
+	tests := []struct {
+		tag      string
+		want     string
+		wantLine string
+		none     bool
+	}{
+		{tag: "latest", want: "2.0.0", wantLine: "all releases"},
+		{tag: "1", want: "1.4.9", wantLine: "1.x.y"},
+		{tag: "v1", want: "1.4.9", wantLine: "1.x.y"},
+		{tag: "1.3", want: "v1.3.7", wantLine: "1.3.y"},
+		{tag: "1.5", none: true, wantLine: "1.5.y"},
+		{tag: "0", want: "0.9.0", wantLine: "0.x.y"},
+		{tag: "3", none: true, wantLine: "3.x.y"},
+	}
+	for _, tt := range tests {
+		l, ok := LineOf(tt.tag)
+		if !ok {
+			t.Fatalf("LineOf(%q) not a line", tt.tag)
+		}
+		if l.String() != tt.wantLine {
+			t.Errorf("LineOf(%q) = %s, want %s", tt.tag, l, tt.wantLine)
+		}
+		_, tag, found := l.Highest(tags)
+		if found == tt.none || tag != tt.want {
+			t.Errorf("%s: Highest = %q (found %v), want %q", tt.tag, tag, found, tt.want)
+		}
+	}
+	for _, notLine := range []string{"1.2.3", "sha-abc123", "v", "1.", "1.2.3.4", "Latest", "-1"} {
+		if _, ok := LineOf(notLine); ok {
+			t.Errorf("LineOf(%q) is a line, want none", notLine)
+		}
+	}
+}
+
+func TestLineContains(t *testing.T) {
+	t.Parallel()
+	l, _ := LineOf("1.4")
+	for v, want := range map[string]bool{"1.4.0": true, "1.4.9": true, "1.5.0": false, "2.4.0": false, "1.4.10-rc.1": false} {
+		sv, ok := ParseVersion(v)
+		if !ok {
+			t.Fatal(v)
+		}
+		if got := l.Contains(sv); got != want {
+			t.Errorf("1.4 contains %s = %v, want %v", v, got, want)
+		}
+	}
+}

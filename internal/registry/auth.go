@@ -1,0 +1,84 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Credential is one HOST=USER:SECRET line of --registry-auth.
+type Credential struct {
+	Host, User, Secret string
+}
+
+// ParseCredentials parses --registry-auth lines. Errors name the line number
+// but never echo the line: it holds a secret.
+func ParseCredentials(lines []string) ([]Credential, error) {
+	var out []Credential
+	for i, l := range lines {
+		host, userSecret, ok := strings.Cut(strings.TrimSpace(l), "=")
+		user, secret, ok2 := strings.Cut(userSecret, ":")
+		host = strings.TrimSpace(host)
+		if !ok || !ok2 || host == "" || user == "" || secret == "" {
+			return nil, fmt.Errorf("registry-auth entry %d is not of the form HOST=USER:SECRET", i+1)
+		}
+		if _, err := name.NewRegistry(host, name.StrictValidation); err != nil {
+			return nil, fmt.Errorf("registry-auth entry %d: host %q is not a registry host", i+1, host)
+		}
+		out = append(out, Credential{Host: canonicalHost(host), User: user, Secret: secret})
+	}
+	return out, nil
+}
+
+// Secrets returns the secret values, for masking.
+func Secrets(creds []Credential) []string {
+	var out []string
+	for _, c := range creds {
+		out = append(out, c.Secret)
+	}
+	return out
+}
+
+func canonicalHost(h string) string {
+	if h == "docker.io" || h == "registry-1.docker.io" {
+		return name.DefaultRegistry
+	}
+	return h
+}
+
+// staticKeychain answers with the --registry-auth credential for a host.
+type staticKeychain []Credential
+
+func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	for _, c := range k {
+		if c.Host == canonicalHost(r.RegistryStr()) {
+			return &authn.Basic{Username: c.User, Password: c.Secret}, nil
+		}
+	}
+	return authn.Anonymous, nil
+}
+
+// ghcrKeychain lends the GitHub token to ghcr.io when nothing else did: in
+// Actions, the workflow's token with the actor as user is how GHCR is reached.
+type ghcrKeychain struct{ user, token string }
+
+func (k ghcrKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if k.token == "" || r.RegistryStr() != "ghcr.io" {
+		return authn.Anonymous, nil
+	}
+	user := k.user
+	if user == "" {
+		user = "x-access-token"
+	}
+	return &authn.Basic{Username: user, Password: k.token}, nil
+}
+
+func keychain(cfg Config) authn.Keychain {
+	return authn.NewMultiKeychain(
+		staticKeychain(cfg.Credentials),
+		authn.DefaultKeychain,
+		ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken},
+	)
+}

@@ -1,0 +1,209 @@
+// Package registry is the only code in tagguard that speaks to OCI
+// registries. It stands on go-containerregistry and adds what a release guard
+// needs around it: HEAD-first digests with a GET fallback, strict reference
+// parsing, bounded concurrency, retries that honour Retry-After within
+// --timeout, and plain HTTP only where the operator allowed it.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+)
+
+// ErrNotFound is returned (wrapped) when a tag or digest is absent.
+var ErrNotFound = errors.New("not found")
+
+// Config sets up a Client.
+type Config struct {
+	Jobs        int          // requests in flight at once; default 8
+	Insecure    []string     // hosts (or host:port) allowed over plain HTTP
+	Credentials []Credential // --registry-auth
+	GitHubToken string       // lent to ghcr.io when nothing else gives credentials
+	GitHubActor string       // the user name that goes with GitHubToken
+	Transport   http.RoundTripper
+	UserAgent   string
+	// Retry tuning; zero values mean 5 attempts starting at 500ms, capped at 30s.
+	Attempts int
+	Backoff  time.Duration
+	MaxDelay time.Duration
+}
+
+// Client reads and writes manifests and tags. It is safe for concurrent use
+// and reuses one token exchange per repository.
+type Client struct {
+	insecure []string
+	puller   *remote.Puller
+	opts     []remote.Option
+}
+
+// New builds a Client. It does no I/O.
+func New(cfg Config) (*Client, error) {
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = 8
+	}
+	base := cfg.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	attempts, backoff, maxDelay := cfg.Attempts, cfg.Backoff, cfg.MaxDelay
+	if attempts <= 0 {
+		attempts = 5
+	}
+	if backoff <= 0 {
+		backoff = 500 * time.Millisecond
+	}
+	if maxDelay <= 0 {
+		maxDelay = 30 * time.Second
+	}
+	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
+	rt = &retrier{inner: rt, attempts: attempts, base: backoff, max: maxDelay}
+	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = "tagguard"
+	}
+	opts := []remote.Option{
+		remote.WithTransport(rt),
+		remote.WithAuthFromKeychain(keychain(cfg)),
+		remote.WithJobs(cfg.Jobs),
+		remote.WithUserAgent(ua),
+		// Our retrier is in charge; go-containerregistry's would retry again
+		// beneath it and ignore Retry-After.
+		remote.WithRetryStatusCodes(),
+		remote.WithRetryPredicate(func(error) bool { return false }),
+	}
+	p, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("setting up registry client: %w", err)
+	}
+	return &Client{insecure: cfg.Insecure, puller: p, opts: opts}, nil
+}
+
+func (c *Client) nameOpts(s string) []name.Option {
+	host, _, _ := strings.Cut(s, "/")
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if slices.Contains(c.insecure, host) || slices.Contains(c.insecure, h) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// ParseTag parses REPO:TAG strictly: the tag must be written out (no implicit
+// latest) and a digest is not allowed.
+func (c *Client) ParseTag(s string) (name.Tag, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		return name.Tag{}, fmt.Errorf("image %q: expected REPO:TAG without a digest", s)
+	}
+	last := s[strings.LastIndex(s, "/")+1:]
+	if !strings.Contains(last, ":") {
+		return name.Tag{}, fmt.Errorf("image %q has no tag: write REPO:TAG (tagguard never assumes latest)", s)
+	}
+	t, err := name.NewTag(s, c.nameOpts(s)...)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("image %q: %v", s, err)
+	}
+	return t, nil
+}
+
+// ParseDigest parses a sha256 (or sha512) digest string.
+func ParseDigest(s string) (v1.Hash, error) {
+	h, err := v1.NewHash(strings.TrimSpace(s))
+	if err != nil || (h.Algorithm != "sha256" && h.Algorithm != "sha512") ||
+		len(h.Hex) != map[string]int{"sha256": 64, "sha512": 128}[h.Algorithm] || strings.ToLower(h.Hex) != h.Hex {
+		return v1.Hash{}, fmt.Errorf("digest %q is not of the form sha256:<64 lowercase hex>", s)
+	}
+	return h, nil
+}
+
+// Descriptor is what a tag points at.
+type Descriptor struct {
+	Digest    v1.Hash
+	MediaType types.MediaType
+	Size      int64
+}
+
+// Resolve reads what ref points at with one manifest HEAD. Registries that
+// answer HEAD without Docker-Content-Digest (or Content-Type) get a GET and
+// the body is hashed. An absent tag is ErrNotFound.
+func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, error) {
+	d, err := c.puller.Head(ctx, ref)
+	if err == nil {
+		return Descriptor{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}, nil
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) || ctx.Err() != nil || isNetErr(err) {
+		return Descriptor{}, c.classify(ref, "resolving", err)
+	}
+	// A HEAD that answered 200 but left out a header we need: read the body.
+	m, err := c.Manifest(ctx, ref)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	return m.Descriptor, nil
+}
+
+// Manifest is a manifest's raw bytes with the media type it was served as.
+type Manifest struct {
+	Descriptor
+	Raw []byte
+}
+
+// Manifest GETs ref's manifest, byte for byte.
+func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
+	d, err := c.puller.Get(ctx, ref)
+	if err != nil {
+		return Manifest{}, c.classify(ref, "fetching manifest of", err)
+	}
+	return Manifest{Descriptor: Descriptor{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}, Raw: d.Manifest}, nil
+}
+
+// Tags lists every tag of repo, following pagination.
+func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
+	tags, err := c.puller.List(ctx, repo)
+	if err != nil {
+		var terr *transport.Error
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+			return nil, nil // no repository yet: no tags
+		}
+		return nil, errkind.New(errkind.Remote, fmt.Errorf("listing tags of %s: %w", repo, err))
+	}
+	return tags, nil
+}
+
+func (c *Client) classify(ref name.Reference, doing string, err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%s %s: %w", doing, ref, ErrNotFound)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return errkind.New(errkind.Remote, fmt.Errorf("%s %s: registry %s refused access (%d %s): check the credentials for %s (--registry-auth, DOCKER_CONFIG)",
+				doing, ref, ref.Context().RegistryStr(), terr.StatusCode, http.StatusText(terr.StatusCode), ref.Context().RegistryStr()))
+		}
+	}
+	return errkind.New(errkind.Remote, fmt.Errorf("%s %s: %w", doing, ref, err))
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || strings.Contains(err.Error(), "refusing plain HTTP")
+}
