@@ -106,4 +106,3 @@ func (s *story) check(wantBlocked bool, o check.Options) error {
 	}
 	return nil
 }
-
