@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/regtest"
 )
 
 // BenchmarkCheck500 checks 500 refs of one repository (half of them present)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/regtest"
 )
 
 func newClient(t testing.TB) *registry.Client {
@@ -275,4 +275,3 @@ func TestRequestsPerRef(t *testing.T) {
 		t.Errorf("with floating tags: %+v; want one tag list and 3 HEADs", c)
 	}
 }
-
