@@ -74,8 +74,8 @@ func validate(o Options) (plan, error) {
 			bad = append(bad, err)
 			continue
 		}
-		if !seen[t.String()] {
-			seen[t.String()] = true
+		if !seen[t.Name()] {
+			seen[t.Name()] = true
 			p.refs = append(p.refs, t)
 		}
 	}

@@ -1,0 +1,106 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestTagsFollowsLinkPagination serves a tag list in pages of two with the
+// Link headers of the distribution spec; neither test registry paginates.
+func TestTagsFollowsLinkPagination(t *testing.T) {
+	t.Parallel()
+	all := []string{"1.0.0", "1.1.0", "2.0.0", "latest", "sha-abc"}
+	pages := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		if r.URL.Path != "/v2/org/app/tags/list" {
+			http.NotFound(w, r)
+			return
+		}
+		pages++
+		start := 0
+		if last := r.URL.Query().Get("last"); last != "" {
+			start = slices.Index(all, last) + 1
+		}
+		end := min(start+2, len(all))
+		if end < len(all) {
+			w.Header().Set("Link", fmt.Sprintf(`</v2/org/app/tags/list?n=2&last=%s>; rel="next"`, all[end-1]))
+		}
+		fmt.Fprintf(w, `{"name":"org/app","tags":["%s"]}`, strings.Join(all[start:end], `","`))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{})
+	repo, _ := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/org/app")
+	tags, err := c.Tags(context.Background(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tags, all) || pages != 3 {
+		t.Errorf("got %v in %d pages, want %v in 3", tags, pages, all)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	want := regtest.PushIndex(t, srv.Ref("org/app:1.0.0"))
+	c, _ := New(Config{})
+	ref, err := c.ParseTag(srv.Ref("org/app:1.0.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Resolve(context.Background(), ref)
+	if err != nil || d.Digest != want || d.MediaType != "application/vnd.oci.image.index.v1+json" {
+		t.Errorf("Resolve = %+v, %v; want %s as an OCI index", d, err, want)
+	}
+	absent, _ := c.ParseTag(srv.Ref("org/app:9.9.9"))
+	if _, err := c.Resolve(context.Background(), absent); !errors.Is(err, ErrNotFound) {
+		t.Errorf("absent tag: %v, want ErrNotFound", err)
+	}
+	other, _ := c.ParseTag(srv.Ref("org/none:1.0.0"))
+	if _, err := c.Resolve(context.Background(), other); !errors.Is(err, ErrNotFound) {
+		t.Errorf("absent repository: %v, want ErrNotFound", err)
+	}
+	tags, err := c.Tags(context.Background(), other.Context())
+	if err != nil || len(tags) != 0 {
+		t.Errorf("tags of absent repository: %v, %v", tags, err)
+	}
+}
+
+func TestParseTag(t *testing.T) {
+	t.Parallel()
+	c, _ := New(Config{Insecure: []string{"reg.internal:5000"}})
+	for in, want := range map[string]string{
+		"ghcr.io/org/app:1.2.3":       "ghcr.io/org/app:1.2.3",
+		"org/app:1.2.3":               "index.docker.io/org/app:1.2.3",
+		"localhost:5000/app:v1":       "localhost:5000/app:v1",
+		" reg.internal:5000/a/b:c ":   "reg.internal:5000/a/b:c",
+		"127.0.0.1:5000/org/app:sha1": "127.0.0.1:5000/org/app:sha1",
+	} {
+		got, err := c.ParseTag(in)
+		if err != nil || got.Name() != want {
+			t.Errorf("ParseTag(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	insecure, _ := c.ParseTag("reg.internal:5000/a/b:c")
+	if insecure.Scheme() != "http" {
+		t.Errorf("host named insecure gets scheme %s", insecure.Scheme())
+	}
+	for _, bad := range []string{"ghcr.io/org/app", "localhost:5000/app", "app@sha256:" + strings.Repeat("a", 64), "Org/App:1", "app:", ""} {
+		if _, err := c.ParseTag(bad); err == nil {
+			t.Errorf("ParseTag(%q) accepted", bad)
+		}
+	}
+}
