@@ -159,7 +159,7 @@ func baseGuard(ctx context.Context, o Options) Guard {
 	}
 	if b.Branch == "" && b.TagSHA != "" {
 		if o.LookupBase == nil {
-			b.Unknown = fmt.Sprintf("the run was started by tag %s; whether commit %s is on %s cannot be checked yet without the GitHub API", b.Tag, short(b.TagSHA), want)
+			b.Unknown = fmt.Sprintf("the run was started by tag %s; telling whether commit %s is on %s needs the GitHub API: give --github-token and GITHUB_REPOSITORY", b.Tag, short(b.TagSHA), want)
 		} else if branch, err := o.LookupBase(ctx, b.TagSHA, o.ExpectedBase); err != nil {
 			b.Unknown = fmt.Sprintf("could not tell whether commit %s of tag %s is on %s: %v", short(b.TagSHA), b.Tag, want, err)
 		} else if branch == "" {

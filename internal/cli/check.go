@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -15,7 +16,7 @@ func runCheck(ctx context.Context, vals *options.Values, reg *registry.Client, g
 	if err != nil {
 		return nil, errkind.New(errkind.BadInput, err)
 	}
-	return check.Run(ctx, check.Options{
+	o := check.Options{
 		Images:        vals.List("images"),
 		Digest:        vals.String("digest"),
 		Version:       vals.String("version"),
@@ -27,5 +28,16 @@ func runCheck(ctx context.Context, vals *options.Values, reg *registry.Client, g
 		Event:         ev,
 		Jobs:          vals.Int("jobs"),
 		Registry:      reg,
-	})
+	}
+	gh, err := newGitHub(vals, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if owner, repo, ok := strings.Cut(ev.Repository, "/"); ok && gh != nil {
+		o.LookupBase = func(ctx context.Context, sha string, globs []string) (string, error) {
+			res, err := gh.Reachable(ctx, owner, repo, sha, globs)
+			return res.Branch, err
+		}
+	}
+	return check.Run(ctx, o)
 }

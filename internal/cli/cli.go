@@ -22,6 +22,7 @@ const usage = `tagguard: release guards for container image tags.
 
 Usage:
   tagguard check   [flags]   guard a publish (read-only)
+  tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
   tagguard demo              the whole story against an in-process registry
   tagguard version           print the version
 
@@ -57,7 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 			return errkind.ExitCode(err)
 		}
 		return 0
-	case options.Check:
+	case options.Check, options.Record:
 		vals, err := parseFlags(cmd, rest, stdout)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -116,6 +117,12 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	switch cmd {
 	case options.Check:
 		r, cerr := runCheck(ctx, vals, reg, getenv)
+		err = cerr
+		if r != nil {
+			rep, blocked = r, r.Blocked
+		}
+	case options.Record:
+		r, cerr := runRecord(ctx, vals, reg, getenv)
 		err = cerr
 		if r != nil {
 			rep, blocked = r, r.Blocked

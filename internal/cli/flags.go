@@ -68,6 +68,14 @@ Examples:
   tagguard check --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest
   tagguard check --images ghcr.io/org/app:1.2.3 --digest sha256:... --expected-base main --base main
   tagguard check --images "$TAGS" --expected-base 'main,release/*' --format json`,
+	options.Record: `Record what was pushed: the digest behind every ref (and each platform of an
+image index), as outputs, a ledger file and a section of the GitHub release
+notes. Fails when a tag points elsewhere than --digest (overwritten after the
+push).
+
+Examples:
+  tagguard record --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest --ledger-file ledger.json
+  tagguard record --images "$TAGS" --digest "$DIGEST" --release-tag v1.2.3`,
 }
 
 func writeHelp(w io.Writer, command string, opts []options.Option) {

@@ -55,14 +55,19 @@ func Table() []Option {
 		{Name: "registry-auth", Type: List, Secret: true, Usage: "registry credentials, one HOST=USER:SECRET per line; also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: "github-token", Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 
-		{Name: "images", Type: List, Commands: []string{Check}, Usage: "image references to guard, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
-		{Name: "digest", Type: String, Commands: []string{Check}, Usage: "the digest being published (sha256:...): an immutable tag already at it is a re-run, not an overwrite"},
+		{Name: "images", Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
+		{Name: "digest", Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output): check lets an immutable tag already at it pass as a re-run, record fails when a tag points elsewhere"},
 		{Name: "version", Type: String, Commands: []string{Check}, Usage: "the version being published; default: the semver tag among --images"},
 		{Name: "immutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
 		{Name: "mutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags exempt from the immutable rule"},
 		{Name: "expected-base", Type: List, Commands: []string{Check}, Usage: "branch globs a release may come from, e.g. main, release/*"},
 		{Name: "base", Type: String, Commands: []string{Check}, Usage: "the branch the release comes from; default: read from the GitHub event"},
 		{Name: "require-base", Type: Bool, Default: "true", Commands: []string{Check}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
+
+		{Name: "metadata", Type: String, Commands: []string{Record}, Usage: "docker/build-push-action's metadata output (JSON): its containerimage.digest is the expected digest, its image.name the refs when --images is empty"},
+		{Name: "release-tag", Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
+		{Name: "ledger-file", Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
+		{Name: "create-release", Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none (default: say so and write nothing to GitHub)"},
 	}
 }
 

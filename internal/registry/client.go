@@ -47,7 +47,7 @@ type Config struct {
 type Client struct {
 	insecure []string
 	puller   *remote.Puller
-	opts     []remote.Option
+	pusher   *remote.Pusher
 }
 
 // New builds a Client. It does no I/O.
@@ -90,7 +90,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up registry client: %w", err)
 	}
-	return &Client{insecure: cfg.Insecure, puller: p, opts: opts}, nil
+	w, err := remote.NewPusher(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("setting up registry client: %w", err)
+	}
+	return &Client{insecure: cfg.Insecure, puller: p, pusher: w}, nil
 }
 
 func (c *Client) nameOpts(s string) []name.Option {
@@ -121,6 +125,24 @@ func (c *Client) ParseTag(s string) (name.Tag, error) {
 		return name.Tag{}, fmt.Errorf("image %q: %v", s, err)
 	}
 	return t, nil
+}
+
+// ParsePin parses REPO:TAG@sha256:… — point that tag at that digest.
+func (c *Client) ParsePin(s string) (name.Tag, v1.Hash, error) {
+	s = strings.TrimSpace(s)
+	ref, dig, ok := strings.Cut(s, "@")
+	if !ok {
+		return name.Tag{}, v1.Hash{}, fmt.Errorf("pin %q: expected REPO:TAG@sha256:<digest>", s)
+	}
+	t, err := c.ParseTag(ref)
+	if err != nil {
+		return name.Tag{}, v1.Hash{}, fmt.Errorf("pin %q: %w", s, err)
+	}
+	h, err := ParseDigest(dig)
+	if err != nil {
+		return name.Tag{}, v1.Hash{}, fmt.Errorf("pin %q: %w", s, err)
+	}
+	return t, h, nil
 }
 
 // ParseDigest parses a sha256 (or sha512) digest string.

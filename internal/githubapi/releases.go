@@ -1,0 +1,132 @@
+package githubapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+)
+
+// Release is a GitHub release, reduced to what tagguard reads and writes.
+type Release struct {
+	ID      int64
+	TagName string
+	Name    string
+	Body    string
+	Draft   bool
+	HTMLURL string
+}
+
+func fromGitHub(r *github.RepositoryRelease) *Release {
+	return &Release{
+		ID:      r.GetID(),
+		TagName: r.GetTagName(),
+		Name:    r.GetName(),
+		Body:    r.GetBody(),
+		Draft:   r.GetDraft(),
+		HTMLURL: r.GetHTMLURL(),
+	}
+}
+
+// FindRelease returns the release of owner/repo with the tag, draft or
+// published. GitHub's lookup by tag answers 404 for drafts, so a 404 is
+// followed by a walk through every page of the release list. An error
+// matching ErrReleaseNotFound means neither found one.
+func (c *Client) FindRelease(ctx context.Context, owner, repo, tag string) (*Release, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	if tag == "" {
+		return nil, errkind.BadInputf("finding release in %s/%s: no tag given", owner, repo)
+	}
+	// go-github puts the tag into the path as it is; escape it so a tag
+	// such as release/v1 or one with '#' or '?' still names one path segment.
+	rel, _, err := c.gh.Repositories.GetReleaseByTag(ctx, owner, repo, url.PathEscape(tag))
+	if err == nil {
+		return fromGitHub(rel), nil
+	}
+	if StatusCode(err) != http.StatusNotFound {
+		return nil, c.fail(err, nil, "finding release %s in %s/%s", tag, owner, repo)
+	}
+
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		rels, resp, err := c.gh.Repositories.ListReleases(ctx, owner, repo, opts)
+		if err != nil {
+			return nil, c.fail(err, nil, "finding release %s in %s/%s: listing releases (page %d)", tag, owner, repo, max(opts.Page, 1))
+		}
+		for _, r := range rels {
+			if r.GetTagName() == tag {
+				return fromGitHub(r), nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("finding release %s in %s/%s: %w: no published or draft release has this tag", tag, owner, repo, ErrReleaseNotFound)
+}
+
+// EditReleaseBody replaces the body (release notes) of release id and
+// returns the release as GitHub now holds it. Title and notes stay editable
+// on immutable releases, so this works after publishing too.
+func (c *Client) EditReleaseBody(ctx context.Context, owner, repo string, id int64, body string) (*Release, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	rel, _, err := c.gh.Repositories.EditRelease(ctx, owner, repo, id, &github.RepositoryRelease{Body: &body})
+	if err != nil {
+		var kind error
+		if StatusCode(err) == http.StatusNotFound {
+			kind = ErrReleaseNotFound
+		}
+		return nil, c.fail(err, kind, "editing the notes of release %d in %s/%s", id, owner, repo)
+	}
+	return fromGitHub(rel), nil
+}
+
+// CreateDraftRelease creates a draft release for tag with body as its
+// notes. An error matching ErrReleaseExists means the tag has a release.
+//
+// The transport does not retry a POST after a 5xx, because GitHub may have
+// created the release anyway. This method looks first, then tries once
+// more only if nothing was created, so a hiccup never leaves two drafts.
+func (c *Client) CreateDraftRelease(ctx context.Context, owner, repo, tag, body string) (*Release, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	if tag == "" {
+		return nil, errkind.BadInputf("creating draft release in %s/%s: no tag given", owner, repo)
+	}
+	want := &github.RepositoryRelease{TagName: &tag, Body: &body, Draft: github.Bool(true)}
+	for attempt := 1; ; attempt++ {
+		rel, _, err := c.gh.Repositories.CreateRelease(ctx, owner, repo, want)
+		if err == nil {
+			return fromGitHub(rel), nil
+		}
+		if alreadyExists(err) {
+			return nil, c.fail(err, ErrReleaseExists, "creating draft release %s in %s/%s", tag, owner, repo)
+		}
+		if StatusCode(err) < 500 || attempt > 1 {
+			return nil, c.fail(err, nil, "creating draft release %s in %s/%s", tag, owner, repo)
+		}
+		found, ferr := c.FindRelease(ctx, owner, repo, tag)
+		switch {
+		case ferr == nil && found.Draft && found.Body == body:
+			return found, nil // the failed request did create it
+		case ferr == nil:
+			return nil, c.fail(err, ErrReleaseExists, "creating draft release %s in %s/%s", tag, owner, repo)
+		case !errors.Is(ferr, ErrReleaseNotFound):
+			return nil, c.fail(err, nil, "creating draft release %s in %s/%s (and checking whether it was created anyway failed too: %v)", tag, owner, repo, ferr)
+		}
+		if serr := c.retry.Sleep(ctx, c.retry.backoff(attempt)); serr != nil {
+			return nil, c.fail(err, nil, "creating draft release %s in %s/%s", tag, owner, repo)
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Parse reads and validates a ledger. It refuses input larger than MaxSize,
+// malformed JSON, trailing data, a field given twice, a missing or unknown
+// schema, a newer schema major (asking to upgrade), and anything Validate
+// refuses. Fields it does not know are ignored, so a newer minor version of
+// the format still reads. The error wraps a *ValidationError.
+func Parse(b []byte) (*Ledger, error) {
+	l, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("parsing ledger: %w", err)
+	}
+	return l, nil
+}
+
+func parse(b []byte) (*Ledger, error) {
+	if len(b) > MaxSize {
+		return nil, invalid("document", "", "is %d bytes, more than the %d a ledger may be", len(b), MaxSize)
+	}
+	// The schema is read before any other field is interpreted: a newer
+	// major may give a field another shape, and "upgrade tagguard" is the
+	// useful answer then, not a type error.
+	var (
+		schema, created      *string
+		rawSource, rawImages json.RawMessage
+	)
+	dec := newDecoder(b)
+	err := dec.object("document", func(key string) error {
+		var err error
+		switch key {
+		case "schema":
+			schema, err = dec.optString(key)
+		case "created":
+			created, err = dec.optString(key)
+		case "source":
+			err = dec.raw(key, &rawSource)
+		case "images":
+			err = dec.raw(key, &rawImages)
+		default:
+			err = dec.skip("", key)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := dec.end(); err != nil {
+		return nil, err
+	}
+	if schema == nil {
+		return nil, checkSchema("")
+	}
+	if err := checkSchema(*schema); err != nil {
+		return nil, err
+	}
+
+	l := &Ledger{Schema: *schema}
+	if created != nil {
+		t, err := time.Parse(time.RFC3339, *created)
+		if err != nil {
+			return nil, invalid("created", *created, "is not an RFC 3339 time, such as 2026-11-23T10:00:00Z")
+		}
+		l.Created = t.UTC()
+	}
+	if rawSource != nil {
+		if l.Source, err = decodeSource(rawSource); err != nil {
+			return nil, err
+		}
+	}
+	if rawImages != nil {
+		if l.Images, err = decodeImages(rawImages); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func decodeSource(b []byte) (Source, error) {
+	var s Source
+	dec := newDecoder(b)
+	err := dec.object("source", func(key string) error {
+		field := "source." + key
+		switch key {
+		case "repository":
+			return dec.str(field, &s.Repository)
+		case "sha":
+			return dec.str(field, &s.SHA)
+		case "ref":
+			return dec.str(field, &s.Ref)
+		case "run":
+			return dec.str(field, &s.Run)
+		}
+		return dec.skip("source", key)
+	})
+	return s, err
+}
+
+// decodeImages reads the images array one entry at a time and stops at the
+// limits, so that a small hostile document ("[{},{},{},…]") cannot make
+// Parse allocate many times its size.
+func decodeImages(b []byte) ([]Image, error) {
+	var images []Image
+	dec := newDecoder(b)
+	err := dec.array("images", MaxImages, func(i int) error {
+		var im Image
+		field := fmt.Sprintf("images[%d]", i)
+		err := dec.object(field, func(key string) error {
+			f := field + "." + key
+			switch key {
+			case "ref":
+				return dec.str(f, &im.Ref)
+			case "digest":
+				return dec.str(f, &im.Digest)
+			case "mediaType":
+				return dec.str(f, &im.MediaType)
+			case "platforms":
+				return dec.array(f, MaxPlatforms, func(j int) error {
+					var p Platform
+					pf := fmt.Sprintf("%s[%d]", f, j)
+					err := dec.object(pf, func(key string) error {
+						switch key {
+						case "platform":
+							return dec.str(pf+"."+key, &p.Platform)
+						case "digest":
+							return dec.str(pf+"."+key, &p.Digest)
+						}
+						return dec.skip(pf, key)
+					})
+					im.Platforms = append(im.Platforms, p)
+					return err
+				})
+			}
+			return dec.skip(field, key)
+		})
+		images = append(images, im)
+		return err
+	})
+	return images, err
+}
+
+// decoder walks a JSON document token by token. Unlike json.Unmarshal it
+// matches keys exactly (not case-insensitively), refuses a key given twice
+// (two parsers could disagree on which one counts), and lets Parse enforce
+// its limits while reading.
+type decoder struct {
+	*json.Decoder
+}
+
+func newDecoder(b []byte) decoder {
+	return decoder{json.NewDecoder(bytes.NewReader(b))}
+}
+
+// syntax turns an encoding/json error into a ValidationError whose text is
+// safe to print.
+func syntax(field string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalid(field, "", "is not valid JSON: unexpected end of input")
+	}
+	return invalid(field, "", "is not valid JSON: %s", clean(err))
+}
+
+// object reads an object, or null which counts as empty, calling fn for each
+// key with the decoder before the key's value; fn must consume that value.
+func (d decoder) object(field string, fn func(key string) error) error {
+	tok, err := d.Token()
+	if err != nil {
+		return syntax(field, err)
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('{') {
+		return invalid(field, "", "must be a JSON object")
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return syntax(field, err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return invalid(field, "", "is not valid JSON: object key is not a string")
+		}
+		if seen[key] {
+			return invalid(field, key, "is a key given twice")
+		}
+		seen[key] = true
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+	if _, err := d.Token(); err != nil { // the closing brace
+		return syntax(field, err)
+	}
+	return nil
+}
+
+// array reads an array of at most limit elements, or null, calling fn with
+// the decoder before each element; fn must consume it.
+func (d decoder) array(field string, limit int, fn func(i int) error) error {
+	tok, err := d.Token()
+	if err != nil {
+		return syntax(field, err)
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return invalid(field, "", "must be a JSON array")
+	}
+	for i := 0; d.More(); i++ {
+		if i == limit {
+			return invalid(field, "", "holds more than the %d entries allowed", limit)
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	if _, err := d.Token(); err != nil { // the closing bracket
+		return syntax(field, err)
+	}
+	return nil
+}
+
+// str reads a string, or null which leaves *s empty.
+func (d decoder) str(field string, s *string) error {
+	p, err := d.optString(field)
+	if err == nil && p != nil {
+		*s = *p
+	}
+	return err
+}
+
+// optString reads a string, or null which gives nil.
+func (d decoder) optString(field string) (*string, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return nil, syntax(field, err)
+	}
+	switch v := tok.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return &v, nil
+	}
+	return nil, invalid(field, "", "must be a JSON string")
+}
+
+// raw keeps a value for later, when the schema is known.
+func (d decoder) raw(field string, v *json.RawMessage) error {
+	if err := d.Decode(v); err != nil {
+		return syntax(field, err)
+	}
+	return nil
+}
+
+// skip consumes the value of a key this version does not know. The key is
+// input, so it is quoted where it becomes part of a field name.
+func (d decoder) skip(parent, key string) error {
+	field := quote(key)
+	if parent != "" {
+		field = parent + "." + field
+	}
+	var v json.RawMessage
+	return d.raw(field, &v)
+}
+
+// end makes sure nothing follows the document: a second document after the
+// first would be ignored silently otherwise.
+func (d decoder) end() error {
+	if _, err := d.Token(); err != io.EOF {
+		return invalid("document", "", "has data after the JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package record
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+func newGitHub(t *testing.T, gh *ghtest.Server) *githubapi.Client {
+	t.Helper()
+	c, err := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRecordIntoReleaseNotes(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	app := regtest.PushIndex(t, srv.Ref("org/app:0.15.0"))
+	regtest.Tag(t, srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"))
+	worker := regtest.PushImage(t, srv.Ref("org/worker:0.15.0"))
+
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	const before = "## What's changed\r\n\r\n* Fix the thing by @someone\r\n"
+	const after = "\r\n**Full Changelog**: https://github.com/org/app/compare/v0.14.0...v0.15.0\r\n"
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v0.15.0", Body: before})
+	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v0.15.0", SHA: strings.Repeat("b", 40)}
+	client := newGitHub(t, gh)
+
+	rec := func(images ...string) *Report {
+		t.Helper()
+		r, err := Run(context.Background(), Options{Images: images, Event: ev, Registry: newClient(t), GitHub: client, Now: fixedNow})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return r
+	}
+	r := rec(srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"))
+	if r.Release.Action != "updated the notes" {
+		t.Fatalf("release: %+v", r.Release)
+	}
+	rel, _ := gh.Release("org", "app", "v0.15.0")
+	if !strings.HasPrefix(rel.Body, before) {
+		t.Errorf("the text before the section changed:\n%q", rel.Body)
+	}
+
+	// A person adds text after the section; a second record (another image)
+	// merges into the same section and leaves both texts byte for byte.
+	edited := rel.Body + after
+	if _, err := client.EditReleaseBody(context.Background(), "org", "app", rel.ID, edited); err != nil {
+		t.Fatal(err)
+	}
+	rel, _ = gh.Release("org", "app", "v0.15.0")
+	if rel.Body != edited {
+		t.Fatalf("ghtest did not replace the release body")
+	}
+	r = rec(srv.Ref("org/worker:0.15.0"))
+	if r.Release.Action != "updated the notes" {
+		t.Fatalf("second record: %+v", r.Release)
+	}
+	rel, _ = gh.Release("org", "app", "v0.15.0")
+	if n := strings.Count(rel.Body, "<!-- tagguard:ledger:begin -->"); n != 1 {
+		t.Errorf("%d sections after two records, want 1", n)
+	}
+	if !strings.HasPrefix(rel.Body, before) || !strings.HasSuffix(rel.Body, after) {
+		t.Errorf("text around the section changed:\n%q", rel.Body)
+	}
+	l, found, err := ledger.Extract(rel.Body)
+	if err != nil || !found {
+		t.Fatalf("Extract: %v %v", found, err)
+	}
+	got := map[string]string{}
+	for _, im := range l.Images {
+		got[im.Ref] = im.Digest
+	}
+	if got[srv.Ref("org/app:0.15.0")] != app.String() || got[srv.Ref("org/app:latest")] != app.String() || got[srv.Ref("org/worker:0.15.0")] != worker.String() || len(got) != 3 {
+		t.Errorf("merged ledger %v", got)
+	}
+
+	// Recording the same again writes nothing.
+	edits := countEdits(gh)
+	r = rec(srv.Ref("org/worker:0.15.0"))
+	if !strings.HasPrefix(r.Release.Action, "unchanged") || countEdits(gh) != edits {
+		t.Errorf("re-record: %+v, %d edits (was %d)", r.Release, countEdits(gh), edits)
+	}
+}
+
+func countEdits(gh *ghtest.Server) int {
+	n := 0
+	for _, r := range gh.Requests() {
+		if r.Method == "PATCH" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRecordWithoutRelease(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRepo("org", "app")
+	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0", Event: event.Context{Repository: "org/app"},
+		Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}
+	r, err := Run(context.Background(), o)
+	if err != nil || !strings.Contains(r.Release.Action, "has no release v1.0.0 yet") {
+		t.Fatalf("%v %+v", err, r.Release)
+	}
+	if len(gh.Releases("org", "app")) != 0 {
+		t.Errorf("a release was created without --create-release")
+	}
+	o.DryRun, o.CreateRelease = true, true
+	if r, err = Run(context.Background(), o); err != nil || !strings.Contains(r.Release.Action, "dry run") || len(gh.Releases("org", "app")) != 0 {
+		t.Fatalf("dry run: %v %+v", err, r.Release)
+	}
+	o.DryRun = false
+	if r, err = Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	rels := gh.Releases("org", "app")
+	if len(rels) != 1 || !rels[0].Draft || !strings.Contains(rels[0].Body, "tagguard:ledger:begin") {
+		t.Errorf("releases %+v: want one draft with the ledger", rels)
+	}
+}
+
+func TestRecordBrokenSectionLeavesNotesAlone(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	body := "notes\n<!-- tagguard:ledger:begin -->\nhalf a section, someone cut the end\n"
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body})
+	_, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow})
+	if err == nil {
+		t.Fatal("no error for a broken section")
+	}
+	if rel, _ := gh.Release("org", "app", "v1.0.0"); rel.Body != body || countEdits(gh) != 0 {
+		t.Errorf("notes changed: %q", rel.Body)
+	}
+}
+
+func TestRecordGitHubRateLimitThenSuccess(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0"})
+	gh.FailNext(1, ghtest.SecondaryRateLimit(0))
+	gh.FailNext(1, ghtest.ServerError(502))
+	var waits []time.Duration
+	c, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL, Retry: githubapi.RetryPolicy{
+		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
+	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: c, Now: fixedNow})
+	if err != nil || r.Release.Action != "updated the notes" {
+		t.Fatalf("%v %+v", err, r)
+	}
+	if len(waits) != 2 || waits[0] < time.Minute {
+		t.Errorf("waits %v: want a minute for the secondary limit without retry-after, then a backoff", waits)
+	}
+}

@@ -1,0 +1,149 @@
+package record
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/tagguard/tagguard/internal/ledger"
+)
+
+// Entry verdicts.
+const (
+	Recorded = "recorded"
+	Moved    = "moved"   // the tag points elsewhere than the build pushed
+	Missing  = "missing" // the tag is not in the registry
+	Error    = "error"   // the registry could not be read
+)
+
+// Report is the outcome of a record run.
+type Report struct {
+	Command    string         `json:"command"`
+	Blocked    bool           `json:"blocked"`
+	Summary    string         `json:"summary"`
+	DryRun     bool           `json:"dryRun,omitempty"`
+	Expected   string         `json:"expectedDigest,omitempty"`
+	Source     string         `json:"source,omitempty"`
+	Images     []Entry        `json:"images"`
+	Outputs    Outputs        `json:"outputs"`
+	LedgerFile *FileResult    `json:"ledgerFile,omitempty"`
+	Release    *ReleaseResult `json:"release,omitempty"`
+}
+
+// Entry is one recorded ref.
+type Entry struct {
+	Ref       string            `json:"ref"`
+	Digest    string            `json:"digest,omitempty"`
+	MediaType string            `json:"mediaType,omitempty"`
+	Platforms []ledger.Platform `json:"platforms,omitempty"`
+	Verdict   string            `json:"verdict"`
+	Reason    string            `json:"reason,omitempty"`
+	err       error
+}
+
+// Outputs are the action outputs of record.
+type Outputs struct {
+	Digest  string            `json:"digest,omitempty"` // when every ref shares one
+	Digests map[string]string `json:"digests"`          // ref → digest
+	Pinned  string            `json:"pinned"`           // newline list of repo@digest
+	Ledger  string            `json:"ledger"`           // the ledger JSON
+}
+
+// FileResult says what happened to the ledger file.
+type FileResult struct {
+	Path   string `json:"path"`
+	Action string `json:"action"`
+}
+
+// ReleaseResult says what happened to the release notes.
+type ReleaseResult struct {
+	Tag    string `json:"tag,omitempty"`
+	URL    string `json:"url,omitempty"`
+	Action string `json:"action"`
+}
+
+func (r *Report) setOutputs(l *ledger.Ledger) {
+	r.Outputs.Digests = map[string]string{}
+	var pins, distinct []string
+	for _, im := range l.Images {
+		r.Outputs.Digests[im.Ref] = im.Digest
+		repo := im.Ref[:strings.LastIndex(im.Ref, ":")]
+		pins = append(pins, repo+"@"+im.Digest)
+		if !slices.Contains(distinct, im.Digest) {
+			distinct = append(distinct, im.Digest)
+		}
+	}
+	if len(distinct) == 1 {
+		r.Outputs.Digest = distinct[0]
+	}
+	slices.Sort(pins)
+	r.Outputs.Pinned = strings.Join(slices.Compact(pins), "\n")
+	b, err := l.Marshal()
+	if err == nil {
+		r.Outputs.Ledger = strings.TrimSpace(string(b))
+	}
+}
+
+func (r *Report) finish() {
+	counts := map[string]int{}
+	for _, e := range r.Images {
+		counts[e.Verdict]++
+	}
+	r.Blocked = counts[Moved] > 0 || counts[Missing] > 0
+	switch {
+	case counts[Error] > 0:
+		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %d refs could not be read; nothing was written", counts[Error], len(r.Images))
+	case r.Blocked:
+		r.Summary = fmt.Sprintf("BLOCKED: %d moved, %d missing of %d refs; nothing was written", counts[Moved], counts[Missing], len(r.Images))
+	default:
+		r.Summary = fmt.Sprintf("OK: recorded %d refs", len(r.Images))
+	}
+}
+
+// WriteText writes the human report.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tagguard record: %s\n", r.Summary)
+	if r.Source != "" {
+		fmt.Fprintf(&b, "images from %s\n", r.Source)
+	}
+	if r.Expected != "" {
+		fmt.Fprintf(&b, "expected digest %s\n", r.Expected)
+	}
+	b.WriteString("\n")
+	for _, e := range r.Images {
+		fmt.Fprintf(&b, "%-8s %s\n", strings.ToUpper(e.Verdict), e.Ref)
+		if e.Digest != "" {
+			fmt.Fprintf(&b, "         %s %s\n", e.Digest, e.MediaType)
+		}
+		for _, p := range e.Platforms {
+			fmt.Fprintf(&b, "         %-16s %s\n", p.Platform, p.Digest)
+		}
+		if e.Reason != "" {
+			fmt.Fprintf(&b, "         %s\n", e.Reason)
+		}
+	}
+	if r.LedgerFile != nil {
+		fmt.Fprintf(&b, "\nledger file %s: %s\n", r.LedgerFile.Path, r.LedgerFile.Action)
+	}
+	if r.Release != nil {
+		fmt.Fprintf(&b, "release notes")
+		if r.Release.Tag != "" {
+			fmt.Fprintf(&b, " of %s", r.Release.Tag)
+		}
+		fmt.Fprintf(&b, ": %s\n", r.Release.Action)
+		if r.Release.URL != "" {
+			fmt.Fprintf(&b, "  %s\n", r.Release.URL)
+		}
+	}
+	if !r.Blocked && len(r.Outputs.Digests) > 0 {
+		b.WriteString("\noutputs:\n")
+		if r.Outputs.Digest != "" {
+			fmt.Fprintf(&b, "  digest  %s\n", r.Outputs.Digest)
+		}
+		fmt.Fprintf(&b, "  pinned  %s\n", strings.ReplaceAll(r.Outputs.Pinned, "\n", "\n          "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
