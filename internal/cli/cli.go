@@ -23,6 +23,7 @@ const usage = `tagguard: release guards for container image tags.
 Usage:
   tagguard check   [flags]   guard a publish (read-only)
   tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
+  tagguard restore [flags]   re-point tags at recorded digests (registry API calls only)
   tagguard demo              the whole story against an in-process registry
   tagguard version           print the version
 
@@ -58,7 +59,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 			return errkind.ExitCode(err)
 		}
 		return 0
-	case options.Check, options.Record:
+	case options.Check, options.Record, options.Restore:
 		vals, err := parseFlags(cmd, rest, stdout)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -126,6 +127,12 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 		err = cerr
 		if r != nil {
 			rep, blocked = r, r.Blocked
+		}
+	case options.Restore:
+		r, cerr := runRestore(ctx, vals, reg, getenv)
+		err = cerr
+		if r != nil {
+			rep = r
 		}
 	}
 	if rep != nil {

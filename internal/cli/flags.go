@@ -76,6 +76,15 @@ push).
 Examples:
   tagguard record --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest --ledger-file ledger.json
   tagguard record --images "$TAGS" --digest "$DIGEST" --release-tag v1.2.3`,
+	options.Restore: `Re-point tags at recorded digests, byte for byte, with registry API calls
+alone. Exactly one source: --from-release, --from-ledger or --pin. Every
+target digest must still be in its repository before anything is written;
+tags already at their target are never written; every write is read back.
+
+Examples:
+  tagguard restore --from-ledger ledger.json --dry-run
+  tagguard restore --from-release v0.15.0 --tags '0.15.*'
+  tagguard restore --pin ghcr.io/org/app:0.15.0@sha256:...`,
 }
 
 func writeHelp(w io.Writer, command string, opts []options.Option) {

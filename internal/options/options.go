@@ -68,6 +68,11 @@ func Table() []Option {
 		{Name: "release-tag", Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
 		{Name: "ledger-file", Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
 		{Name: "create-release", Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none (default: say so and write nothing to GitHub)"},
+
+		{Name: "from-release", Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
+		{Name: "from-ledger", Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
+		{Name: "pin", Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
+		{Name: "tags", Type: List, Commands: []string{Restore}, Usage: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source"},
 	}
 }
 

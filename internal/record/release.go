@@ -12,6 +12,9 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 )
 
+// maxBody is GitHub's limit on a release body, in characters.
+const maxBody = 125000
+
 // annotate writes the ledger section into the release notes: merged with a
 // section already there, the rest of the body untouched, and no write at all
 // when nothing would change.
@@ -48,6 +51,10 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 		// A section a person broke: say so and leave the notes as they are.
 		res.Action = "failed: " + err.Error()
 		return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+	}
+	if n := len([]rune(body)); n > maxBody {
+		res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
+		return errkind.New(errkind.Blocked, fmt.Errorf("release %s: %s; nothing written to GitHub (the outputs and --ledger-file still hold the record)", in.releaseTag, res.Action[len("failed: "):]))
 	}
 	switch {
 	case body == rel.Body:

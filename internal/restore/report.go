@@ -1,0 +1,135 @@
+package restore
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
+)
+
+// Tag states.
+const (
+	Planned   = "planned"   // to be written (the state a dry run ends in)
+	Unchanged = "unchanged" // already at the target: never written
+	Restored  = "restored"  // written and verified
+	Failed    = "failed"    // the write or its verification failed
+	Skipped   = "skipped"   // not started: interrupted or out of time
+)
+
+// Report is the outcome of a restore.
+type Report struct {
+	Command string  `json:"command"`
+	Summary string  `json:"summary"`
+	DryRun  bool    `json:"dryRun,omitempty"`
+	Source  string  `json:"source"`
+	Tags    []Tag   `json:"tags"`
+	Outputs Outputs `json:"outputs"`
+}
+
+// Tag is one tag's plan and outcome. From is empty when the tag was absent.
+type Tag struct {
+	Ref    string `json:"ref"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+
+	target  target
+	failure error
+}
+
+// Change is one entry of the changed output.
+type Change struct {
+	Ref  string `json:"ref"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Outputs are the action outputs of restore.
+type Outputs struct {
+	Changed []Change `json:"changed"`
+	// Undo is a ledger of the previous digests of the tags written:
+	// restore --from-ledger on it reverses this restore.
+	Undo string `json:"undo"`
+}
+
+func (r *Report) finish(stopped string) {
+	counts := map[string]int{}
+	r.Outputs.Changed = []Change{}
+	undo := &ledger.Ledger{Schema: ledger.Schema, Created: time.Now().UTC().Truncate(time.Second)}
+	for _, t := range r.Tags {
+		counts[t.State]++
+		if t.State == Restored {
+			r.Outputs.Changed = append(r.Outputs.Changed, Change{Ref: t.Ref, From: t.From, To: t.To})
+		}
+		// A tag that was absent has no previous digest; undo cannot remove
+		// it (tagguard never deletes).
+		if t.From != "" && (t.State == Restored || (r.DryRun && t.State == Planned)) {
+			undo.Images = append(undo.Images, ledger.Image{Ref: t.Ref, Digest: t.From})
+		}
+	}
+	if b, err := undo.Marshal(); err == nil {
+		r.Outputs.Undo = strings.TrimSpace(string(b))
+	}
+	parts := []string{}
+	for _, s := range []string{Restored, Unchanged, Planned, Failed, Skipped} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	switch {
+	case stopped != "":
+		r.Summary = "STOPPED: " + stopped
+	case r.DryRun:
+		r.Summary = "DRY RUN: " + strings.Join(parts, ", ") + "; nothing was written"
+	case counts[Failed]+counts[Skipped] > 0 && counts[Restored] > 0:
+		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
+	case counts[Failed]+counts[Skipped] > 0:
+		r.Summary = "FAILED: " + strings.Join(parts, ", ") + "; nothing was changed"
+	default:
+		r.Summary = "OK: " + strings.Join(parts, ", ")
+	}
+}
+
+// err maps the applied outcome to an exit code.
+func (r *Report) err() error {
+	restored, bad := 0, 0
+	for _, t := range r.Tags {
+		switch t.State {
+		case Restored:
+			restored++
+		case Failed, Skipped:
+			bad++
+		}
+	}
+	switch {
+	case bad == 0:
+		return nil
+	case restored > 0:
+		return errkind.New(errkind.Partial, fmt.Errorf("restore partly applied: %d tag(s) restored, %d not; the report names each", restored, bad))
+	default:
+		return errkind.Remotef("restore failed: none of %d tag(s) could be written; nothing was changed", bad)
+	}
+}
+
+// WriteText writes the human report.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s\n\n", r.Summary, r.Source)
+	for _, t := range r.Tags {
+		from := t.From
+		if from == "" {
+			from = "absent"
+		}
+		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(t.State), t.Ref)
+		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
+		if t.Reason != "" {
+			fmt.Fprintf(&b, "          %s\n", t.Reason)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,304 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+func newClient(t testing.TB) *registry.Client {
+	t.Helper()
+	c, err := registry.New(registry.Config{Backoff: time.Millisecond, Attempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// raw reads a tag's manifest bytes with go-containerregistry alone.
+func raw(t *testing.T, ref string) (digest string, b []byte) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Get(r)
+	if err != nil {
+		t.Fatalf("reading %s: %v", ref, err)
+	}
+	return d.Digest.String(), d.Manifest
+}
+
+func writeLedger(t *testing.T, images map[string]string) string {
+	t.Helper()
+	l := &ledger.Ledger{Schema: ledger.Schema}
+	for ref, d := range images {
+		l.Images = append(l.Images, ledger.Image{Ref: ref, Digest: d})
+	}
+	b, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "ledger.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRestoreByteForByte(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	idxRef, imgRef := srv.Ref("org/app:0.15.0"), srv.Ref("org/tool:1.0.0")
+	regtest.PushIndex(t, idxRef)
+	regtest.PushImage(t, imgRef, regtest.WithDockerMediaTypes())
+	idxDigest, idxBytes := raw(t, idxRef)
+	imgDigest, imgBytes := raw(t, imgRef)
+	path := writeLedger(t, map[string]string{idxRef: idxDigest, imgRef: imgDigest})
+
+	// The unguarded overwrite.
+	regtest.PushIndex(t, idxRef, "linux/amd64")
+	regtest.PushImage(t, imgRef)
+	overwritten, _ := raw(t, idxRef)
+
+	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: newClient(t)})
+	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
+		t.Fatalf("dry run: %v %+v", err, dry)
+	}
+	if d, _ := raw(t, idxRef); d != overwritten {
+		t.Fatalf("dry run changed %s", idxRef)
+	}
+
+	r, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
+	if err != nil {
+		t.Fatalf("Run: %v\n%+v", err, r)
+	}
+	for ref, want := range map[string][]byte{idxRef: idxBytes, imgRef: imgBytes} {
+		if _, got := raw(t, ref); !bytes.Equal(got, want) {
+			t.Errorf("%s: manifest bytes differ after restore", ref)
+		}
+	}
+	if len(r.Outputs.Changed) != 2 || r.Outputs.Changed[0].From == "" {
+		t.Errorf("changed %+v", r.Outputs.Changed)
+	}
+
+	again, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
+	if err != nil || again.Summary != "OK: 2 unchanged" || len(again.Outputs.Changed) != 0 {
+		t.Errorf("second run: %v %+v", err, again)
+	}
+}
+
+func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	targets := map[string]string{}
+	var refs []string
+	for i := range 5 {
+		ref := srv.Ref(fmt.Sprintf("org/app:1.0.%d", i))
+		refs = append(refs, ref)
+		targets[ref] = regtest.PushImage(t, ref).String()
+		regtest.PushImage(t, ref) // overwritten since
+	}
+	absent := "sha256:" + strings.Repeat("d", 64)
+	targets[refs[3]] = absent
+	before := map[string]string{}
+	for _, ref := range refs {
+		before[ref], _ = raw(t, ref)
+	}
+	srv.ResetCounts()
+	r, err := Run(context.Background(), Options{FromLedger: writeLedger(t, targets), Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
+		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
+	}
+	if !strings.HasPrefix(r.Summary, "STOPPED") {
+		t.Errorf("summary %q", r.Summary)
+	}
+	if c := srv.Counts(); c.ManifestPut != 0 {
+		t.Errorf("%d PUTs after a failed pre-flight", c.ManifestPut)
+	}
+	for _, ref := range refs {
+		if d, _ := raw(t, ref); d != before[ref] {
+			t.Errorf("%s changed", ref)
+		}
+	}
+
+	_, err = Run(context.Background(), Options{Pins: []string{refs[0] + "@" + absent}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Blocked {
+		t.Errorf("--pin to an absent digest: %v", err)
+	}
+}
+
+func TestPartialFailureThenRerun(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	targets := map[string]string{}
+	for i := range 5 {
+		ref := srv.Ref(fmt.Sprintf("org/app:2.0.%d", i))
+		targets[ref] = regtest.PushImage(t, ref).String()
+		regtest.PushImage(t, ref)
+	}
+	proxy := regtest.FaultProxy(t, srv.Host, regtest.FailManifestPut(3, 500, "disk full"), regtest.FailManifestPut(4, 500, "disk full"))
+	viaProxy := map[string]string{}
+	for ref, d := range targets {
+		viaProxy[strings.Replace(ref, srv.Host, proxy.Host, 1)] = d
+	}
+	path := writeLedger(t, viaProxy)
+
+	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: newClient(t), Jobs: 1})
+	if err != nil || proxy.Counts().ManifestPut != 0 {
+		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
+	}
+	if len(dry.Outputs.Changed) != 0 {
+		t.Errorf("dry run reports changes %+v", dry.Outputs.Changed)
+	}
+
+	// Attempts 2: the third PUT fails twice (two faults), the others pass.
+	r, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t), Jobs: 1})
+	if errkind.Of(err) != errkind.Partial {
+		t.Fatalf("err %v, want partly applied (exit 4)", err)
+	}
+	states := map[string]int{}
+	for _, tag := range r.Tags {
+		states[tag.State]++
+		if tag.State == Failed && !strings.Contains(tag.Reason, "500") {
+			t.Errorf("failed tag reason %q", tag.Reason)
+		}
+	}
+	if states[Restored] != 4 || states[Failed] != 1 || !strings.HasPrefix(r.Summary, "PARTLY APPLIED") {
+		t.Errorf("states %v summary %q", states, r.Summary)
+	}
+
+	r, err = Run(context.Background(), Options{FromLedger: path, Registry: newClient(t), Jobs: 1})
+	if err != nil || r.Summary != "OK: 1 restored, 4 unchanged" {
+		t.Errorf("re-run: %v %q", err, r.Summary)
+	}
+	for ref, d := range targets {
+		if got, _ := raw(t, ref); got != d {
+			t.Errorf("%s at %s, want %s", ref, got, d)
+		}
+	}
+}
+
+func TestUndoRoundTrip(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	a, b := srv.Ref("org/app:3.0.0"), srv.Ref("org/app:latest")
+	old := regtest.PushIndex(t, a)
+	regtest.Tag(t, a, b)
+	regtest.PushImage(t, a)
+	regtest.PushImage(t, b)
+	now := map[string]string{}
+	now[a], _ = raw(t, a)
+	now[b], _ = raw(t, b)
+
+	r, err := Run(context.Background(), Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: newClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	undo := filepath.Join(t.TempDir(), "undo.json")
+	os.WriteFile(undo, []byte(r.Outputs.Undo), 0o600)
+	if _, err := Run(context.Background(), Options{FromLedger: undo, Registry: newClient(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range now {
+		if got, _ := raw(t, ref); got != want {
+			t.Errorf("after undo %s at %s, want %s", ref, got, want)
+		}
+	}
+}
+
+func TestRegistryEnforcedImmutability(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := srv.Ref("org/app:4.0.0")
+	d := regtest.PushImage(t, ref)
+	regtest.PushImage(t, ref)
+	proxy := regtest.FaultProxy(t, srv.Host, regtest.FailManifestPut(1, 412, `{"errors":[{"code":"PRECONDITION","message":"immutable tag"}]}`))
+	r, err := Run(context.Background(), Options{Pins: []string{strings.Replace(ref, srv.Host, proxy.Host, 1) + "@" + d.String()}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Remote {
+		t.Fatalf("err %v", err)
+	}
+	if reason := r.Tags[0].Reason; !strings.Contains(reason, "enforces tag immutability") || !strings.Contains(reason, "lift the registry's immutability rule") {
+		t.Errorf("reason %q does not explain the registry's refusal", reason)
+	}
+}
+
+// cancelAfterPut cancels the run after its first write, as SIGINT would.
+type cancelAfterPut struct {
+	*registry.Client
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterPut) Put(ctx context.Context, tag name.Tag, m registry.Manifest) error {
+	err := c.Client.Put(ctx, tag, m)
+	c.cancel()
+	return err
+}
+
+func TestInterruptStopsNewWrites(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	var pins []string
+	for i := range 4 {
+		ref := srv.Ref(fmt.Sprintf("org/app:5.0.%d", i))
+		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
+		regtest.PushImage(t, ref)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Run(ctx, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{newClient(t), cancel}})
+	if errkind.Of(err) != errkind.Partial {
+		t.Fatalf("err %v", err)
+	}
+	states := map[string]int{}
+	for _, tag := range r.Tags {
+		states[tag.State]++
+	}
+	if states[Restored] != 1 || states[Skipped] != 3 {
+		t.Errorf("states %v: want the write in flight finished and verified, the rest not started", states)
+	}
+	if r, err = Run(context.Background(), Options{Pins: pins, Registry: newClient(t)}); err != nil || r.Summary != "OK: 3 restored, 1 unchanged" {
+		t.Errorf("re-run: %v %q", err, r.Summary)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	good := srv.Ref("org/app:1.0.0") + "@sha256:" + strings.Repeat("a", 64)
+	badLedger := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(badLedger, []byte(`{"schema":"tagguard.ledger/v2","images":[]}`), 0o600)
+	for name, o := range map[string]Options{
+		"no source":          {},
+		"two sources":        {Pins: []string{good}, FromLedger: "x.json"},
+		"pin without digest": {Pins: []string{srv.Ref("org/app:1.0.0")}},
+		"pin short digest":   {Pins: []string{srv.Ref("org/app:1.0.0") + "@sha256:abc"}},
+		"pin without tag":    {Pins: []string{srv.Ref("org/app") + "@sha256:" + strings.Repeat("a", 64)}},
+		"conflicting pins":   {Pins: []string{good, srv.Ref("org/app:1.0.0") + "@sha256:" + strings.Repeat("b", 64)}},
+		"missing file":       {FromLedger: filepath.Join(t.TempDir(), "none.json")},
+		"newer schema":       {FromLedger: badLedger},
+		"bad glob":           {Pins: []string{good}, Tags: []string{"["}},
+		"glob matches none":  {Pins: []string{good}, Tags: []string{"9.*"}},
+		"release, no repo":   {FromRelease: "v1.0.0"},
+	} {
+		o.Registry = newClient(t)
+		if _, err := Run(context.Background(), o); errkind.Of(err) != errkind.BadInput {
+			t.Errorf("%s: %v, want bad input", name, err)
+		}
+	}
+	if n := srv.Counts().Total(); n != 0 {
+		t.Errorf("bad input made %d requests", n)
+	}
+}
