@@ -13,6 +13,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The runner-contract test executes this test binary as the action's
+	// entrypoint, with the bare environment a container action gets.
+	if os.Getenv("TAGGUARD_TEST_AS_BINARY") == "1" {
+		os.Exit(realMain())
+	}
 	testscript.Main(m, map[string]func(){
 		"tagguard": func() { os.Exit(realMain()) },
 	})

@@ -24,6 +24,7 @@ Usage:
   tagguard check   [flags]   guard a publish (read-only)
   tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
   tagguard restore [flags]   re-point tags at recorded digests (registry API calls only)
+  tagguard action            run as a GitHub Action step (inputs from INPUT_*; the default in Actions)
   tagguard demo              the whole story against an in-process registry
   tagguard version           print the version
 
@@ -33,6 +34,10 @@ Run 'tagguard COMMAND --help' for a command's flags.
 // Main runs tagguard with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 && getenv("GITHUB_ACTIONS") == "true" {
+		// The action image's entrypoint is the bare binary.
+		return runAction(ctx, stdout, stderr, getenv)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return int(errkind.BadInput)
@@ -42,6 +47,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "action":
+		return runAction(ctx, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tagguard %s\n", Version())
 		return 0
@@ -79,28 +86,66 @@ type report interface {
 	WriteText(io.Writer) error
 }
 
-// run executes a command from its option values: the one path shared by the
-// CLI and the action adapter.
+// outcome is a finished command: its report (nil when it stopped before
+// making one), whether a guard blocked, and the error that decides the exit.
+type outcome struct {
+	cmd     string
+	report  report
+	blocked bool
+	err     error
+}
+
+// exitCode maps an outcome to the process exit code.
+func (o outcome) exitCode() int {
+	if o.err != nil {
+		return errkind.ExitCode(o.err)
+	}
+	if o.blocked {
+		return int(errkind.Blocked)
+	}
+	return 0
+}
+
+// secretsOf returns the secret values among the options, for masking.
+func secretsOf(vals *options.Values) []string {
+	secrets := []string{vals.String("github-token")}
+	if creds, err := registry.ParseCredentials(vals.List("registry-auth")); err == nil {
+		secrets = append(secrets, registry.Secrets(creds)...)
+	}
+	return secrets
+}
+
+// run executes a command for the CLI: report on stdout, error on stderr.
 func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string) int {
 	applyEnv(vals, options.For(cmd), getenv)
-	secrets := []string{vals.String("github-token")}
-	creds, credErr := registry.ParseCredentials(vals.List("registry-auth"))
-	secrets = append(secrets, registry.Secrets(creds)...)
-	stdout, stderr = newRedactor(stdout, secrets), newRedactor(stderr, secrets)
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, err)
-		return errkind.ExitCode(err)
+	stdout, stderr = newSafeWriter(stdout, secretsOf(vals)), newSafeWriter(stderr, secretsOf(vals))
+	out := execute(ctx, cmd, vals, getenv)
+	if out.report != nil {
+		if err := writeReport(stdout, vals.String("format"), out.report); err != nil && out.err == nil {
+			out.err = err
+		}
 	}
-	if credErr != nil {
-		return fail(errkind.BadInputf("--registry-auth: %v", credErr))
+	if out.err != nil {
+		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, out.err)
 	}
-	format := vals.String("format")
-	if format != "text" && format != "json" {
-		return fail(errkind.BadInputf("--format %q: use text or json", format))
+	return out.exitCode()
+}
+
+// execute runs a command from its option values: the one path shared by the
+// CLI and the action adapter.
+func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(string) string) outcome {
+	out := outcome{cmd: cmd}
+	creds, err := registry.ParseCredentials(vals.List("registry-auth"))
+	if err != nil {
+		out.err = errkind.BadInputf("--registry-auth: %v", err)
+		return out
+	}
+	if format := vals.String("format"); format != "text" && format != "json" {
+		out.err = errkind.BadInputf("--format %q: use text or json", format)
+		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, vals.Duration("timeout"))
 	defer cancel()
-
 	reg, err := registry.New(registry.Config{
 		Jobs:        vals.Int("jobs"),
 		Insecure:    vals.List("insecure-registry"),
@@ -110,46 +155,33 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 		UserAgent:   "tagguard/" + Version(),
 	})
 	if err != nil {
-		return fail(err)
+		out.err = err
+		return out
 	}
-
-	var rep report
-	var blocked bool
 	switch cmd {
 	case options.Check:
-		r, cerr := runCheck(ctx, vals, reg, getenv)
-		err = cerr
+		r, err := runCheck(ctx, vals, reg, getenv)
+		out.err = err
 		if r != nil {
-			rep, blocked = r, r.Blocked
+			out.report, out.blocked = r, r.Blocked
 		}
 	case options.Record:
-		r, cerr := runRecord(ctx, vals, reg, getenv)
-		err = cerr
+		r, err := runRecord(ctx, vals, reg, getenv)
+		out.err = err
 		if r != nil {
-			rep, blocked = r, r.Blocked
+			out.report, out.blocked = r, r.Blocked
 		}
 	case options.Restore:
-		r, cerr := runRestore(ctx, vals, reg, getenv)
-		err = cerr
+		r, err := runRestore(ctx, vals, reg, getenv)
+		out.err = err
 		if r != nil {
-			rep = r
+			out.report = r
 		}
 	}
-	if rep != nil {
-		if werr := writeReport(stdout, format, rep); werr != nil && err == nil {
-			err = werr
-		}
+	if out.err != nil && ctx.Err() == context.DeadlineExceeded {
+		out.err = fmt.Errorf("%w (the run exceeded --timeout %s)", out.err, vals.Duration("timeout"))
 	}
-	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("%w (the run exceeded --timeout %s)", err, vals.Duration("timeout"))
-		}
-		return fail(err)
-	}
-	if blocked {
-		return int(errkind.Blocked)
-	}
-	return 0
+	return out
 }
 
 // applyEnv fills options from their environment variables when not given.

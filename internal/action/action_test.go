@@ -1,0 +1,164 @@
+package action
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/restore"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestInputsHyphensAndDefaults(t *testing.T) {
+	t.Parallel()
+	vals, note, err := Inputs("check", env(map[string]string{
+		"INPUT_IMAGES":        "ghcr.io/org/app:1.0.0\nghcr.io/org/app:latest\n",
+		"INPUT_EXPECTED-BASE": "main, release/*",
+		"INPUT_JOBS":          "",
+	}))
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	if got := vals.List("expected-base"); len(got) != 2 || got[1] != "release/*" {
+		t.Errorf("expected-base %v", got)
+	}
+	if vals.Int("jobs") != 8 || vals.String("timeout") != "5m" || !vals.Bool("require-base") {
+		t.Errorf("Go defaults not applied: jobs %d timeout %s", vals.Int("jobs"), vals.String("timeout"))
+	}
+	if _, _, err := Inputs("check", env(map[string]string{"INPUT_JOBS": "many"})); err == nil {
+		t.Error("bad jobs accepted")
+	}
+	if _, _, err := Inputs("check", env(map[string]string{"DOCKER_METADATA_OUTPUT_JSON": "{"})); err == nil {
+		t.Error("bad metadata JSON accepted")
+	}
+	vals, note, _ = Inputs("record", env(map[string]string{"DOCKER_METADATA_OUTPUT_JSON": `{"tags":["a/b:1","a/b:latest"]}`}))
+	if got := vals.List("images"); len(got) != 2 || note == "" {
+		t.Errorf("metadata fallback: %v %q", got, note)
+	}
+	for _, bad := range []string{"", "publish"} {
+		if _, err := Mode(env(map[string]string{"INPUT_MODE": bad})); err == nil {
+			t.Errorf("mode %q accepted", bad)
+		}
+	}
+	if m, _ := Mode(env(map[string]string{"INPUT_MODE": " Restore "})); m != "restore" {
+		t.Errorf("mode %q", m)
+	}
+}
+
+// readOutputs parses GITHUB_OUTPUT as the runner does.
+func readOutputs(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == "" {
+			continue
+		}
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			t.Fatalf("line %q", lines[i])
+		}
+		var v []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			v = append(v, lines[i])
+		}
+		if _, dup := out[name]; dup {
+			t.Fatalf("output %s twice: the delimiter was forged", name)
+		}
+		out[name] = strings.Join(v, "\n")
+	}
+	return out
+}
+
+func TestOutputsSurviveHostileText(t *testing.T) {
+	t.Parallel()
+	hostile := "registry said:\n" + outputDelimiter + "\nblocked<<X\nfalse\nX\n::set-output name=blocked::false"
+	rep := &check.Report{Command: "check", Blocked: true, Refs: []check.Ref{{Ref: "a/b:1.0.0", Verdict: check.Blocked, Reason: hostile}}}
+	outs, err := Outputs(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "out")
+	a := githubactions.New(githubactions.WithGetenv(env(map[string]string{"GITHUB_OUTPUT": path})), githubactions.WithWriter(&bytes.Buffer{}))
+	if err := SetOutputs(a, outs); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	got := readOutputs(t, string(b))
+	if got["blocked"] != "true" || len(got) != 2 || !strings.Contains(got["report"], `\u005fGitHubActionsFileCommandDelimeter_`) {
+		t.Errorf("outputs %v", got)
+	}
+	if strings.Contains(got["report"], "\n") {
+		t.Errorf("report output spans lines: %q", got["report"])
+	}
+
+	if _, err := Outputs(&record.Report{Outputs: record.Outputs{Pinned: "x\n" + outputDelimiter}}); err == nil {
+		t.Error("a plain output holding the delimiter was accepted")
+	}
+	if err := SetOutputs(githubactions.New(githubactions.WithGetenv(env(map[string]string{"GITHUB_OUTPUT": t.TempDir()}))), outs); err == nil {
+		t.Error("an unwritable GITHUB_OUTPUT was not reported")
+	}
+}
+
+func TestEveryDeclaredOutputIsWritten(t *testing.T) {
+	t.Parallel()
+	written := map[string]bool{}
+	for _, rep := range []any{&check.Report{}, &record.Report{}, &restore.Report{}} {
+		outs, err := Outputs(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range outs {
+			written[k] = true
+		}
+	}
+
+	for _, n := range OutputNames() {
+
+		if !written[n] {
+			t.Errorf("output %s is declared in action.yml but no mode writes it", n)
+		}
+		delete(written, n)
+	}
+	if len(written) > 0 {
+		t.Errorf("outputs written but not declared: %v", written)
+	}
+}
+
+func TestAnnotationsAreCapped(t *testing.T) {
+	t.Parallel()
+	rep := &check.Report{Guards: []check.Guard{{Name: check.GuardBase, Verdict: check.Blocked, Detail: "comes from dev"}}}
+	for i := range 14 {
+		rep.Refs = append(rep.Refs, check.Ref{Ref: fmt.Sprintf("a/b:1.0.%d", i), Tag: fmt.Sprintf("1.0.%d", i), Verdict: check.Blocked, Reason: "exists\n::add-mask::x"})
+	}
+	var out bytes.Buffer
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), rep)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 11 {
+		t.Fatalf("%d annotations, want 10 and one summing up:\n%s", len(lines), out.String())
+	}
+	if !strings.Contains(lines[10], "5 more blocked or failed") {
+		t.Errorf("last annotation %q", lines[10])
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "::error ") {
+			t.Errorf("annotation %q: outside text broke the line", l)
+		}
+	}
+}
+
+func TestSummaryEscapesCells(t *testing.T) {
+	t.Parallel()
+	md := Summary(&restore.Report{Summary: "OK", Source: "release v1", Tags: []restore.Tag{{Ref: "a/b:1", To: "sha256:x", State: restore.Failed, Reason: "bad | <script>\nnext"}}})
+	if strings.Contains(md, "<script>") || strings.Count(md, "\n") != 7 || !strings.Contains(md, `bad \| &lt;script&gt; next`) {
+		t.Errorf("summary:\n%s", md)
+	}
+}

@@ -1,0 +1,85 @@
+package action
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tagguard/tagguard/internal/options"
+)
+
+// Image is the prebuilt image action.yml runs: pulling it takes about a
+// second, where building the Dockerfile on every job costs 25–60 s. The
+// release workflow publishes it and moves the v1 tag only forward.
+const Image = "docker://ghcr.io/tagguard/tagguard:v1"
+
+// Outputs lists every output of every mode, with its description.
+var outputs = []struct{ name, mode, desc string }{
+	{"blocked", "check", "true when a guard blocked the publish, else false"},
+	{"report", "all", "the run's report as one JSON document (the same as --format json)"},
+	{"digest", "record", "the digest every recorded ref points at, when they all share one"},
+	{"digests", "record", "JSON object: ref → digest"},
+	{"pinned", "record", "newline-separated REPO@sha256:... for each recorded ref"},
+	{"ledger", "record", "the ledger JSON (schema tagguard.ledger/v1)"},
+	{"changed", "restore", "JSON list of the tags restored: ref, from, to"},
+	{"undo", "restore", "a ledger of the previous digests: restore from it (from-ledger) to reverse the restore"},
+}
+
+// OutputNames returns the names of every output, for tests.
+func OutputNames() []string {
+	var out []string
+	for _, o := range outputs {
+		out = append(out, o.name)
+	}
+	return out
+}
+
+// RenderActionYML renders action.yml from the option table, so inputs and
+// flags cannot drift apart: a test compares it with the file.
+func RenderActionYML() string {
+	var b strings.Builder
+	b.WriteString(`# Generated from internal/options by internal/action (go test ./internal/action -update).
+# Edit the option table, not this file.
+name: tagguard
+description: Release guards for container image tags - block overwrites of version tags, record pushed digests, restore tags to recorded digests.
+author: tagguard
+branding:
+  icon: shield
+  color: blue
+inputs:
+  mode:
+    description: "What to run: check (guard before a publish), record (after the push) or restore (re-point tags at recorded digests)."
+    required: true
+`)
+	for _, o := range options.Table() {
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n    required: false\n", o.Name, yamlString(describe(o)))
+		switch {
+		case o.Name == "github-token":
+			b.WriteString("    default: ${{ github.token }}\n")
+		case o.Default != "":
+			fmt.Fprintf(&b, "    default: %s\n", yamlString(o.Default))
+		}
+	}
+	b.WriteString("outputs:\n")
+	for _, o := range outputs {
+		mode := "mode " + o.mode
+		if o.mode == "all" {
+			mode = "every mode"
+		}
+		fmt.Fprintf(&b, "  %s:\n    description: %s\n", o.name, yamlString(o.desc+" ("+mode+")"))
+	}
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n", yamlString(Image))
+	return b.String()
+}
+
+func describe(o options.Option) string {
+	if o.Commands == nil {
+		return o.Usage + " (every mode)"
+	}
+	return o.Usage + " (mode " + strings.Join(o.Commands, ", ") + ")"
+}
+
+// yamlString quotes s as a YAML double-quoted scalar.
+func yamlString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}

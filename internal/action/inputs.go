@@ -1,0 +1,75 @@
+package action
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tagguard/tagguard/internal/options"
+)
+
+// Modes are the commands an action step can run.
+var Modes = []string{options.Check, options.Record, options.Restore}
+
+// Input returns the value the runner passed for input name: INPUT_ followed
+// by the name upper-cased with hyphens kept (INPUT_EXPECTED-BASE).
+func Input(getenv func(string) string, name string) string {
+	return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(name)))
+}
+
+// Mode reads and checks the mode input.
+func Mode(getenv func(string) string) (string, error) {
+	m := strings.ToLower(Input(getenv, "mode"))
+	if !slices.Contains(Modes, m) {
+		if m == "" {
+			return "", fmt.Errorf("input mode is required: check, record or restore")
+		}
+		return "", fmt.Errorf("input mode %q: use check, record or restore", m)
+	}
+	return m, nil
+}
+
+// Inputs reads the inputs of mode into option values. Inputs the runner
+// passed empty keep the Go default, so a step that runs the image directly
+// (uses: docker://…, without action.yml's defaults) behaves the same. The
+// returned note says where the images came from when not from the input.
+func Inputs(mode string, getenv func(string) string) (*options.Values, string, error) {
+	opts := options.For(mode)
+	vals := options.NewValues(opts)
+	for _, o := range opts {
+		if v := Input(getenv, o.Name); v != "" {
+			vals.Set(o.Name, v)
+		}
+	}
+	note := ""
+	if (mode == options.Check || mode == options.Record) && len(vals.List("images")) == 0 &&
+		(mode == options.Check || vals.String("metadata") == "") {
+		tags, err := metadataTags(getenv("DOCKER_METADATA_OUTPUT_JSON"))
+		if err != nil {
+			return nil, "", err
+		}
+		if len(tags) > 0 {
+			vals.Set("images", strings.Join(tags, "\n"))
+			note = "DOCKER_METADATA_OUTPUT_JSON (docker/metadata-action's tags), since input images was empty"
+		}
+	}
+	if err := vals.Validate(opts); err != nil {
+		return nil, "", err
+	}
+	return vals, note, nil
+}
+
+// metadataTags reads the tags docker/metadata-action exports to later steps.
+func metadataTags(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var md struct {
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal([]byte(s), &md); err != nil {
+		return nil, fmt.Errorf("DOCKER_METADATA_OUTPUT_JSON is not docker/metadata-action's JSON: %v", err)
+	}
+	return md.Tags, nil
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/tagguard/tagguard/internal/action"
+	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// runAction is tagguard as a container action: inputs from INPUT_*, the
+// same execute path as the CLI, then outputs, job summary and annotations.
+func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
+	// Masks go first, before anything else can print a secret.
+	secrets := inputSecrets(getenv)
+	for _, s := range secrets {
+		a.AddMask(s)
+	}
+	safe, safeErr := newSafeWriter(stdout, secrets), newSafeWriter(stderr, secrets)
+	fail := func(err error) int {
+		a.Errorf("tagguard: %s", masker(secrets).Replace(err.Error()))
+		fmt.Fprintf(safeErr, "tagguard: %v\n", err)
+		return errkind.ExitCode(err)
+	}
+	mode, err := action.Mode(getenv)
+	if err != nil {
+		return fail(errkind.New(errkind.BadInput, err))
+	}
+	vals, note, err := action.Inputs(mode, getenv)
+	if err != nil {
+		return fail(errkind.New(errkind.BadInput, err))
+	}
+	applyEnv(vals, options.For(mode), getenv)
+	out := execute(ctx, mode, vals, getenv)
+	if note != "" {
+		switch r := out.report.(type) {
+		case *check.Report:
+			r.Source = note
+		case *record.Report:
+			r.Source = note
+		}
+	}
+	if out.report != nil {
+		publish(a, safe, vals.String("format"), out)
+	}
+	if out.err != nil {
+		return fail(out.err)
+	}
+	return out.exitCode()
+}
+
+// publish prints the report (with workflow commands stopped, so no text from
+// outside can issue one) and writes outputs, summary and annotations.
+func publish(a *githubactions.Action, w io.Writer, format string, out outcome) {
+	token := make([]byte, 16)
+	_, _ = rand.Read(token)
+	resume := "tagguard-" + hex.EncodeToString(token)
+	a.Group("tagguard " + out.cmd + " report")
+	a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
+	if err := writeReport(w, format, out.report); err != nil && out.err == nil {
+		out.err = err
+	}
+	a.IssueCommand(&githubactions.Command{Name: resume})
+	a.EndGroup()
+
+	outs, err := action.Outputs(out.report)
+	if err == nil {
+		err = action.SetOutputs(a, outs)
+	}
+	if err == nil {
+		err = action.AddSummary(a, action.Summary(out.report))
+	}
+	if err != nil {
+		a.Errorf("tagguard: %s", err)
+	}
+	action.Annotate(a, out.report)
+}
+
+// inputSecrets returns the secrets among the raw inputs. A registry-auth
+// line that does not parse is masked whole: it may still hold a secret.
+func inputSecrets(getenv func(string) string) []string {
+	var out []string
+	if t := action.Input(getenv, "github-token"); t != "" {
+		out = append(out, t)
+	}
+	for _, line := range options.SplitList(action.Input(getenv, "registry-auth")) {
+		if creds, err := registry.ParseCredentials([]string{line}); err == nil {
+			out = append(out, registry.Secrets(creds)...)
+		} else {
+			out = append(out, line)
+		}
+	}
+	return out
+}
