@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/regtest"
 )
 
 // BenchmarkRestore200 restores T=200 tags to U=10 distinct digests, all of
