@@ -152,6 +152,7 @@ func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(
 		Credentials: creds,
 		GitHubToken: vals.String("github-token"),
 		GitHubActor: getenv("GITHUB_ACTOR"),
+		GitHubOwner: getenv("GITHUB_REPOSITORY_OWNER"),
 		UserAgent:   "tagguard/" + Version(),
 	})
 	if err != nil {

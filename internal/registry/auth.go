@@ -62,11 +62,21 @@ func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 
 // ghcrKeychain lends the GitHub token to ghcr.io when nothing else did: in
 // Actions, the workflow's token with the actor as user is how GHCR is reached.
-type ghcrKeychain struct{ user, token string }
+// Images of another owner are read anonymously instead: GHCR can refuse the
+// workflow's token for a package it was never granted, where anonymous
+// access to a public image works.
+type ghcrKeychain struct{ user, token, owner string }
 
 func (k ghcrKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	if k.token == "" || r.RegistryStr() != "ghcr.io" {
 		return authn.Anonymous, nil
+	}
+	if k.owner != "" {
+		path := strings.TrimPrefix(r.String(), "ghcr.io/")
+		owner, _, _ := strings.Cut(path, "/")
+		if owner != "" && path != r.String() && !strings.EqualFold(owner, k.owner) {
+			return authn.Anonymous, nil
+		}
 	}
 	user := k.user
 	if user == "" {
@@ -79,6 +89,6 @@ func keychain(cfg Config) authn.Keychain {
 	return authn.NewMultiKeychain(
 		staticKeychain(cfg.Credentials),
 		authn.DefaultKeychain,
-		ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken},
+		ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken, owner: cfg.GitHubOwner},
 	)
 }

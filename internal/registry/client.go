@@ -34,6 +34,7 @@ type Config struct {
 	Credentials []Credential // --registry-auth
 	GitHubToken string       // lent to ghcr.io when nothing else gives credentials
 	GitHubActor string       // the user name that goes with GitHubToken
+	GitHubOwner string       // the workflow's repository owner: the token is lent for its images only
 	Transport   http.RoundTripper
 	UserAgent   string
 	// Retry tuning; zero values mean 5 attempts starting at 500ms, capped at 30s.

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // flaky answers with the given statuses in turn, then 200.
@@ -221,3 +224,28 @@ func TestParseCredentialsNeverEchoesSecret(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestGHCRKeychain(t *testing.T) {
+	t.Parallel()
+	k := ghcrKeychain{user: "octocat", token: "ghs_token", owner: "Org"}
+	for ref, wantToken := range map[string]bool{
+		"ghcr.io/org/app":        true,
+		"ghcr.io/other/tool":     false,
+		"docker.io/org/app":      false,
+		"registry.example/org/a": false,
+	} {
+		repo, err := name.NewRepository(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := k.Resolve(repo)
+		if got := a != authn.Anonymous; got != wantToken {
+			t.Errorf("%s: token lent = %v, want %v", ref, got, wantToken)
+		}
+	}
+	noOwner := ghcrKeychain{token: "ghs_token"}
+	repo, _ := name.NewRepository("ghcr.io/other/tool")
+	if a, _ := noOwner.Resolve(repo); a == authn.Anonymous {
+		t.Error("without a known owner the token should be lent for ghcr.io")
+	}
+}
