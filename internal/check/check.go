@@ -24,7 +24,7 @@ import (
 
 // Registry is what check reads from a registry.
 type Registry interface {
-	ParseTag(s string) (name.Tag, error)
+	ParseTags(list []string) ([]name.Tag, []error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
 }
@@ -66,19 +66,8 @@ func validate(o Options) (plan, error) {
 	if len(o.Images) == 0 {
 		return p, errkind.BadInputf("no images to check: give --images (REPO:TAG, comma- or newline-separated)")
 	}
-	seen := map[string]bool{}
 	var bad []error
-	for _, s := range o.Images {
-		t, err := o.Registry.ParseTag(s)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		if !seen[t.Name()] {
-			seen[t.Name()] = true
-			p.refs = append(p.refs, t)
-		}
-	}
+	p.refs, bad = o.Registry.ParseTags(o.Images)
 	if o.Digest != "" {
 		d, err := registry.ParseDigest(o.Digest)
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/demo"
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/registry"
 )
@@ -159,21 +161,26 @@ func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(
 		out.err = err
 		return out
 	}
+	env, err := newRunEnv(vals, getenv)
+	if err != nil {
+		out.err = err
+		return out
+	}
 	switch cmd {
 	case options.Check:
-		r, err := runCheck(ctx, vals, reg, getenv)
+		r, err := runCheck(ctx, vals, reg, env)
 		out.err = err
 		if r != nil {
 			out.report, out.blocked = r, r.Blocked
 		}
 	case options.Record:
-		r, err := runRecord(ctx, vals, reg, getenv)
+		r, err := runRecord(ctx, vals, reg, env)
 		out.err = err
 		if r != nil {
 			out.report, out.blocked = r, r.Blocked
 		}
 	case options.Restore:
-		r, err := runRestore(ctx, vals, reg, getenv)
+		r, err := runRestore(ctx, vals, reg, env)
 		out.err = err
 		if r != nil {
 			out.report = r
@@ -218,4 +225,23 @@ func Version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// runEnv is what every command reads from around it: the GitHub run
+// context and, when a token was given, a GitHub client.
+type runEnv struct {
+	event  event.Context
+	github *githubapi.Client // nil without a token
+}
+
+func newRunEnv(vals *options.Values, getenv func(string) string) (runEnv, error) {
+	ev, err := event.Load(getenv)
+	if err != nil {
+		return runEnv{}, errkind.New(errkind.BadInput, err)
+	}
+	env := runEnv{event: ev}
+	if token := vals.String("github-token"); token != "" {
+		env.github, err = githubapi.New(githubapi.Config{Token: token, BaseURL: getenv("GITHUB_API_URL"), UserAgent: "tagguard/" + Version()})
+	}
+	return env, err
 }

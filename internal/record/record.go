@@ -26,7 +26,7 @@ import (
 
 // Registry is what record reads from a registry.
 type Registry interface {
-	ParseTag(s string) (name.Tag, error)
+	ParseTags(list []string) ([]name.Tag, []error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 }
@@ -90,21 +90,8 @@ func validate(o Options) (input, error) {
 	if len(images) == 0 {
 		bad = append(bad, errors.New("no images to record: give --images (the refs pushed) or --metadata"))
 	}
-	seen := map[string]bool{}
-	for _, s := range images {
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
-		t, err := o.Registry.ParseTag(s)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		if !seen[t.Name()] {
-			seen[t.Name()] = true
-			in.refs = append(in.refs, t)
-		}
-	}
+	refs, badRefs := o.Registry.ParseTags(images)
+	in.refs, bad = refs, append(bad, badRefs...)
 	digests := map[string]string{}
 	if o.Digest != "" {
 		digests["--digest"] = o.Digest

@@ -128,6 +128,30 @@ func (c *Client) ParseTag(s string) (name.Tag, error) {
 	return t, nil
 }
 
+// ParseTags parses every reference with ParseTag and drops repeats of one
+// tag, however it was spelled (org/app:1 and docker.io/org/app:1 are one).
+// Every reference that does not parse is in the returned errors.
+func (c *Client) ParseTags(list []string) ([]name.Tag, []error) {
+	seen := map[string]bool{}
+	var tags []name.Tag
+	var bad []error
+	for _, s := range list {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		t, err := c.ParseTag(s)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if !seen[t.Name()] {
+			seen[t.Name()] = true
+			tags = append(tags, t)
+		}
+	}
+	return tags, bad
+}
+
 // ParsePin parses REPO:TAG@sha256:… — point that tag at that digest.
 func (c *Client) ParsePin(s string) (name.Tag, v1.Hash, error) {
 	s = strings.TrimSpace(s)
