@@ -219,8 +219,16 @@ func writeReport(w io.Writer, format string, rep report) error {
 	return rep.WriteText(w)
 }
 
-// Version is the module version tagguard was built as, or "dev".
+// version is stamped by the release build (-ldflags -X …/internal/cli.version=1.2.3):
+// the image is built without .git, so the module version is not known to Go.
+// It is the one variable the linker writes; nothing else sets it.
+var version string
+
+// Version is the version tagguard was built as, or "dev".
 func Version() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
