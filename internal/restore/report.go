@@ -39,6 +39,7 @@ type Tag struct {
 
 	target  target
 	failure error
+	read    bool // the plan read the tag: an empty From then means absent
 }
 
 // Change is one entry of the changed output.
@@ -71,9 +72,10 @@ func (r *Report) finish(stopped string) {
 			undo.Images = append(undo.Images, ledger.Image{Ref: t.Ref, Digest: t.From})
 		}
 	}
-	if b, err := undo.Marshal(); err == nil {
-		r.Outputs.Undo = strings.TrimSpace(string(b))
-	}
+	// The undo ledger holds digests read from the registry and refs that
+	// already parsed: it always marshals.
+	b, _ := undo.Marshal()
+	r.Outputs.Undo = strings.TrimSpace(string(b))
 	parts := []string{}
 	for _, s := range []string{Restored, Unchanged, Planned, Failed, Skipped} {
 		if counts[s] > 0 {
@@ -121,14 +123,27 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s\n\n", r.Summary, r.Source)
 	for _, t := range r.Tags {
 		from := t.From
-		if from == "" {
+		switch {
+		case from != "":
+		case t.read:
 			from = "absent"
+		default:
+			from = "(not read)"
 		}
 		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(t.State), t.Ref)
 		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)
 		}
+	}
+	var undo []string
+	for _, c := range r.Outputs.Changed {
+		if c.From != "" {
+			undo = append(undo, c.Ref+"@"+c.From)
+		}
+	}
+	if len(undo) > 0 {
+		fmt.Fprintf(&b, "\nto undo this restore:\n  tagguard restore --pin %s\n", strings.Join(undo, ",\\\n    "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -3,6 +3,8 @@ package restore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -300,5 +302,35 @@ func TestBadInput(t *testing.T) {
 	}
 	if n := srv.Counts().Total(); n != 0 {
 		t.Errorf("bad input made %d requests", n)
+	}
+}
+
+// TestPreflightPrunedPlatform: an index whose platform manifest was pruned
+// would fail half-way at the PUT; the pre-flight refuses it first.
+func TestPreflightPrunedPlatform(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := srv.Ref("org/app:6.0.0")
+	idx := regtest.PushIndex(t, ref)
+	_, rawIdx := raw(t, ref)
+	regtest.PushImage(t, ref)
+	var m struct {
+		Manifests []struct{ Digest string }
+	}
+	if err := json.Unmarshal(rawIdx, &m); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/v2/org/app/manifests/"+m.Manifests[1].Digest, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("pruning a platform: %v %v", err, resp)
+	}
+	srv.ResetCounts()
+	r, err := Run(context.Background(), Options{Pins: []string{ref + "@" + idx.String()}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "linux/arm64 "+m.Manifests[1].Digest) {
+		t.Fatalf("err %v, want the pruned platform named", err)
+	}
+	if srv.Counts().ManifestPut != 0 || r.Tags[0].State != Skipped || !strings.Contains(r.Tags[0].Reason, "rebuild from source") {
+		t.Errorf("counts %+v, tag %+v", srv.Counts(), r.Tags[0])
 	}
 }

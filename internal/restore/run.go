@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -30,8 +33,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Tags = append(r.Tags, Tag{Ref: t.tag.String(), To: t.digest.String(), target: t})
 	}
 
-	manifests, err := preflight(ctx, o, ts)
+	manifests, missing, err := preflight(ctx, o, ts)
 	if err != nil {
+		for i := range r.Tags {
+			t := &r.Tags[i]
+			t.State, t.Reason = Skipped, "not started: the pre-flight refused"
+			if m, ok := missing[targetKey(t.target)]; ok {
+				t.Reason = "pre-flight: " + m + " (pruned, or never pushed here: rebuild from source)"
+			}
+		}
 		r.finish("pre-flight refused: nothing was written")
 		return r, err
 	}
@@ -50,15 +60,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // preflight fetches every distinct target manifest by digest, once: that
 // proves it is still in its repository and gives the exact bytes to put
-// back. Any missing one stops the run before the first write.
-func preflight(ctx context.Context, o Options, ts []target) (map[string]registry.Manifest, error) {
+// back. For an image index it also HEADs every manifest the index names: a
+// pruned platform would make the write fail half-way (or leave an index
+// that cannot be pulled). Anything missing stops the run before the first
+// write; missing maps each target key to what is missing.
+func preflight(ctx context.Context, o Options, ts []target) (manifests map[string]registry.Manifest, missing map[string]string, err error) {
 	type result struct {
-		m   registry.Manifest
-		err error
+		m       registry.Manifest
+		missing string
+		err     error
 	}
 	keys := map[string]target{}
 	for _, t := range ts {
-		keys[t.tag.Context().Digest(t.digest.String()).Name()] = t
+		keys[targetKey(t)] = t
 	}
 	results := map[string]*result{}
 	var mu sync.Mutex
@@ -68,37 +82,75 @@ func preflight(ctx context.Context, o Options, ts []target) (map[string]registry
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m, err := o.Registry.Manifest(ctx, t.tag.Context().Digest(t.digest.String()))
+			res := &result{}
+			ref := t.tag.Context().Digest(t.digest.String())
+			res.m, res.err = o.Registry.Manifest(ctx, ref)
+			if errors.Is(res.err, registry.ErrNotFound) {
+				res.missing, res.err = fmt.Sprintf("%s is not in %s", t.digest, t.tag.Context()), nil
+			} else if res.err == nil && res.m.MediaType.IsIndex() {
+				res.missing, res.err = missingChildren(ctx, o.Registry, t, res.m)
+			}
 			mu.Lock()
-			results[k] = &result{m: m, err: err}
+			results[k] = res
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	var missing, failed []string
 	var errs []error
-	out := map[string]registry.Manifest{}
+	manifests, missing = map[string]registry.Manifest{}, map[string]string{}
 	for k, res := range results {
 		switch {
-		case errors.Is(res.err, registry.ErrNotFound):
-			missing = append(missing, k)
 		case res.err != nil:
-			failed = append(failed, k)
 			errs = append(errs, res.err)
+		case res.missing != "":
+			missing[k] = res.missing
 		default:
-			out[k] = res.m
+			manifests[k] = res.m
 		}
 	}
-	sort.Strings(missing)
 	if len(missing) > 0 {
-		return nil, errkind.Blockedf("pre-flight: %d target digest(s) not in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
-			len(missing), strings.Join(missing, "\n  "))
+		var lines []string
+		for _, m := range missing {
+			lines = append(lines, m)
+		}
+		sort.Strings(lines)
+		return nil, missing, errkind.Blockedf("pre-flight: %d target(s) not complete in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
+			len(missing), strings.Join(lines, "\n  "))
 	}
 	if len(errs) > 0 {
-		return nil, errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(failed), errors.Join(errs...)))
+		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(errs), errors.Join(errs...)))
 	}
-	return out, nil
+	return manifests, nil, nil
 }
+
+// missingChildren HEADs the manifests an index names, one at a time (the
+// caller already runs targets in parallel), and says which are gone.
+func missingChildren(ctx context.Context, reg Registry, t target, m registry.Manifest) (string, error) {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return "", errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", t.digest, err))
+	}
+	var gone []string
+	for _, d := range idx.Manifests {
+		_, err := reg.Resolve(ctx, t.tag.Context().Digest(d.Digest.String()))
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			what := d.Digest.String()
+			if d.Platform != nil {
+				what = d.Platform.String() + " " + what
+			}
+			gone = append(gone, what)
+		case err != nil:
+			return "", err
+		}
+	}
+	if len(gone) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", t.digest, t.tag.Context(), strings.Join(gone, ", ")), nil
+}
+
+func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String()).Name() }
 
 // plan reads where each tag points now.
 func plan(ctx context.Context, o Options, r *Report) error {
@@ -110,6 +162,7 @@ func plan(ctx context.Context, o Options, r *Report) error {
 			defer func() { <-sem }()
 			t := &r.Tags[i]
 			d, err := o.Registry.Resolve(ctx, t.target.tag)
+			t.read = err == nil || errors.Is(err, registry.ErrNotFound)
 			switch {
 			case errors.Is(err, registry.ErrNotFound):
 				t.From, t.State = "", Planned
@@ -158,7 +211,7 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			m := manifests[t.target.tag.Context().Digest(t.target.digest.String()).Name()]
+			m := manifests[targetKey(t.target)]
 			if err := o.Registry.Put(writeCtx, t.target.tag, m); err != nil {
 				t.State, t.Reason, t.failure = Failed, err.Error(), err
 				return
