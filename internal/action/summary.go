@@ -20,10 +20,7 @@ func Summary(rep any) string {
 		}
 		b.WriteString("| verdict | ref | kind | now | reason |\n| --- | --- | --- | --- | --- |\n")
 		for _, ref := range r.Refs {
-			now := "absent"
-			if ref.Exists {
-				now = "`" + ref.Current + "`"
-			}
+			now := code(ref.Now())
 			reason := ref.Reason
 			if ref.Fix != "" {
 				reason += ". To fix: " + ref.Fix

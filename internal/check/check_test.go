@@ -250,7 +250,7 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v, want a remote failure", err)
 	}
-	if r == nil || r.Refs[0].Verdict != Error || !strings.HasPrefix(r.Summary, "INCOMPLETE") {
+	if r == nil || r.Refs[0].Verdict != Error || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !r.Blocked || r.Refs[0].Now() != "unknown (not read)" {
 		t.Errorf("report %+v: want the ref marked as unread", r)
 	}
 }

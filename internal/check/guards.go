@@ -10,6 +10,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // The guards, by the names reports use.
@@ -32,7 +33,8 @@ const (
 // judgeRef decides one ref from what the registry holds.
 func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]tagList) {
 	if r.err != nil {
-		r.Verdict, r.Reason = Error, "could not read the registry: "+r.err.Error()
+		r.Verdict, r.Reason = Error, "could not read the registry: "+report.OneLine(r.err.Error())
+		r.Fix = "check the registry host, credentials (--registry-auth, DOCKER_CONFIG) and --timeout, then re-run"
 		return
 	}
 	current := "absent"
@@ -63,7 +65,7 @@ func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]tagList)
 func judgeFloating(r *Ref, version *semver.Version, list tagList) {
 	line, _ := policy.LineOf(r.Tag)
 	if list.err != nil {
-		r.Verdict, r.Reason = Error, "could not list the repository's tags: "+list.err.Error()
+		r.Verdict, r.Reason = Error, "could not list the repository's tags: "+report.OneLine(list.err.Error())
 		return
 	}
 	if version == nil {
@@ -93,6 +95,8 @@ func judgeFloating(r *Ref, version *semver.Version, list tagList) {
 		r.Reason = fmt.Sprintf("%s would move back from %s to %s: the newest release %s is %s",
 			r.Tag, bestTag, version.Original(), line.Where(), bestTag)
 		r.Fix = fmt.Sprintf("drop %s from this release's tags (a backport must not move it)", r.Tag)
+	case version.Equal(best):
+		r.Verdict, r.Reason = Pass, fmt.Sprintf("stays at the newest release %s: %s", line.Where(), bestTag)
 	default:
 		r.Verdict, r.Reason = Pass, fmt.Sprintf("moves forward to %s (newest %s so far: %s)", version.Original(), line.Where(), bestTag)
 	}

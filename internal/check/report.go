@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Report is the outcome of a check: the same content in text and JSON.
@@ -61,17 +62,36 @@ func (r *Report) finish() {
 			nBlocked++
 		}
 	}
-	switch {
-	case r.Blocked:
-		r.Summary = fmt.Sprintf("BLOCKED by %s: %d of %s blocked", strings.Join(blocked, ", "), nBlocked, plural(len(r.Refs), "ref"))
-	default:
-		r.Summary = fmt.Sprintf("OK: %s may be published", plural(len(r.Refs), "ref"))
-	}
+	incomplete := false
 	for _, g := range r.Guards {
-		if g.Verdict == Error {
-			r.Summary = "INCOMPLETE: the registry could not be read; nothing is known to be safe"
-		}
+		incomplete = incomplete || g.Verdict == Error
 	}
+	switch {
+	case r.Blocked && nBlocked > 0:
+		r.Summary = fmt.Sprintf("BLOCKED by %s: %d of %s blocked", strings.Join(blocked, ", "), nBlocked, report.Plural(len(r.Refs), "ref"))
+	case r.Blocked:
+		r.Summary = fmt.Sprintf("BLOCKED by %s (a run-level guard; see guards)", strings.Join(blocked, ", "))
+	default:
+		r.Summary = fmt.Sprintf("OK: %s may be published", report.Plural(len(r.Refs), "ref"))
+	}
+	if incomplete {
+		// Nothing is known to be safe: the run counts as blocked, so a
+		// workflow reading the blocked output never publishes on it.
+		r.Summary = "INCOMPLETE: the registry could not be read; nothing is known to be safe. " + r.Summary
+		r.Blocked = true
+	}
+}
+
+// Now says what the tag points at for a report: a digest, absent, or
+// unknown when the registry could not be read.
+func (r Ref) Now() string {
+	switch {
+	case r.Verdict == Error:
+		return "unknown (not read)"
+	case r.Exists:
+		return r.Current
+	}
+	return "absent"
 }
 
 // BlockedRefs returns the refs a guard blocked, for annotations.
@@ -103,10 +123,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, ref := range r.Refs {
-		current := "absent"
-		if ref.Exists {
-			current = ref.Current
-		}
+		current := ref.Now()
 		fmt.Fprintf(&b, "%-7s %s\n", strings.ToUpper(ref.Verdict), ref.Ref)
 		fmt.Fprintf(&b, "        %s tag, now %s\n", ref.Kind, current)
 		fmt.Fprintf(&b, "        %s\n", ref.Reason)
@@ -123,11 +140,4 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

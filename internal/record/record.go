@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Registry is what record reads from a registry.
@@ -111,6 +114,14 @@ func validate(o Options) (input, error) {
 		}
 		in.want = &d
 	}
+	if o.LedgerFile != "" {
+		// Checked before any request, so a typo costs nothing and touches nothing.
+		if fi, err := os.Stat(filepath.Dir(o.LedgerFile)); err != nil || !fi.IsDir() {
+			bad = append(bad, fmt.Errorf("--ledger-file %s: its directory does not exist", o.LedgerFile))
+		} else if fi, err := os.Stat(o.LedgerFile); err == nil && fi.IsDir() {
+			bad = append(bad, fmt.Errorf("--ledger-file %s is a directory", o.LedgerFile))
+		}
+	}
 	in.releaseTag = o.ReleaseTag
 	if in.releaseTag == "" {
 		// The tag that started the run is only a default: without a token
@@ -158,8 +169,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.finish()
 		return r, errkind.New(errkind.Remote, readErr)
 	}
-	l := buildLedger(o, entries)
-	r.setOutputs(l)
+	src, notes := sourceOf(o.Event)
+	r.Notes = append(r.Notes, notes...)
+	l := buildLedger(o, src, entries)
+	if err := r.setOutputs(l); err != nil {
+		return r, errkind.New(errkind.BadInput, fmt.Errorf("building the ledger: %w", err))
+	}
 	if r.finish(); r.Blocked {
 		return r, nil
 	}
@@ -215,19 +230,20 @@ func resolve(ctx context.Context, o Options, in input) ([]Entry, error) {
 				e.Verdict, e.Reason = Missing, "not in the registry: the push did not land, or the tag was removed"
 				return
 			case err != nil:
-				e.Verdict, e.Reason, e.err = Error, err.Error(), err
+				e.Verdict, e.Reason, e.err = Error, report.OneLine(err.Error()), err
 				return
 			}
 			e.Digest, e.MediaType = d.Digest.String(), string(d.MediaType)
 			if in.want != nil && d.Digest != *in.want {
 				e.Verdict = Moved
 				e.Reason = fmt.Sprintf("points at %s, not at %s that the build pushed: the tag was overwritten after the push (a race, or a false success)", d.Digest, in.want)
+				e.Fix = fmt.Sprintf("find out what pushed %s; to put the build back: tagguard restore --pin %s@%s", d.Digest, t, in.want)
 				return
 			}
 			if d.MediaType.IsIndex() {
 				ps, err := platforms.get(ctx, o.Registry, t.Context().Digest(d.Digest.String()))
 				if err != nil {
-					e.Verdict, e.Reason, e.err = Error, err.Error(), err
+					e.Verdict, e.Reason, e.err = Error, report.OneLine(err.Error()), err
 					return
 				}
 				e.Platforms = ps
@@ -290,16 +306,40 @@ func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger
 	return out, nil
 }
 
-func buildLedger(o Options, entries []Entry) *ledger.Ledger {
+// sourceOf takes the run context for the ledger's source, leaving out (and
+// saying so) any value that would not validate: a local run or another CI
+// may set GITHUB_* variables GitHub never would, and the ledger must still
+// be written.
+func sourceOf(ev event.Context) (ledger.Source, []string) {
+	var src ledger.Source
+	var notes []string
+	for _, f := range []struct {
+		env   string
+		value string
+		field *string
+	}{
+		{"GITHUB_REPOSITORY", ev.Repository, &src.Repository},
+		{"GITHUB_SHA", ev.SHA, &src.SHA},
+		{"GITHUB_REF", ev.Ref, &src.Ref},
+		{"the run URL (GITHUB_SERVER_URL, GITHUB_RUN_ID)", ev.RunURL, &src.Run},
+	} {
+		if f.value == "" {
+			continue
+		}
+		*f.field = f.value
+		if err := (&ledger.Ledger{Schema: ledger.Schema, Source: src}).Validate(); err != nil {
+			*f.field = ""
+			notes = append(notes, fmt.Sprintf("%s %q left out of the ledger's source: not a value GitHub sets", f.env, f.value))
+		}
+	}
+	return src, notes
+}
+
+func buildLedger(o Options, src ledger.Source, entries []Entry) *ledger.Ledger {
 	l := &ledger.Ledger{
 		Schema:  ledger.Schema,
 		Created: o.Now().UTC().Truncate(time.Second),
-		Source: ledger.Source{
-			Repository: o.Event.Repository,
-			SHA:        o.Event.SHA,
-			Ref:        o.Event.Ref,
-			Run:        o.Event.RunURL,
-		},
+		Source:  src,
 	}
 	for _, e := range entries {
 		if e.Verdict == Recorded {

@@ -201,3 +201,25 @@ func TestRecordReadsEachIndexOnce(t *testing.T) {
 		t.Errorf("counts %+v: want 4 HEADs and one GET of the index", c)
 	}
 }
+
+// TestRecordOddRunContext: values GitHub would never set are left out of
+// the source, said so, and the ledger is still written whole.
+func TestRecordOddRunContext(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	d := regtest.PushImage(t, srv.Ref("org/app:3.0.0"))
+	path := filepath.Join(t.TempDir(), "l.json")
+	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:3.0.0")}, LedgerFile: path, Registry: newClient(t),
+		Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	l, err := ledger.Parse(b)
+	if err != nil || len(l.Images) != 1 || l.Images[0].Digest != d.String() || l.Source.Ref != "refs/heads/main" || l.Source.SHA != "" {
+		t.Fatalf("ledger %+v, %v", l, err)
+	}
+	if len(r.Notes) != 2 || !strings.Contains(r.Notes[0], "GITHUB_REPOSITORY") {
+		t.Errorf("notes %q", r.Notes)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Entry verdicts.
@@ -29,6 +30,7 @@ type Report struct {
 	Outputs    Outputs        `json:"outputs"`
 	LedgerFile *FileResult    `json:"ledgerFile,omitempty"`
 	Release    *ReleaseResult `json:"release,omitempty"`
+	Notes      []string       `json:"notes,omitempty"`
 }
 
 // Entry is one recorded ref.
@@ -39,6 +41,7 @@ type Entry struct {
 	Platforms []ledger.Platform `json:"platforms,omitempty"`
 	Verdict   string            `json:"verdict"`
 	Reason    string            `json:"reason,omitempty"`
+	Fix       string            `json:"fix,omitempty"`
 	err       error
 }
 
@@ -63,7 +66,7 @@ type ReleaseResult struct {
 	Action string `json:"action"`
 }
 
-func (r *Report) setOutputs(l *ledger.Ledger) {
+func (r *Report) setOutputs(l *ledger.Ledger) error {
 	r.Outputs.Digests = map[string]string{}
 	var pins, distinct []string
 	for _, im := range l.Images {
@@ -80,9 +83,11 @@ func (r *Report) setOutputs(l *ledger.Ledger) {
 	slices.Sort(pins)
 	r.Outputs.Pinned = strings.Join(slices.Compact(pins), "\n")
 	b, err := l.Marshal()
-	if err == nil {
-		r.Outputs.Ledger = strings.TrimSpace(string(b))
+	if err != nil {
+		return err
 	}
+	r.Outputs.Ledger = strings.TrimSpace(string(b))
+	return nil
 }
 
 func (r *Report) finish() {
@@ -97,7 +102,7 @@ func (r *Report) finish() {
 	case r.Blocked:
 		r.Summary = fmt.Sprintf("BLOCKED: %d moved, %d missing of %d refs; nothing was written", counts[Moved], counts[Missing], len(r.Images))
 	default:
-		r.Summary = fmt.Sprintf("OK: recorded %d refs", len(r.Images))
+		r.Summary = "OK: recorded " + report.Plural(len(r.Images), "ref")
 	}
 }
 
@@ -113,7 +118,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, e := range r.Images {
-		fmt.Fprintf(&b, "%-8s %s\n", strings.ToUpper(e.Verdict), e.Ref)
+		label := e.Verdict
+		if r.Blocked && label == Recorded {
+			label = "matches" // nothing was recorded: another ref blocked
+		}
+		fmt.Fprintf(&b, "%-8s %s\n", strings.ToUpper(label), e.Ref)
 		if e.Digest != "" {
 			fmt.Fprintf(&b, "         %s %s\n", e.Digest, e.MediaType)
 		}
@@ -123,6 +132,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		if e.Reason != "" {
 			fmt.Fprintf(&b, "         %s\n", e.Reason)
 		}
+		if e.Fix != "" {
+			fmt.Fprintf(&b, "         fix: %s\n", e.Fix)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
 	}
 	if r.LedgerFile != nil {
 		fmt.Fprintf(&b, "\nledger file %s: %s\n", r.LedgerFile.Path, r.LedgerFile.Action)

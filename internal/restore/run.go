@@ -14,6 +14,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // writeGrace is how long writes already in flight may take to finish after
@@ -167,7 +168,7 @@ func plan(ctx context.Context, o Options, r *Report) error {
 			case errors.Is(err, registry.ErrNotFound):
 				t.From, t.State = "", Planned
 			case err != nil:
-				t.State, t.Reason, t.failure = Failed, err.Error(), err
+				t.State, t.Reason, t.failure = Failed, report.OneLine(err.Error()), err
 			case d.Digest == t.target.digest:
 				t.From, t.State, t.Reason = d.Digest.String(), Unchanged, "already at the target"
 			default:
@@ -213,13 +214,13 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 			defer func() { <-sem }()
 			m := manifests[targetKey(t.target)]
 			if err := o.Registry.Put(writeCtx, t.target.tag, m); err != nil {
-				t.State, t.Reason, t.failure = Failed, err.Error(), err
+				t.State, t.Reason, t.failure = Failed, report.OneLine(err.Error()), err
 				return
 			}
 			d, err := o.Registry.Resolve(writeCtx, t.target.tag)
 			switch {
 			case err != nil:
-				t.State, t.Reason, t.failure = Failed, "written, but could not be verified: "+err.Error(), err
+				t.State, t.Reason, t.failure = Failed, "written, but could not be verified: "+report.OneLine(err.Error()), err
 			case d.Digest != t.target.digest:
 				t.State = Failed
 				t.Reason = fmt.Sprintf("written, but reads back as %s: something else moved it, or the registry rewrote the manifest", d.Digest)
