@@ -48,6 +48,10 @@ func TestInputsHyphensAndDefaults(t *testing.T) {
 			t.Errorf("mode %q accepted", bad)
 		}
 	}
+	ignored := Ignored("check", env(map[string]string{"INPUT_PIN": "a/b:1@sha256:x", "INPUT_CREATE-RELEASE": "false", "INPUT_IMAGES": "a/b:1"}))
+	if len(ignored) != 1 || ignored[0] != "pin" {
+		t.Errorf("ignored %v, want [pin]", ignored)
+	}
 	if m, _ := Mode(env(map[string]string{"INPUT_MODE": " Restore "})); m != "restore" {
 		t.Errorf("mode %q", m)
 	}

@@ -30,6 +30,22 @@ func Mode(getenv func(string) string) (string, error) {
 	return m, nil
 }
 
+// Ignored lists the inputs given that mode does not take, so a step that
+// sets pin in mode check hears about it. Inputs still at their default are
+// not counted: the runner passes action.yml's defaults for every input.
+func Ignored(mode string, getenv func(string) string) []string {
+	var out []string
+	for _, o := range options.Table() {
+		if o.Commands == nil || slices.Contains(o.Commands, mode) {
+			continue
+		}
+		if v := Input(getenv, o.Name); v != "" && v != o.Default {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
 // Inputs reads the inputs of mode into option values. Inputs the runner
 // passed empty keep the Go default, so a step that runs the image directly
 // (uses: docker://…, without action.yml's defaults) behaves the same. The

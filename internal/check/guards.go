@@ -154,6 +154,9 @@ func baseGuard(ctx context.Context, o Options) Guard {
 	g := Guard{Name: GuardBase}
 	if len(o.ExpectedBase) == 0 {
 		g.Verdict, g.Detail = Skipped, "no --expected-base given"
+		if o.Base != "" {
+			g.Detail += " (--base " + o.Base + " alone checks nothing)"
+		}
 		return g
 	}
 	want := strings.Join(o.ExpectedBase, ", ")

@@ -41,6 +41,9 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 		return fail(errkind.New(errkind.BadInput, err))
 	}
 	applyEnv(vals, options.For(mode), getenv)
+	for _, name := range action.Ignored(mode, getenv) {
+		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
+	}
 	out := execute(ctx, mode, vals, getenv)
 	if note != "" {
 		switch r := out.report.(type) {

@@ -51,7 +51,11 @@ func parseFlags(command string, args []string, stdout io.Writer) (*options.Value
 		return nil, fmt.Errorf("%v (see 'tagguard %s --help')", err, command)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q: every input is a flag (see 'tagguard %s --help')", fs.Arg(0), command)
+		hint := ""
+		if a := fs.Arg(0); a == "true" || a == "false" {
+			hint = " (a boolean flag takes its value with =, e.g. --require-base=false)"
+		}
+		return nil, fmt.Errorf("unexpected argument %q%s: every input is a flag (see 'tagguard %s --help')", fs.Arg(0), hint, command)
 	}
 	if err := vals.Validate(opts); err != nil {
 		return nil, err

@@ -68,8 +68,8 @@ func Run(ctx context.Context, w io.Writer) error {
 	}
 
 	s.step("A workflow run from the wrong branch tries to publish 0.15.0 again. tagguard check runs first:")
-	s.say("   $ tagguard check --images %s,%s", v015, latest)
-	if err := s.check(true, check.Options{Images: []string{v015, latest}}); err != nil {
+	s.say("   $ tagguard check --images %s,%s --expected-base main --base feature/x", v015, latest)
+	if err := s.check(true, check.Options{Images: []string{v015, latest}, ExpectedBase: []string{"main"}, Base: "feature/x", RequireBase: true}); err != nil {
 		return err
 	}
 

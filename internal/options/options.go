@@ -52,7 +52,7 @@ func Table() []Option {
 		{Name: "jobs", Type: Int, Default: "8", Usage: "registry requests in flight at once"},
 		{Name: "timeout", Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
 		{Name: "insecure-registry", Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
-		{Name: "registry-auth", Type: List, Secret: true, Usage: "registry credentials, one HOST=USER:SECRET per line; also read: DOCKER_CONFIG or ~/.docker/config.json"},
+		{Name: "registry-auth", Type: List, Secret: true, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: "github-token", Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 
 		{Name: "images", Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
@@ -67,7 +67,7 @@ func Table() []Option {
 		{Name: "metadata", Type: String, Commands: []string{Record}, Usage: "docker/build-push-action's metadata output (JSON): its containerimage.digest is the expected digest, its image.name the refs when --images is empty"},
 		{Name: "release-tag", Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
 		{Name: "ledger-file", Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
-		{Name: "create-release", Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none (default: say so and write nothing to GitHub)"},
+		{Name: "create-release", Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
 		{Name: "from-release", Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
 		{Name: "from-ledger", Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
@@ -161,22 +161,26 @@ func (v *Values) Validate(opts []Option) error {
 			continue
 		}
 		var err error
+		var rangeErr string
 		switch o.Type {
 		case Bool:
 			_, err = strconv.ParseBool(s)
 		case Int:
 			var n int
 			if n, err = strconv.Atoi(s); err == nil && n < 1 {
-				err = fmt.Errorf("must be at least 1")
+				rangeErr = "must be at least 1"
 			}
 		case Duration:
 			var d time.Duration
 			if d, err = time.ParseDuration(s); err == nil && d <= 0 {
-				err = fmt.Errorf("must be positive")
+				rangeErr = "must be more than zero"
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("option %s: %q is not a valid %s: %v", o.Name, s, o.Type, err)
+			return fmt.Errorf("option %s: %q is not a valid %s", o.Name, s, o.Type)
+		}
+		if rangeErr != "" {
+			return fmt.Errorf("option %s: %q is out of range: %s", o.Name, s, rangeErr)
 		}
 	}
 	return nil

@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -91,4 +94,31 @@ func keychain(cfg Config) authn.Keychain {
 		authn.DefaultKeychain,
 		ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken, owner: cfg.GitHubOwner},
 	)
+}
+
+// checkDockerConfig reads the Docker config file the default keychain will
+// use (DOCKER_CONFIG, else ~/.docker) and refuses one that is not JSON. The
+// keychain would only fail at the first request, as if the registry had;
+// a broken local file is bad input. Credential helpers are not run here.
+func checkDockerConfig() error {
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil // no home: the keychain falls back to anonymous
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if !json.Valid(b) {
+		return fmt.Errorf("%s is not valid JSON (DOCKER_CONFIG points tagguard at it)", path)
+	}
+	return nil
 }

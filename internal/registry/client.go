@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 )
+
+// tagGrammar is the distribution spec's tag grammar.
+var tagGrammar = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
 // ErrNotFound is returned (wrapped) when a tag or digest is absent.
 var ErrNotFound = errors.New("not found")
@@ -51,8 +55,12 @@ type Client struct {
 	pusher   *remote.Pusher
 }
 
-// New builds a Client. It does no I/O.
+// New builds a Client. It makes no request; it reads the Docker config
+// file once, so a broken one is bad input before anything is touched.
 func New(cfg Config) (*Client, error) {
+	if err := checkDockerConfig(); err != nil {
+		return nil, errkind.BadInputf("reading Docker credentials: %v", err)
+	}
 	if cfg.Jobs <= 0 {
 		cfg.Jobs = 8
 	}
@@ -124,6 +132,11 @@ func (c *Client) ParseTag(s string) (name.Tag, error) {
 	t, err := name.NewTag(s, c.nameOpts(s)...)
 	if err != nil {
 		return name.Tag{}, fmt.Errorf("image %q: %v", s, err)
+	}
+	// go-containerregistry lets a tag start with . or -; the distribution
+	// grammar does not, and a registry would refuse it later.
+	if !tagGrammar.MatchString(t.TagStr()) {
+		return name.Tag{}, fmt.Errorf("image %q: tag %q is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", s, t.TagStr())
 	}
 	return t, nil
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -98,9 +101,19 @@ func TestParseTag(t *testing.T) {
 	if insecure.Scheme() != "http" {
 		t.Errorf("host named insecure gets scheme %s", insecure.Scheme())
 	}
-	for _, bad := range []string{"ghcr.io/org/app", "localhost:5000/app", "app@sha256:" + strings.Repeat("a", 64), "Org/App:1", "app:", ""} {
+	for _, bad := range []string{"ghcr.io/org/app", "localhost:5000/app", "app@sha256:" + strings.Repeat("a", 64), "Org/App:1", "app:", "", "org/app:-bad", "org/app:.hidden"} {
 		if _, err := c.ParseTag(bad); err == nil {
 			t.Errorf("ParseTag(%q) accepted", bad)
 		}
+	}
+}
+
+func TestBrokenDockerConfigIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte("{broken"), 0o600)
+	t.Setenv("DOCKER_CONFIG", dir)
+	_, err := New(Config{})
+	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "DOCKER_CONFIG") {
+		t.Errorf("err %v, want bad input naming DOCKER_CONFIG", err)
 	}
 }

@@ -99,8 +99,15 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			// Waiting would outlive --timeout: report the last answer now.
-			return resp, err
+			// Waiting would outlive --timeout: say so now, rather than
+			// pass on a bare status the user cannot act on.
+			what := "a dropped connection"
+			if resp != nil {
+				what = resp.Status
+				resp.Body.Close()
+			}
+			return nil, fmt.Errorf("%s %s: %s; a retry in %s would pass --timeout (%s left), giving up after %d attempt(s)",
+				req.Method, req.URL.Redacted(), what, wait.Round(time.Second), time.Until(dl).Round(time.Second), attempt)
 		}
 		if req.Body != nil && req.GetBody == nil {
 			return resp, err // a body that cannot be replayed

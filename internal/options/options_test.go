@@ -1,0 +1,56 @@
+package options
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	opts := For(Check)
+	for in, want := range map[[2]string]string{
+		{"jobs", "0"}:           `option jobs: "0" is out of range: must be at least 1`,
+		{"jobs", "many"}:        `option jobs: "many" is not a valid whole number`,
+		{"timeout", "0s"}:       `option timeout: "0s" is out of range`,
+		{"timeout", "5"}:        `option timeout: "5" is not a valid duration`,
+		{"require-base", "yes"}: `option require-base: "yes" is not a valid boolean`,
+	} {
+		v := NewValues(opts)
+		v.Set(in[0], in[1])
+		if err := v.Validate(opts); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%v: %v, want %s", in, err, want)
+		}
+	}
+}
+
+func TestListsAndRepeats(t *testing.T) {
+	t.Parallel()
+	v := NewValues(For(Check))
+	v.Append("images", "a/b:1, a/b:2")
+	v.Append("images", "a/b:3\r\n\na/b:4\n")
+	if got := strings.Join(v.List("images"), " "); got != "a/b:1 a/b:2 a/b:3 a/b:4" {
+		t.Errorf("images %q", got)
+	}
+	if v.IsSet("digest") || v.Int("jobs") != 8 {
+		t.Error("defaults")
+	}
+}
+
+func TestEveryCommandOptionIsKnown(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, o := range Table() {
+		if seen[o.Name] {
+			t.Errorf("option %s twice", o.Name)
+		}
+		seen[o.Name] = true
+		for _, c := range o.Commands {
+			if c != Check && c != Record && c != Restore {
+				t.Errorf("option %s names unknown command %s", o.Name, c)
+			}
+		}
+		if o.Usage == "" {
+			t.Errorf("option %s has no usage", o.Name)
+		}
+	}
+}
