@@ -52,7 +52,7 @@ func Table() []Option {
 		{Name: "jobs", Type: Int, Default: "8", Usage: "registry requests in flight at once"},
 		{Name: "timeout", Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
 		{Name: "insecure-registry", Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
-		{Name: "registry-auth", Type: List, Secret: true, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
+		{Name: "registry-auth", Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: "github-token", Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 
 		{Name: "images", Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
