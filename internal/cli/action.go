@@ -89,14 +89,18 @@ func publish(a *githubactions.Action, w io.Writer, format string, out outcome) {
 	action.Annotate(a, out.report)
 }
 
-// inputSecrets returns the secrets among the raw inputs. A registry-auth
-// line that does not parse is masked whole: it may still hold a secret.
+// inputSecrets returns the secrets among the raw inputs and the variables
+// that stand in for them. A registry-auth line that does not parse is
+// masked whole: it may still hold a secret.
 func inputSecrets(getenv func(string) string) []string {
 	var out []string
-	if t := action.Input(getenv, "github-token"); t != "" {
-		out = append(out, t)
+	for _, t := range []string{action.Input(getenv, "github-token"), getenv("GITHUB_TOKEN")} {
+		if t != "" {
+			out = append(out, t)
+		}
 	}
-	for _, line := range options.SplitList(action.Input(getenv, "registry-auth")) {
+	auth := action.Input(getenv, "registry-auth") + "\n" + getenv("TAGGUARD_REGISTRY_AUTH")
+	for _, line := range options.SplitList(auth) {
 		if creds, err := registry.ParseCredentials([]string{line}); err == nil {
 			out = append(out, registry.Secrets(creds)...)
 		} else {
