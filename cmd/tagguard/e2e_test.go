@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
@@ -34,20 +30,6 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
-// rawManifest reads a tag's manifest with go-containerregistry alone.
-func rawManifest(t *testing.T, ref string) (string, []byte) {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := remote.Get(r, remote.WithAuth(&authn.Basic{Username: regtest.User, Password: regtest.Password}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.Digest.String(), d.Manifest
-}
-
 // TestRecordRestoreEndToEnd is the rescue tagguard exists for, run as a user
 // would against the real distribution registry with htpasswd auth: record,
 // overwrite, dry run, restore, byte identity, idempotence.
@@ -59,8 +41,8 @@ func TestRecordRestoreEndToEnd(t *testing.T) {
 	p.Tag(t, v015, latest)
 	tool := reg.Ref("org/tool:2.1.0")
 	p.PushImage(t, tool, regtest.WithDockerMediaTypes())
-	origIdx, origIdxRaw := rawManifest(t, v015)
-	origTool, origToolRaw := rawManifest(t, tool)
+	origIdx, origIdxRaw := p.Raw(t, v015)
+	origTool, origToolRaw := p.Raw(t, tool)
 	auth := "--registry-auth=" + reg.Host + "=" + regtest.User + ":" + regtest.Password
 	ledgerFile := filepath.Join(t.TempDir(), "l.json")
 
@@ -86,13 +68,13 @@ func TestRecordRestoreEndToEnd(t *testing.T) {
 	p.PushImage(t, v015)
 	p.PushImage(t, latest)
 	p.PushImage(t, tool)
-	overwritten, _ := rawManifest(t, v015)
+	overwritten, _ := p.Raw(t, v015)
 
 	code, out, _ = runCLI(t, "restore", auth, "--from-ledger", ledgerFile, "--dry-run")
 	if code != 0 || !strings.Contains(out, "DRY RUN: 3 planned") {
 		t.Fatalf("dry run exit %d\n%s", code, out)
 	}
-	if d, _ := rawManifest(t, v015); d != overwritten {
+	if d, _ := p.Raw(t, v015); d != overwritten {
 		t.Fatal("the dry run changed 0.15.0")
 	}
 
@@ -101,7 +83,7 @@ func TestRecordRestoreEndToEnd(t *testing.T) {
 		t.Fatalf("restore exit %d\n%s\n%s", code, out, errOut)
 	}
 	for ref, want := range map[string][]byte{v015: origIdxRaw, latest: origIdxRaw, tool: origToolRaw} {
-		if _, got := rawManifest(t, ref); !bytes.Equal(got, want) {
+		if _, got := p.Raw(t, ref); !bytes.Equal(got, want) {
 			t.Errorf("%s: manifest bytes differ from the original after restore", ref)
 		}
 	}
@@ -116,7 +98,7 @@ func TestRecordRestoreEndToEnd(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "pruned, or never pushed here") {
 		t.Errorf("pin to an absent digest: exit %d\n%s", code, errOut)
 	}
-	if d, _ := rawManifest(t, v015); d != origIdx {
+	if d, _ := p.Raw(t, v015); d != origIdx {
 		t.Error("a refused restore changed 0.15.0")
 	}
 }

@@ -200,3 +200,20 @@ func randomImage(cfg imageConfig) (v1.Image, error) {
 	}
 	return img, nil
 }
+
+// Raw reads ref's manifest with go-containerregistry alone, independently of
+// tagguard, and returns its digest and exact bytes.
+func (p Pusher) Raw(t testing.TB, ref string) (string, []byte) {
+	t.Helper()
+	d, err := remote.Get(parseRef(t, ref), p.options(t)...)
+	if err != nil {
+		t.Fatalf("reading %s: %v", ref, err)
+	}
+	return d.Digest.String(), d.Manifest
+}
+
+// Raw is Pusher.Raw without credentials.
+func Raw(t testing.TB, ref string) (string, []byte) {
+	t.Helper()
+	return Pusher{}.Raw(t, ref)
+}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -28,20 +27,6 @@ func newClient(t testing.TB) *registry.Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// raw reads a tag's manifest bytes with go-containerregistry alone.
-func raw(t *testing.T, ref string) (digest string, b []byte) {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := remote.Get(r)
-	if err != nil {
-		t.Fatalf("reading %s: %v", ref, err)
-	}
-	return d.Digest.String(), d.Manifest
 }
 
 func writeLedger(t *testing.T, images map[string]string) string {
@@ -67,20 +52,20 @@ func TestRestoreByteForByte(t *testing.T) {
 	idxRef, imgRef := srv.Ref("org/app:0.15.0"), srv.Ref("org/tool:1.0.0")
 	regtest.PushIndex(t, idxRef)
 	regtest.PushImage(t, imgRef, regtest.WithDockerMediaTypes())
-	idxDigest, idxBytes := raw(t, idxRef)
-	imgDigest, imgBytes := raw(t, imgRef)
+	idxDigest, idxBytes := regtest.Raw(t, idxRef)
+	imgDigest, imgBytes := regtest.Raw(t, imgRef)
 	path := writeLedger(t, map[string]string{idxRef: idxDigest, imgRef: imgDigest})
 
 	// The unguarded overwrite.
 	regtest.PushIndex(t, idxRef, "linux/amd64")
 	regtest.PushImage(t, imgRef)
-	overwritten, _ := raw(t, idxRef)
+	overwritten, _ := regtest.Raw(t, idxRef)
 
 	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: newClient(t)})
 	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
-	if d, _ := raw(t, idxRef); d != overwritten {
+	if d, _ := regtest.Raw(t, idxRef); d != overwritten {
 		t.Fatalf("dry run changed %s", idxRef)
 	}
 
@@ -89,7 +74,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Fatalf("Run: %v\n%+v", err, r)
 	}
 	for ref, want := range map[string][]byte{idxRef: idxBytes, imgRef: imgBytes} {
-		if _, got := raw(t, ref); !bytes.Equal(got, want) {
+		if _, got := regtest.Raw(t, ref); !bytes.Equal(got, want) {
 			t.Errorf("%s: manifest bytes differ after restore", ref)
 		}
 	}
@@ -118,7 +103,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 	targets[refs[3]] = absent
 	before := map[string]string{}
 	for _, ref := range refs {
-		before[ref], _ = raw(t, ref)
+		before[ref], _ = regtest.Raw(t, ref)
 	}
 	srv.ResetCounts()
 	r, err := Run(context.Background(), Options{FromLedger: writeLedger(t, targets), Registry: newClient(t)})
@@ -132,7 +117,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		t.Errorf("%d PUTs after a failed pre-flight", c.ManifestPut)
 	}
 	for _, ref := range refs {
-		if d, _ := raw(t, ref); d != before[ref] {
+		if d, _ := regtest.Raw(t, ref); d != before[ref] {
 			t.Errorf("%s changed", ref)
 		}
 	}
@@ -143,23 +128,59 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 	}
 }
 
+// registryUnderTest is a registry a test can seed and read, with the
+// credentials tagguard needs for it (none for the in-process one).
+type registryUnderTest struct {
+	host  string
+	push  regtest.Pusher
+	creds []registry.Credential
+}
+
+// TestPartialFailureThenRerun puts a fault-injecting proxy in front of the
+// in-process registry and of the real distribution registry with htpasswd:
+// the third PUT fails, the other tags are restored, the run exits 4 naming
+// the failed one, and a re-run finishes the job.
 func TestPartialFailureThenRerun(t *testing.T) {
 	t.Parallel()
-	srv := regtest.InProcess(t)
+	inproc := regtest.InProcess(t)
+	dist := regtest.Distribution(t, regtest.WithHtpasswd(regtest.User, regtest.Password))
+	for name, reg := range map[string]registryUnderTest{
+		"in-process":   {host: inproc.Host},
+		"distribution": {host: dist.Host, push: dist.Pusher()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			partialFailure(t, reg)
+		})
+	}
+}
+
+func partialFailure(t *testing.T, reg registryUnderTest) {
 	targets := map[string]string{}
 	for i := range 5 {
-		ref := srv.Ref(fmt.Sprintf("org/app:2.0.%d", i))
-		targets[ref] = regtest.PushImage(t, ref).String()
-		regtest.PushImage(t, ref)
+		ref := reg.host + fmt.Sprintf("/org/app:2.0.%d", i)
+		targets[ref] = reg.push.PushImage(t, ref).String()
+		reg.push.PushImage(t, ref)
 	}
-	proxy := regtest.FaultProxy(t, srv.Host, regtest.FailManifestPut(3, 500, "disk full"), regtest.FailManifestPut(4, 500, "disk full"))
+	proxy := regtest.FaultProxy(t, reg.host, regtest.FailManifestPut(3, 500, "disk full"), regtest.FailManifestPut(4, 500, "disk full"))
 	viaProxy := map[string]string{}
 	for ref, d := range targets {
-		viaProxy[strings.Replace(ref, srv.Host, proxy.Host, 1)] = d
+		viaProxy[strings.Replace(ref, reg.host, proxy.Host, 1)] = d
 	}
 	path := writeLedger(t, viaProxy)
+	var creds []registry.Credential
+	if reg.push.Auth != nil {
+		creds = []registry.Credential{{Host: proxy.Host, User: regtest.User, Secret: regtest.Password}}
+	}
+	client := func() *registry.Client {
+		c, err := registry.New(registry.Config{Backoff: time.Millisecond, Attempts: 2, Credentials: creds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 
-	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: newClient(t), Jobs: 1})
+	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: client(), Jobs: 1})
 	if err != nil || proxy.Counts().ManifestPut != 0 {
 		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
 	}
@@ -168,7 +189,7 @@ func TestPartialFailureThenRerun(t *testing.T) {
 	}
 
 	// Attempts 2: the third PUT fails twice (two faults), the others pass.
-	r, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t), Jobs: 1})
+	r, err := Run(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v, want partly applied (exit 4)", err)
 	}
@@ -183,12 +204,12 @@ func TestPartialFailureThenRerun(t *testing.T) {
 		t.Errorf("states %v summary %q", states, r.Summary)
 	}
 
-	r, err = Run(context.Background(), Options{FromLedger: path, Registry: newClient(t), Jobs: 1})
+	r, err = Run(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
 	if err != nil || r.Summary != "OK: 1 restored, 4 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
 	for ref, d := range targets {
-		if got, _ := raw(t, ref); got != d {
+		if got, _ := reg.push.Raw(t, ref); got != d {
 			t.Errorf("%s at %s, want %s", ref, got, d)
 		}
 	}
@@ -203,8 +224,8 @@ func TestUndoRoundTrip(t *testing.T) {
 	regtest.PushImage(t, a)
 	regtest.PushImage(t, b)
 	now := map[string]string{}
-	now[a], _ = raw(t, a)
-	now[b], _ = raw(t, b)
+	now[a], _ = regtest.Raw(t, a)
+	now[b], _ = regtest.Raw(t, b)
 
 	r, err := Run(context.Background(), Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: newClient(t)})
 	if err != nil {
@@ -216,7 +237,7 @@ func TestUndoRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ref, want := range now {
-		if got, _ := raw(t, ref); got != want {
+		if got, _ := regtest.Raw(t, ref); got != want {
 			t.Errorf("after undo %s at %s, want %s", ref, got, want)
 		}
 	}
@@ -312,7 +333,7 @@ func TestPreflightPrunedPlatform(t *testing.T) {
 	srv := regtest.InProcess(t)
 	ref := srv.Ref("org/app:6.0.0")
 	idx := regtest.PushIndex(t, ref)
-	_, rawIdx := raw(t, ref)
+	_, rawIdx := regtest.Raw(t, ref)
 	regtest.PushImage(t, ref)
 	var m struct {
 		Manifests []struct{ Digest string }
