@@ -90,8 +90,8 @@ func validate(o Options) (input, error) {
 		images = strings.Split(md.Names, ",")
 		in.source = "image.name of --metadata"
 	}
-	if len(images) == 0 {
-		bad = append(bad, errors.New("no images to record: give --images (the refs pushed) or --metadata"))
+	if len(images) == 0 && len(bad) == 0 {
+		bad = append(bad, errors.New("no images to record: give --images (the refs pushed), or --metadata with an image.name"))
 	}
 	refs, badRefs := o.Registry.ParseTags(images)
 	in.refs, bad = refs, append(bad, badRefs...)

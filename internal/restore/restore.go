@@ -113,6 +113,9 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 		return "", nil, errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	all := len(ts)
+	if all == 0 {
+		return "", nil, errkind.BadInputf("nothing to restore: %s holds no images", source)
+	}
 	if len(o.Tags) > 0 {
 		var kept []target
 		for _, t := range ts {
