@@ -137,29 +137,27 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // read HEADs every ref and lists the tags of each repository that has a
 // floating tag, all at once within --jobs.
-func read(ctx context.Context, o Options, p plan) ([]Ref, map[string]tagList, error) {
+func read(ctx context.Context, o Options, p plan) ([]Ref, map[string]*tagList, error) {
 	results := make([]Ref, len(p.refs))
-	lists := map[string]tagList{}
-	var mu sync.Mutex
+	// Each repository with a floating tag gets its own *tagList before any
+	// goroutine starts: a goroutine writes only the list it was handed, and
+	// the map itself is never written concurrently.
+	lists := map[string]*tagList{}
 	var wg sync.WaitGroup
-	jobs := max(o.Jobs, 1)
-	sem := make(chan struct{}, jobs)
+	sem := make(chan struct{}, max(o.Jobs, 1))
 	for i, t := range p.refs {
 		results[i] = Ref{Ref: t.String(), Tag: t.TagStr(), Kind: p.policy.Kind(t.TagStr()), ref: t}
-		if results[i].Kind == policy.Floating {
-			repo := t.Context().String()
-			if _, ok := lists[repo]; !ok {
-				lists[repo] = tagList{}
-				wg.Go(func() {
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					tags, err := o.Registry.Tags(ctx, t.Context())
-					mu.Lock()
-					lists[repo] = tagList{tags: tags, err: err}
-					mu.Unlock()
-				})
-			}
+		if repo := t.Context().String(); results[i].Kind == policy.Floating && lists[repo] == nil {
+			l := &tagList{}
+			lists[repo] = l
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				l.tags, l.err = o.Registry.Tags(ctx, t.Context())
+			})
 		}
+	}
+	for i, t := range p.refs {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()

@@ -31,7 +31,7 @@ const (
 )
 
 // judgeRef decides one ref from what the registry holds.
-func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]tagList) {
+func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList) {
 	if r.err != nil {
 		r.Verdict, r.Reason = Error, "could not read the registry: "+report.OneLine(r.err.Error())
 		r.Fix = "check the registry host, credentials (--registry-auth, DOCKER_CONFIG) and --timeout, then re-run"
@@ -56,7 +56,7 @@ func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]tagList)
 		}
 	case policy.Floating:
 		r.Guard = GuardFloating
-		judgeFloating(r, version, lists[r.ref.Context().String()])
+		judgeFloating(r, version, *lists[r.ref.Context().String()])
 	default:
 		r.Verdict, r.Reason = Pass, "mutable tag ("+current+"): may move"
 	}
