@@ -40,7 +40,12 @@ type Tag struct {
 	target  target
 	failure error
 	read    bool // the plan read the tag: an empty From then means absent
+	moved   bool // a failed write left the tag somewhere other than From
+	unknown bool // the tag could not be read back after a write
 }
+
+// touched reports whether the tag may no longer be where it was.
+func (t Tag) touched() bool { return t.State == Restored || t.moved || t.unknown }
 
 // Change is one entry of the changed output.
 type Change struct {
@@ -68,7 +73,7 @@ func (r *Report) finish(stopped string) {
 		}
 		// A tag that was absent has no previous digest; undo cannot remove
 		// it (tagguard never deletes).
-		if t.From != "" && (t.State == Restored || (r.DryRun && t.State == Planned)) {
+		if t.From != "" && (t.touched() || (r.DryRun && t.State == Planned)) {
 			undo.Images = append(undo.Images, ledger.Image{Ref: t.Ref, Digest: t.From})
 		}
 	}
@@ -87,7 +92,7 @@ func (r *Report) finish(stopped string) {
 		r.Summary = "STOPPED: " + stopped
 	case r.DryRun:
 		r.Summary = "DRY RUN: " + strings.Join(parts, ", ") + "; nothing was written"
-	case counts[Failed]+counts[Skipped] > 0 && counts[Restored] > 0:
+	case counts[Failed]+counts[Skipped] > 0 && r.touchedAny():
 		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
 	case counts[Failed]+counts[Skipped] > 0:
 		r.Summary = "FAILED: " + strings.Join(parts, ", ") + "; nothing was changed"
@@ -96,7 +101,17 @@ func (r *Report) finish(stopped string) {
 	}
 }
 
-// err maps the applied outcome to an exit code.
+func (r *Report) touchedAny() bool {
+	for _, t := range r.Tags {
+		if t.touched() {
+			return true
+		}
+	}
+	return false
+}
+
+// err maps the applied outcome to an exit code: 4 as soon as any tag may
+// have changed, 3 when none did.
 func (r *Report) err() error {
 	restored, bad := 0, 0
 	for _, t := range r.Tags {
@@ -110,7 +125,7 @@ func (r *Report) err() error {
 	switch {
 	case bad == 0:
 		return nil
-	case restored > 0:
+	case r.touchedAny():
 		return errkind.New(errkind.Partial, fmt.Errorf("restore partly applied: %d tag(s) restored, %d not; the report names each", restored, bad))
 	default:
 		return errkind.Remotef("restore failed: none of %d tag(s) could be written; nothing was changed", bad)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -49,6 +50,9 @@ type Options struct {
 	Registry    Registry
 	GitHub      Releases
 	ReadFile    func(string) ([]byte, error)
+	// WriteGrace is how long writes in flight may take to finish after an
+	// interrupt; default 30s.
+	WriteGrace time.Duration
 }
 
 // target is one tag to point at one digest.

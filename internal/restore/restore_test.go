@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -353,5 +354,64 @@ func TestPreflightPrunedPlatform(t *testing.T) {
 	}
 	if srv.Counts().ManifestPut != 0 || r.Tags[0].State != Skipped || !strings.Contains(r.Tags[0].Reason, "rebuild from source") {
 		t.Errorf("counts %+v, tag %+v", srv.Counts(), r.Tags[0])
+	}
+}
+
+// lostAnswer applies every write, then reports it failed: the registry's
+// answer was lost on the way back.
+type lostAnswer struct{ *registry.Client }
+
+func (c lostAnswer) Put(ctx context.Context, tag name.Tag, m registry.Manifest) error {
+	if err := c.Client.Put(ctx, tag, m); err != nil {
+		return err
+	}
+	return errors.New("502 Bad Gateway")
+}
+
+// slowWrites takes its time over every write.
+type slowWrites struct {
+	*registry.Client
+	delay time.Duration
+}
+
+func (c slowWrites) Put(ctx context.Context, tag name.Tag, m registry.Manifest) error {
+	time.Sleep(c.delay)
+	return c.Client.Put(ctx, tag, m)
+}
+
+func TestStateIsReadBackNotAssumed(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	var pins []string
+	for i := range 3 {
+		ref := srv.Ref(fmt.Sprintf("org/app:7.0.%d", i))
+		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
+		regtest.PushImage(t, ref)
+	}
+	r, err := Run(context.Background(), Options{Pins: pins, Registry: lostAnswer{newClient(t)}})
+	if err != nil || r.Summary != "OK: 3 restored" || len(r.Outputs.Changed) != 3 || !strings.Contains(r.Tags[0].Reason, "answer to the write was lost") {
+		t.Errorf("lost answers: %v %q %+v", err, r.Summary, r.Tags[0])
+	}
+	if !strings.Contains(r.Outputs.Undo, r.Tags[0].From) {
+		t.Errorf("undo lacks the previous digests: %s", r.Outputs.Undo)
+	}
+}
+
+// TestWriteGraceStartsAtInterrupt: without an interrupt, slow writes take
+// as long as they take (within --timeout); the grace is not a bound on
+// the write phase.
+func TestWriteGraceStartsAtInterrupt(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	var pins []string
+	for i := range 3 {
+		ref := srv.Ref(fmt.Sprintf("org/app:8.0.%d", i))
+		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
+		regtest.PushImage(t, ref)
+	}
+	r, err := Run(context.Background(), Options{Pins: pins, Jobs: 1, WriteGrace: 20 * time.Millisecond,
+		Registry: slowWrites{newClient(t), 50 * time.Millisecond}})
+	if err != nil || r.Summary != "OK: 3 restored" {
+		t.Errorf("%v %q", err, r.Summary)
 	}
 }

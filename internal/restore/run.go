@@ -2,6 +2,7 @@ package restore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +18,10 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// writeGrace is how long writes already in flight may take to finish after
-// an interrupt: a PUT cut off half-way would leave the tag's state unknown.
-const writeGrace = 30 * time.Second
+// defaultWriteGrace is how long writes already in flight may take to finish
+// after an interrupt: a PUT cut off half-way would leave the tag's state
+// unknown.
+const defaultWriteGrace = 30 * time.Second
 
 // Run restores the targets of o and returns the report. The error's kind is
 // the exit code: bad input (2), a pre-flight refusal (1), a registry failure
@@ -189,12 +191,16 @@ func plan(ctx context.Context, o Options, r *Report) error {
 	return nil
 }
 
-// apply writes each planned tag and verifies it. After an interrupt no new
-// write starts; writes in flight get writeGrace to finish, and every tag's
-// state is read back so the report says what is true.
+// apply writes each planned tag and verifies it. After an interrupt (or
+// --timeout) no new write starts; writes in flight get the write grace (30s) to finish,
+// counted from the interrupt. Every written tag is read back, whatever the
+// write answered, so the report says what is true.
 func apply(ctx context.Context, o Options, r *Report, manifests map[string]registry.Manifest) {
-	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+	writeCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	grace := cmp.Or(o.WriteGrace, defaultWriteGrace)
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	defer stop()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(o.Jobs, 1))
 	for i := range r.Tags {
@@ -204,6 +210,9 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 		}
 		select {
 		case sem <- struct{}{}:
+			if ctx.Err() != nil {
+				<-sem
+			}
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -212,25 +221,56 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			m := manifests[targetKey(t.target)]
-			if err := o.Registry.Put(writeCtx, t.target.tag, m); err != nil {
-				t.State, t.Reason, t.failure = Failed, report.OneLine(err.Error()), err
-				return
-			}
-			d, err := o.Registry.Resolve(writeCtx, t.target.tag)
-			switch {
-			case err != nil:
-				t.State, t.Reason, t.failure = Failed, "written, but could not be verified: "+report.OneLine(err.Error()), err
-			case d.Digest != t.target.digest:
-				t.State = Failed
-				t.Reason = fmt.Sprintf("written, but reads back as %s: something else moved it, or the registry rewrote the manifest", d.Digest)
-				t.failure = errors.New(t.Reason)
-			default:
-				t.State, t.Reason = Restored, "verified"
-			}
+			putErr := o.Registry.Put(writeCtx, t.target.tag, manifests[targetKey(t.target)])
+			verify(ctx, o.Registry, t, putErr, grace)
 		})
 	}
 	wg.Wait()
+}
+
+// verify reads a written tag back and sets its state from what the registry
+// now says, not from what the write answered: a write whose answer was lost
+// may have landed, and a write that "succeeded" may have been rewritten.
+func verify(ctx context.Context, reg Registry, t *Tag, putErr error, grace time.Duration) {
+	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	d, err := reg.Resolve(readCtx, t.target.tag)
+	now := ""
+	if err == nil {
+		now = d.Digest.String()
+	}
+	why := ""
+	if putErr != nil {
+		why = report.OneLine(putErr.Error())
+	}
+	switch {
+	case err != nil && !errors.Is(err, registry.ErrNotFound):
+		t.State, t.unknown = Failed, true
+		t.Reason = strings.TrimPrefix(why+"; ", "; ") + "could not read the tag back, so its state is unknown: " + report.OneLine(err.Error())
+	case now == t.To:
+		t.State, t.Reason = Restored, "verified"
+		if putErr != nil {
+			t.Reason = "verified (the registry's answer to the write was lost: " + why + ")"
+		}
+	case now == t.From:
+		t.State, t.Reason = Failed, why
+		if putErr == nil {
+			t.Reason = "written, but the tag still reads as before: the registry did not take the write"
+		}
+	default:
+		t.State, t.moved = Failed, true
+		t.Reason = strings.TrimPrefix(why+"; ", "; ") + fmt.Sprintf("the tag now reads as %s: something else moved it, or the registry rewrote the manifest", orAbsent(now))
+	}
+	if t.State == Failed {
+		t.failure = errors.New(t.Reason)
+	}
+}
+
+func orAbsent(d string) string {
+	if d == "" {
+		return "absent"
+	}
+	return d
 }
 
 func interruption(ctx context.Context) string {
