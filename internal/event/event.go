@@ -25,7 +25,6 @@ type Context struct {
 
 // payload holds the few event fields tagguard reads; the rest is ignored.
 type payload struct {
-	After       string `json:"after"`
 	PullRequest *struct {
 		Base struct {
 			Ref string `json:"ref"`
@@ -101,14 +100,21 @@ func (c Context) Base() Base {
 		}
 		return Base{Unknown: c.Name + " event without pull_request.base.ref (is GITHUB_EVENT_PATH set?)"}
 	case "release":
-		if c.payload.Release == nil || c.payload.Release.TargetCommitish == "" {
-			return Base{Unknown: "release event without release.target_commitish (is GITHUB_EVENT_PATH set?)"}
+		// release.target_commitish is only used when GitHub creates the tag;
+		// for a tag pushed before the release (the usual flow) it holds the
+		// default branch whatever the tag's commit is. So the tagged commit
+		// (GITHUB_SHA) is what is looked up, as for a tag push.
+		if c.payload.Release == nil {
+			return Base{Unknown: "release event without a release (is GITHUB_EVENT_PATH set?)"}
 		}
-		tc := c.payload.Release.TargetCommitish
-		if sha1Hex.MatchString(tc) {
-			return Base{TagSHA: tc, Tag: c.payload.Release.TagName, Source: "release.target_commitish (a commit)"}
+		sha := c.SHA
+		if sha == "" && sha1Hex.MatchString(c.payload.Release.TargetCommitish) {
+			sha = c.payload.Release.TargetCommitish
 		}
-		return Base{Branch: strings.TrimPrefix(tc, "refs/heads/"), Source: "release.target_commitish of the event"}
+		if sha == "" {
+			return Base{Unknown: "release event without GITHUB_SHA"}
+		}
+		return Base{TagSHA: sha, Tag: c.payload.Release.TagName, Source: "release " + c.payload.Release.TagName}
 	}
 	if b, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok {
 		src := "GITHUB_REF"
@@ -118,11 +124,12 @@ func (c Context) Base() Base {
 		return Base{Branch: b, Source: src}
 	}
 	if t, ok := c.Tag(); ok {
-		sha := c.SHA
-		if c.payload.After != "" && sha1Hex.MatchString(c.payload.After) {
-			sha = c.payload.After
+		// GITHUB_SHA is the tagged commit; the payload's "after" is the tag
+		// object's own SHA for an annotated tag, which no branch contains.
+		if c.SHA == "" {
+			return Base{Unknown: "run started by tag " + t + " without GITHUB_SHA"}
 		}
-		return Base{TagSHA: sha, Tag: t, Source: "tag " + t}
+		return Base{TagSHA: c.SHA, Tag: t, Source: "tag " + t}
 	}
 	return Base{Unknown: fmt.Sprintf("%s event on ref %q names no branch", c.Name, c.Ref)}
 }

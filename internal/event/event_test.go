@@ -3,6 +3,7 @@ package event
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,12 +31,15 @@ func TestBase(t *testing.T) {
 			event: `{}`, want: Base{TagSHA: sha, Tag: "v1.2.3", Source: "tag v1.2.3"}},
 		{name: "dispatch", env: map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REF": "refs/heads/release/1.x", "GITHUB_REF_NAME": "release/1.x"},
 			event: `{}`, want: Base{Branch: "release/1.x", Source: "GITHUB_REF_NAME of the dispatch"}},
-		{name: "release on branch", env: map[string]string{"GITHUB_EVENT_NAME": "release", "GITHUB_REF": "refs/tags/v1.0.0"},
+		{name: "release of a pushed tag looks up the tagged commit, not target_commitish",
+			env:   map[string]string{"GITHUB_EVENT_NAME": "release", "GITHUB_REF": "refs/tags/v1.0.0", "GITHUB_SHA": sha},
 			event: `{"release":{"tag_name":"v1.0.0","target_commitish":"main"}}`,
-			want:  Base{Branch: "main", Source: "release.target_commitish of the event"}},
-		{name: "release on commit", env: map[string]string{"GITHUB_EVENT_NAME": "release", "GITHUB_REF": "refs/tags/v1.0.0"},
+			want:  Base{TagSHA: sha, Tag: "v1.0.0", Source: "release v1.0.0"}},
+		{name: "release on commit without GITHUB_SHA", env: map[string]string{"GITHUB_EVENT_NAME": "release", "GITHUB_REF": "refs/tags/v1.0.0"},
 			event: `{"release":{"tag_name":"v1.0.0","target_commitish":"` + sha + `"}}`,
-			want:  Base{TagSHA: sha, Tag: "v1.0.0", Source: "release.target_commitish (a commit)"}},
+			want:  Base{TagSHA: sha, Tag: "v1.0.0", Source: "release v1.0.0"}},
+		{name: "annotated tag push uses GITHUB_SHA, not the tag object", env: map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1.2.4", "GITHUB_SHA": sha},
+			event: `{"after":"` + strings.Repeat("f", 40) + `"}`, want: Base{TagSHA: sha, Tag: "v1.2.4", Source: "tag v1.2.4"}},
 		{name: "schedule on default branch", env: map[string]string{"GITHUB_EVENT_NAME": "schedule", "GITHUB_REF": "refs/heads/main"},
 			event: `{}`, want: Base{Branch: "main", Source: "GITHUB_REF"}},
 		{name: "pull request without file", env: map[string]string{"GITHUB_EVENT_NAME": "pull_request"},
