@@ -6,68 +6,141 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // maxBody is GitHub's limit on a release body, in characters.
 const maxBody = 125000
 
+// editAttempts bounds the read-merge-write rounds when another record step
+// edits the same notes at the same time.
+const editAttempts = 3
+
 // annotate writes the ledger section into the release notes: merged with a
 // section already there, the rest of the body untouched, and no write at all
-// when nothing would change.
+// when the notes already hold every ref at its digest. GitHub has no
+// conditional edit, so after writing it reads the notes back: when another
+// record step wrote in between and dropped these refs, it merges again.
 func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
-	rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
-	if errors.Is(err, githubapi.ErrReleaseNotFound) {
-		if !o.CreateRelease {
-			res.Action = fmt.Sprintf("skipped: %s/%s has no release %s yet; nothing written to GitHub (the outputs and the ledger file hold the record; --create-release makes a draft)", in.owner, in.repo, in.releaseTag)
+	for attempt := 1; ; attempt++ {
+		rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
+		if errors.Is(err, githubapi.ErrReleaseNotFound) && attempt == 1 {
+			return createRelease(ctx, o, in, l, res)
+		}
+		if err != nil {
+			res.Action = "failed: " + report.OneLine(err.Error())
+			return errkind.New(errkind.Remote, err)
+		}
+		res.URL = rel.HTMLURL
+		prev, _, err := ledger.Extract(rel.Body)
+		if err != nil {
+			// A section a person broke: say so and leave the notes as they are.
+			res.Action = "failed: " + err.Error()
+			return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+		}
+		changes, missing := compare(prev, l)
+		if attempt == 1 {
+			res.Changes = changes
+		}
+		if missing == 0 {
+			if attempt == 1 {
+				res.Action = "unchanged: the notes already hold every ref at its digest"
+			} else {
+				res.Action = "updated the notes (merged with another record step's edit)"
+			}
 			return nil
+		}
+		if attempt > editAttempts {
+			res.Action = "failed: the notes kept changing under this record step"
+			return errkind.Remotef("release %s: another writer kept replacing the notes; %d refs are still missing after %d attempts: re-run record", in.releaseTag, missing, editAttempts)
+		}
+		body, err := ledger.Upsert(rel.Body, l)
+		if err != nil {
+			res.Action = "failed: " + err.Error()
+			return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w", in.releaseTag, err))
+		}
+		if n := len([]rune(body)); n > maxBody {
+			res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
+			return errkind.New(errkind.Blocked, fmt.Errorf("release %s: %s; nothing written to GitHub (the outputs and --ledger-file still hold the record)", in.releaseTag, res.Action[len("failed: "):]))
 		}
 		if o.DryRun {
-			res.Action = "would create a draft release (dry run)"
+			res.Action = "would update the notes (dry run)"
 			return nil
 		}
-		body, err := ledger.Upsert("", l)
-		if err != nil {
-			return errkind.New(errkind.Remote, err)
-		}
-		rel, err := o.GitHub.CreateDraftRelease(ctx, in.owner, in.repo, in.releaseTag, body)
-		if err != nil {
-			res.Action = "failed: " + err.Error()
-			return errkind.New(errkind.Remote, err)
-		}
-		res.Action, res.URL = "created a draft release with the ledger", rel.HTMLURL
-		return nil
-	}
-	if err != nil {
-		res.Action = "failed: " + err.Error()
-		return errkind.New(errkind.Remote, err)
-	}
-	res.URL = rel.HTMLURL
-	body, err := ledger.Upsert(rel.Body, l)
-	if err != nil {
-		// A section a person broke: say so and leave the notes as they are.
-		res.Action = "failed: " + err.Error()
-		return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
-	}
-	if n := len([]rune(body)); n > maxBody {
-		res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
-		return errkind.New(errkind.Blocked, fmt.Errorf("release %s: %s; nothing written to GitHub (the outputs and --ledger-file still hold the record)", in.releaseTag, res.Action[len("failed: "):]))
-	}
-	switch {
-	case body == rel.Body:
-		res.Action = "unchanged: the notes already hold this ledger"
-	case o.DryRun:
-		res.Action = "would update the notes (dry run)"
-	default:
 		if _, err := o.GitHub.EditReleaseBody(ctx, in.owner, in.repo, rel.ID, body); err != nil {
-			res.Action = "failed: " + err.Error()
+			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
 		}
 		res.Action = "updated the notes"
+		if _, stillMissing := compareAfterWrite(ctx, o, in, l); stillMissing == 0 {
+			return nil
+		}
 	}
+}
+
+// compareAfterWrite reads the notes back and counts the refs of l they lack.
+func compareAfterWrite(ctx context.Context, o Options, in input, l *ledger.Ledger) ([]string, int) {
+	rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
+	if err != nil {
+		return nil, 0 // the next round's lookup reports it
+	}
+	prev, _, err := ledger.Extract(rel.Body)
+	if err != nil {
+		return nil, 1
+	}
+	return compare(prev, l)
+}
+
+// compare says how l differs from the ledger already in the notes: a line
+// per ref whose recorded digest changes, and how many refs of l the notes
+// lack or hold at another digest.
+func compare(prev, l *ledger.Ledger) (changes []string, missing int) {
+	had := map[string]ledger.Image{}
+	if prev != nil {
+		for _, im := range prev.Images {
+			had[im.Ref] = im
+		}
+	}
+	for _, im := range l.Images {
+		old, ok := had[im.Ref]
+		switch {
+		case !ok:
+			missing++
+		case old.Digest != im.Digest:
+			missing++
+			changes = append(changes, fmt.Sprintf("%s was recorded at %s, now at %s", im.Ref, old.Digest, im.Digest))
+		case !slices.Equal(old.Platforms, im.Platforms) || old.MediaType != im.MediaType:
+			missing++
+		}
+	}
+	return changes, missing
+}
+
+// createRelease makes a draft holding the ledger, when asked to.
+func createRelease(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
+	if !o.CreateRelease {
+		res.Action = fmt.Sprintf("skipped: %s/%s has no release %s yet; nothing written to GitHub (the outputs and the ledger file hold the record; --create-release makes a draft)", in.owner, in.repo, in.releaseTag)
+		return nil
+	}
+	if o.DryRun {
+		res.Action = "would create a draft release (dry run)"
+		return nil
+	}
+	body, err := ledger.Upsert("", l)
+	if err != nil {
+		return errkind.New(errkind.Remote, err)
+	}
+	rel, err := o.GitHub.CreateDraftRelease(ctx, in.owner, in.repo, in.releaseTag, body)
+	if err != nil {
+		res.Action = "failed: " + report.OneLine(err.Error())
+		return errkind.New(errkind.Remote, err)
+	}
+	res.Action, res.URL = "created a draft release with the ledger", rel.HTMLURL
 	return nil
 }
 

@@ -170,3 +170,57 @@ func TestRecordGitHubRateLimitThenSuccess(t *testing.T) {
 		t.Errorf("waits %v: want a minute for the secondary limit without retry-after, then a backoff", waits)
 	}
 }
+
+// racingWriter is a second record step editing the same notes: right after
+// our first edit lands, it writes the notes as it read them before, which
+// drops our section's new refs.
+type racingWriter struct {
+	*githubapi.Client
+	stale string
+	done  bool
+}
+
+func (w *racingWriter) EditReleaseBody(ctx context.Context, owner, repo string, id int64, body string) (*githubapi.Release, error) {
+	rel, err := w.Client.EditReleaseBody(ctx, owner, repo, id, body)
+	if err == nil && !w.done {
+		w.done = true
+		return w.Client.EditReleaseBody(ctx, owner, repo, id, w.stale)
+	}
+	return rel, err
+}
+
+func TestRecordSurvivesAConcurrentEdit(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes\n"})
+	w := &racingWriter{Client: newGitHub(t, gh), stale: "notes\nedited by the other job\n"}
+	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: w, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, _ := gh.Release("org", "app", "v1.0.0")
+	if !strings.Contains(rel.Body, d.String()) || !strings.Contains(rel.Body, "edited by the other job") {
+		t.Errorf("after a concurrent edit, action %q, body:\n%s", r.Release.Action, rel.Body)
+	}
+}
+
+func TestRecordReportsAChangedDigest(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := srv.Ref("org/app:1.0.0")
+	first := regtest.PushImage(t, ref)
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0"})
+	o := Options{Images: []string{ref}, ReleaseTag: "v1.0.0", Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	second := regtest.PushImage(t, ref)
+	r, err := Run(context.Background(), o)
+	if err != nil || len(r.Release.Changes) != 1 || !strings.Contains(r.Release.Changes[0], first.String()+", now at "+second.String()) {
+		t.Errorf("%v %+v", err, r.Release)
+	}
+}

@@ -64,6 +64,8 @@ type ReleaseResult struct {
 	Tag    string `json:"tag,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Action string `json:"action"`
+	// Changes names each ref whose digest in the notes this run replaces.
+	Changes []string `json:"changes,omitempty"`
 }
 
 func (r *Report) setOutputs(l *ledger.Ledger) error {
@@ -150,6 +152,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, ": %s\n", r.Release.Action)
 		if r.Release.URL != "" {
 			fmt.Fprintf(&b, "  %s\n", r.Release.URL)
+		}
+		for _, c := range r.Release.Changes {
+			fmt.Fprintf(&b, "  changed: %s\n", c)
 		}
 	}
 	if !r.Blocked && len(r.Outputs.Digests) > 0 {
