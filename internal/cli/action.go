@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -54,7 +55,7 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 		}
 	}
 	if out.report != nil {
-		publish(a, safe, vals.String("format"), out)
+		publish(a, safe, masker(secrets), vals.String("format"), out)
 	}
 	if out.err != nil {
 		return fail(out.err)
@@ -64,7 +65,7 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 
 // publish prints the report (with workflow commands stopped, so no text from
 // outside can issue one) and writes outputs, summary and annotations.
-func publish(a *githubactions.Action, w io.Writer, format string, out outcome) {
+func publish(a *githubactions.Action, w io.Writer, mask *strings.Replacer, format string, out outcome) {
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
 	resume := "tagguard-" + hex.EncodeToString(token)
@@ -76,12 +77,17 @@ func publish(a *githubactions.Action, w io.Writer, format string, out outcome) {
 	a.IssueCommand(&githubactions.Command{Name: resume})
 	a.EndGroup()
 
+	// Secrets are kept out of reports in the first place; the masks here
+	// are for what a registry may echo back in an error.
 	outs, err := action.Outputs(out.report)
+	for k, v := range outs {
+		outs[k] = mask.Replace(v)
+	}
 	if err == nil {
 		err = action.SetOutputs(a, outs)
 	}
 	if err == nil {
-		err = action.AddSummary(a, action.Summary(out.report))
+		err = action.AddSummary(a, mask.Replace(action.Summary(out.report)))
 	}
 	if err != nil {
 		a.Errorf("tagguard: %s", err)

@@ -240,7 +240,7 @@ func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, erro
 	tags, err := c.puller.List(ctx, repo)
 	if err != nil {
 		var terr *transport.Error
-		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound && isRegistryAPI(terr) {
 			return nil, nil // no repository yet: no tags
 		}
 		return nil, errkind.New(errkind.Remote, fmt.Errorf("listing tags of %s: %w", repo, err))
@@ -251,15 +251,22 @@ func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, erro
 func (c *Client) classify(ref name.Reference, doing string, err error) error {
 	var terr *transport.Error
 	if errors.As(err, &terr) {
-		switch terr.StatusCode {
-		case http.StatusNotFound:
+		switch {
+		case terr.StatusCode == http.StatusNotFound && isRegistryAPI(terr):
 			return fmt.Errorf("%s %s: %w", doing, ref, ErrNotFound)
-		case http.StatusUnauthorized, http.StatusForbidden:
+		case terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden:
 			return errkind.New(errkind.Remote, fmt.Errorf("%s %s: registry %s refused access (%d %s): check the credentials for %s (--registry-auth, DOCKER_CONFIG)",
 				doing, ref, ref.Context().RegistryStr(), terr.StatusCode, http.StatusText(terr.StatusCode), ref.Context().RegistryStr()))
 		}
 	}
 	return errkind.New(errkind.Remote, fmt.Errorf("%s %s: %w", doing, ref, err))
+}
+
+// isRegistryAPI tells a 404 of the registry's /v2/ API (the tag or
+// repository is absent) from a 404 of anything else, such as a token
+// endpoint that does not exist: only the first means absent.
+func isRegistryAPI(terr *transport.Error) bool {
+	return terr.Request == nil || strings.HasPrefix(terr.Request.URL.Path, "/v2/")
 }
 
 func isNetErr(err error) bool {

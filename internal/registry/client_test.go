@@ -117,3 +117,28 @@ func TestBrokenDockerConfigIsBadInput(t *testing.T) {
 		t.Errorf("err %v, want bad input naming DOCKER_CONFIG", err)
 	}
 }
+
+// TestTokenEndpoint404IsNotAbsent: a token endpoint answering 404 is a
+// failure to read, never "the tag is absent" (which would let check pass).
+func TestTokenEndpoint404IsNotAbsent(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v2/") {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	c, _ := New(Config{Attempts: 1})
+	ref, err := c.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Resolve(context.Background(), ref)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("err %v: a 404 from the token endpoint must not read as absent", err)
+	}
+}

@@ -116,6 +116,9 @@ func preflight(ctx context.Context, o Options, ts []target) (manifests map[strin
 		for _, m := range missing {
 			lines = append(lines, m)
 		}
+		for _, e := range errs {
+			lines = append(lines, "could not read: "+report.OneLine(e.Error()))
+		}
 		sort.Strings(lines)
 		return nil, missing, errkind.Blockedf("pre-flight: %d target(s) not complete in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
 			len(missing), strings.Join(lines, "\n  "))
