@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/backoff"
 )
 
 // RateLimitError reports that GitHub's rate limit refused a request and that
@@ -107,11 +109,8 @@ func rateLimited(resp *http.Response, now time.Time) *RateLimitError {
 
 // retryAfter parses a Retry-After header: delay-seconds, or an HTTP date.
 func retryAfter(v string, serverNow time.Time) time.Duration {
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return max(time.Duration(secs)*time.Second, 0)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(serverNow), 0)
+	if d, ok := backoff.RetryAfter(v, serverNow); ok {
+		return d
 	}
 	return secondaryWait
 }

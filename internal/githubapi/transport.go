@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/backoff"
 )
 
 // RetryPolicy tunes the retrying transport. Zero fields take the defaults
@@ -42,21 +44,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxDelay = 30 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleep
+		p.Sleep = backoff.Sleep
 	}
 	return p
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // backoff is the wait before retry number n (1, 2, ...): exponential, capped,
 // with "equal jitter" — at least half the step, so retries from many jobs

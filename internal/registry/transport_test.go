@@ -120,27 +120,6 @@ func TestRetrierReplaysBody(t *testing.T) {
 	}
 }
 
-func TestRetryAfterParsing(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"3":                             3 * time.Second,
-		"0":                             0,
-		"Mon, 23 Nov 2026 10:00:30 GMT": 30 * time.Second,
-		"Mon, 23 Nov 2026 09:00:00 GMT": 0,
-	} {
-		got, ok := retryAfter(in, now)
-		if !ok || got != want {
-			t.Errorf("retryAfter(%q) = %s, %v; want %s", in, got, ok, want)
-		}
-	}
-	for _, bad := range []string{"", "soon", "-1"} {
-		if _, ok := retryAfter(bad, now); ok {
-			t.Errorf("retryAfter(%q) accepted", bad)
-		}
-	}
-}
-
 func TestSchemeGuard(t *testing.T) {
 	t.Parallel()
 	called := 0
