@@ -49,7 +49,6 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-
 // backoff is the wait before retry number n (1, 2, ...): exponential, capped,
 // with "equal jitter" — at least half the step, so retries from many jobs
 // spread out but never come back at once.
