@@ -24,15 +24,20 @@ const editAttempts = 3
 // annotate writes the ledger section into the release notes: merged with a
 // section already there, the rest of the body untouched, and no write at all
 // when the notes already hold every ref at its digest. GitHub has no
-// conditional edit, so after writing it reads the notes back: when another
-// record step wrote in between and dropped these refs, it merges again.
+// conditional edit, so every write is followed by another round's read:
+// when another record step wrote in between and dropped these refs, it
+// merges again.
 func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
-	for attempt := 1; ; attempt++ {
+	writes := 0
+	for {
 		rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
-		if errors.Is(err, githubapi.ErrReleaseNotFound) && attempt == 1 {
+		switch {
+		case errors.Is(err, githubapi.ErrReleaseNotFound) && writes == 0:
 			return createRelease(ctx, o, in, l, res)
-		}
-		if err != nil {
+		case err != nil && writes > 0:
+			res.Action = "updated the notes, but could not read them back to verify: " + report.OneLine(err.Error())
+			return errkind.New(errkind.Remote, err)
+		case err != nil:
 			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
 		}
@@ -44,18 +49,21 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 			return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
 		}
 		changes, missing := compare(prev, l)
-		if attempt == 1 {
+		if writes == 0 {
 			res.Changes = changes
 		}
 		if missing == 0 {
-			if attempt == 1 {
+			switch writes {
+			case 0:
 				res.Action = "unchanged: the notes already hold every ref at its digest"
-			} else {
-				res.Action = "updated the notes (merged with another record step's edit)"
+			case 1:
+				res.Action = "updated the notes"
+			default:
+				res.Action = "updated the notes (merged again after another record step's edit)"
 			}
 			return nil
 		}
-		if attempt > editAttempts {
+		if writes == editAttempts {
 			res.Action = "failed: the notes kept changing under this record step"
 			return errkind.Remotef("release %s: another writer kept replacing the notes; %d refs are still missing after %d attempts: re-run record", in.releaseTag, missing, editAttempts)
 		}
@@ -76,24 +84,8 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
 		}
-		res.Action = "updated the notes"
-		if _, stillMissing := compareAfterWrite(ctx, o, in, l); stillMissing == 0 {
-			return nil
-		}
+		writes++
 	}
-}
-
-// compareAfterWrite reads the notes back and counts the refs of l they lack.
-func compareAfterWrite(ctx context.Context, o Options, in input, l *ledger.Ledger) ([]string, int) {
-	rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
-	if err != nil {
-		return nil, 0 // the next round's lookup reports it
-	}
-	prev, _, err := ledger.Extract(rel.Body)
-	if err != nil {
-		return nil, 1
-	}
-	return compare(prev, l)
 }
 
 // compare says how l differs from the ledger already in the notes: a line
