@@ -279,6 +279,14 @@ func TestRunnerContract(t *testing.T) {
 		assertNoSecret(t, s, regtest.Password, ghToken)
 	})
 
+	t.Run("unwritable GITHUB_OUTPUT fails the step", func(t *testing.T) {
+		s := runStep(t, map[string]string{"mode": "check", "registry-auth": auth, "images": reg.Ref("org/app:0.16.0")},
+			map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_OUTPUT": t.TempDir()}, false)
+		if s.exit != 3 || !strings.Contains(s.stdout, "GITHUB_OUTPUT") {
+			t.Errorf("exit %d, want 3 naming GITHUB_OUTPUT\n%s", s.exit, s.stdout)
+		}
+	})
+
 	t.Run("bad mode", func(t *testing.T) {
 		s := runStep(t, map[string]string{"mode": "publish"}, env, false)
 		if s.exit != 2 || !strings.Contains(s.stdout, "::error::tagguard: input mode") {

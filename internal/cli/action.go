@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,9 +28,10 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 	for _, s := range secrets {
 		a.AddMask(s)
 	}
+	mask := masker(secrets)
 	safe, safeErr := newSafeWriter(stdout, secrets), newSafeWriter(stderr, secrets)
 	fail := func(err error) int {
-		a.Errorf("tagguard: %s", masker(secrets).Replace(err.Error()))
+		a.Errorf("tagguard: %s", mask.Replace(err.Error()))
 		fmt.Fprintf(safeErr, "tagguard: %v\n", err)
 		return errkind.ExitCode(err)
 	}
@@ -55,7 +57,11 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 		}
 	}
 	if out.report != nil {
-		publish(a, safe, masker(secrets), vals.String("format"), out)
+		// Outputs later steps cannot read are a failure of the step, not a
+		// footnote: a workflow would go on without them.
+		if err := publish(a, safe, mask, vals.String("format"), out.cmd, out.report); err != nil && out.err == nil {
+			out.err = errkind.New(errkind.Remote, err)
+		}
 	}
 	if out.err != nil {
 		return fail(out.err)
@@ -64,22 +70,21 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 }
 
 // publish prints the report (with workflow commands stopped, so no text from
-// outside can issue one) and writes outputs, summary and annotations.
-func publish(a *githubactions.Action, w io.Writer, mask *strings.Replacer, format string, out outcome) {
+// outside can issue one) and writes outputs, summary and annotations. The
+// error says what could not be written.
+func publish(a *githubactions.Action, w io.Writer, mask *strings.Replacer, format, cmd string, rep report) error {
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
 	resume := "tagguard-" + hex.EncodeToString(token)
-	a.Group("tagguard " + out.cmd + " report")
+	a.Group("tagguard " + cmd + " report")
 	a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
-	if err := writeReport(w, format, out.report); err != nil && out.err == nil {
-		out.err = err
-	}
+	writeErr := writeReport(w, format, rep)
 	a.IssueCommand(&githubactions.Command{Name: resume})
 	a.EndGroup()
 
 	// Secrets are kept out of reports in the first place; the masks here
 	// are for what a registry may echo back in an error.
-	outs, err := action.Outputs(out.report)
+	outs, err := action.Outputs(rep)
 	for k, v := range outs {
 		outs[k] = mask.Replace(v)
 	}
@@ -87,12 +92,10 @@ func publish(a *githubactions.Action, w io.Writer, mask *strings.Replacer, forma
 		err = action.SetOutputs(a, outs)
 	}
 	if err == nil {
-		err = action.AddSummary(a, mask.Replace(action.Summary(out.report)))
+		err = action.AddSummary(a, mask.Replace(action.Summary(rep)))
 	}
-	if err != nil {
-		a.Errorf("tagguard: %s", err)
-	}
-	action.Annotate(a, out.report)
+	action.Annotate(a, rep)
+	return errors.Join(writeErr, err)
 }
 
 // inputSecrets returns the secrets among the raw inputs and the variables
