@@ -120,7 +120,8 @@ func secretsOf(vals *options.Values) []string {
 // run executes a command for the CLI: report on stdout, error on stderr.
 func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string) int {
 	applyEnv(vals, options.For(cmd), getenv)
-	stdout, stderr = newSafeWriter(stdout, secretsOf(vals)), newSafeWriter(stderr, secretsOf(vals))
+	secrets := secretsOf(vals)
+	stdout, stderr = newSafeWriter(stdout, secrets), newSafeWriter(stderr, secrets)
 	out := execute(ctx, cmd, vals, getenv)
 	if out.report != nil {
 		if err := writeReport(stdout, vals.String("format"), out.report); err != nil && out.err == nil {

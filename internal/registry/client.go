@@ -208,8 +208,7 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, e
 	if err == nil {
 		return Descriptor{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}, nil
 	}
-	var terr *transport.Error
-	if errors.As(err, &terr) || ctx.Err() != nil || isNetErr(err) {
+	if !incompleteHead(err) {
 		return Descriptor{}, c.classify(ref, "resolving", err)
 	}
 	// A HEAD that answered 200 but left out a header we need: read the body.
@@ -269,8 +268,11 @@ func isRegistryAPI(terr *transport.Error) bool {
 	return terr.Request == nil || strings.HasPrefix(terr.Request.URL.Path, "/v2/")
 }
 
-func isNetErr(err error) bool {
-	var ne net.Error
-	var oe *net.OpError
-	return errors.As(err, &ne) || errors.As(err, &oe) || strings.Contains(err.Error(), "refusing plain HTTP")
+// incompleteHead recognises go-containerregistry's errors for a HEAD that
+// answered 200 without Docker-Content-Digest, Content-Type or
+// Content-Length: the one case where a GET can tell what the HEAD did not.
+// Any other failure is reported as it is.
+func incompleteHead(err error) bool {
+	var terr *transport.Error
+	return !errors.As(err, &terr) && strings.Contains(err.Error(), "response did not include")
 }
