@@ -12,10 +12,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/tagguard/tagguard/internal/action"
-	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/options"
-	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -47,15 +45,7 @@ func runAction(ctx context.Context, stdout, stderr io.Writer, getenv func(string
 	for _, name := range action.Ignored(mode, getenv) {
 		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
 	}
-	out := execute(ctx, mode, vals, getenv)
-	if note != "" {
-		switch r := out.report.(type) {
-		case *check.Report:
-			r.Source = note
-		case *record.Report:
-			r.Source = note
-		}
-	}
+	out := execute(ctx, mode, vals, getenv, note)
 	if out.report != nil {
 		// Outputs later steps cannot read are a failure of the step, not a
 		// footnote: a workflow would go on without them.

@@ -22,6 +22,7 @@ func runCheck(ctx context.Context, vals *options.Values, reg *registry.Client, e
 		Event:         env.event,
 		Jobs:          vals.Int("jobs"),
 		Registry:      reg,
+		Source:        env.imagesFrom,
 	}
 	if owner, repo, ok := strings.Cut(env.event.Repository, "/"); ok && env.github != nil {
 		gh := env.github

@@ -122,7 +122,7 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	applyEnv(vals, options.For(cmd), getenv)
 	secrets := secretsOf(vals)
 	stdout, stderr = newSafeWriter(stdout, secrets), newSafeWriter(stderr, secrets)
-	out := execute(ctx, cmd, vals, getenv)
+	out := execute(ctx, cmd, vals, getenv, "")
 	if out.report != nil {
 		if err := writeReport(stdout, vals.String("format"), out.report); err != nil && out.err == nil {
 			out.err = err
@@ -135,8 +135,9 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 }
 
 // execute runs a command from its option values: the one path shared by the
-// CLI and the action adapter.
-func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(string) string) outcome {
+// CLI and the action adapter. imagesFrom says where the image list came
+// from when it was not given as an option, for the report.
+func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(string) string, imagesFrom string) outcome {
 	out := outcome{cmd: cmd}
 	creds, err := registry.ParseCredentials(vals.List("registry-auth"))
 	if err != nil {
@@ -167,6 +168,7 @@ func execute(ctx context.Context, cmd string, vals *options.Values, getenv func(
 		out.err = err
 		return out
 	}
+	env.imagesFrom = imagesFrom
 	switch cmd {
 	case options.Check:
 		r, err := runCheck(ctx, vals, reg, env)
@@ -239,8 +241,9 @@ func Version() string {
 // runEnv is what every command reads from around it: the GitHub run
 // context and, when a token was given, a GitHub client.
 type runEnv struct {
-	event  event.Context
-	github *githubapi.Client // nil without a token
+	event      event.Context
+	github     *githubapi.Client // nil without a token
+	imagesFrom string            // where the images came from, when not from the option
 }
 
 func newRunEnv(vals *options.Values, getenv func(string) string) (runEnv, error) {

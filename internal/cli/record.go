@@ -20,6 +20,7 @@ func runRecord(ctx context.Context, vals *options.Values, reg *registry.Client, 
 		Event:         env.event,
 		Jobs:          vals.Int("jobs"),
 		Registry:      reg,
+		Source:        env.imagesFrom,
 	}
 	if env.github != nil {
 		o.GitHub = env.github

@@ -6,6 +6,7 @@ package record
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,8 @@ type Options struct {
 	Registry      Registry
 	GitHub        Releases // nil when no token: release notes cannot be written
 	Now           func() time.Time
+	// Source notes where the image list came from when it was not --images.
+	Source string
 	// WriteFile writes the ledger file; tests and the action may swap it.
 	WriteFile func(path string, data []byte) error
 }
@@ -159,7 +162,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Report{Command: "record", Source: in.source, DryRun: o.DryRun}
+	r := &Report{Command: "record", Source: cmp.Or(o.Source, in.source), DryRun: o.DryRun}
 	if in.want != nil {
 		r.Expected = in.want.String()
 	}
