@@ -32,6 +32,7 @@ const (
 
 // judgeRef decides one ref from what the registry holds.
 func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList) {
+	r.Guard = guardOfKind(r.Kind)
 	if r.err != nil {
 		r.Verdict, r.Reason = Error, "could not read the registry: "+report.OneLine(r.err.Error())
 		r.Fix = "check the registry host, credentials (--registry-auth, DOCKER_CONFIG) and --timeout, then re-run"
@@ -43,7 +44,6 @@ func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList
 	}
 	switch r.Kind {
 	case policy.Immutable:
-		r.Guard = GuardImmutable
 		switch {
 		case !r.Exists:
 			r.Verdict, r.Reason = Pass, "new version tag: nothing to overwrite"
@@ -55,7 +55,6 @@ func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList
 			r.Fix = "publish a new version instead; if this re-runs the same build, pass --digest " + r.Current
 		}
 	case policy.Floating:
-		r.Guard = GuardFloating
 		judgeFloating(r, version, *lists[r.ref.Context().String()])
 	default:
 		r.Verdict, r.Reason = Pass, "mutable tag ("+current+"): may move"
@@ -107,7 +106,7 @@ func summarise(name string, refs []Ref) Guard {
 	g := Guard{Name: name, Verdict: Skipped}
 	var blocked, warned, errored, passed []string
 	for _, r := range refs {
-		if r.Guard != name && !(r.Verdict == Error && guardOfKind(r.Kind) == name) {
+		if r.Guard != name {
 			continue
 		}
 		switch r.Verdict {
@@ -136,6 +135,8 @@ func summarise(name string, refs []Ref) Guard {
 	return g
 }
 
+// guardOfKind names the guard that judges a tag of kind k; mutable tags
+// have none.
 func guardOfKind(k policy.Kind) string {
 	switch k {
 	case policy.Immutable:
