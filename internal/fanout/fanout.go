@@ -1,0 +1,45 @@
+// Package fanout is the one bounded fan-out every command uses: a function
+// over many items, a fixed number at a time, results kept by index so the
+// order of a report never depends on which request answered first.
+package fanout
+
+import (
+	"context"
+	"sync"
+)
+
+// Each calls fn(i) for every i in [0, n), at most limit calls at a time,
+// starting them in index order. fn writes its result into the caller's
+// slice at i; nothing else is shared. Once ctx is done no further call
+// starts; calls already running are waited for, and Each returns the
+// indexes that never started, in order (nil when every call ran). A limit
+// below 1 means 1.
+func Each(ctx context.Context, limit, n int, fn func(i int)) (notStarted []int) {
+	slots := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		took := false
+		if ctx.Err() == nil {
+			select {
+			case slots <- struct{}{}:
+				took = true
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			// A slot taken in the same instant as the cancellation is
+			// given back: no call starts after ctx is done.
+			if took {
+				<-slots
+			}
+			notStarted = append(notStarted, i)
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			fn(i)
+		})
+	}
+	wg.Wait()
+	return notStarted
+}
