@@ -28,7 +28,7 @@ ARG TARGETARCH
 ARG VERSION=dev
 RUN --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w -X github.com/tagguard/tagguard/internal/cli.version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/tagguard/tagguard/internal/app.version=${VERSION}" \
       -o /out/tagguard ./cmd/tagguard
 
 FROM scratch

@@ -12,6 +12,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/redact"
+	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/restore"
 )
 
@@ -86,7 +88,7 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 	t.Parallel()
 	hostile := "registry said:\n" + outputDelimiter + "\nblocked<<X\nfalse\nX\n::set-output name=blocked::false"
 	rep := &check.Report{Command: "check", Blocked: true, Refs: []check.Ref{{Ref: "a/b:1.0.0", Verdict: check.Blocked, Reason: hostile}}}
-	outs, err := Outputs(rep)
+	outs, _, err := Outputs(rep, rep.Show())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,8 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 		t.Errorf("report output spans lines: %q", got["report"])
 	}
 
-	if _, err := Outputs(&record.Report{Outputs: record.Outputs{Pinned: "x\n" + outputDelimiter}}); err == nil {
+	bad := &record.Report{Outputs: record.Outputs{Pinned: "x\n" + outputDelimiter}}
+	if _, _, err := Outputs(bad, bad.Show()); err == nil {
 		t.Error("a plain output holding the delimiter was accepted")
 	}
 	if err := SetOutputs(githubactions.New(githubactions.WithGetenv(env(map[string]string{"GITHUB_OUTPUT": t.TempDir()}))), outs); err == nil {
@@ -115,8 +118,8 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 func TestEveryDeclaredOutputIsWritten(t *testing.T) {
 	t.Parallel()
 	written := map[string]bool{}
-	for _, rep := range []any{&check.Report{}, &record.Report{}, &restore.Report{}} {
-		outs, err := Outputs(rep)
+	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}} {
+		outs, _, err := Outputs(rep, rep.Show())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,12 +147,12 @@ func TestAnnotationsAreCapped(t *testing.T) {
 		rep.Refs = append(rep.Refs, check.Ref{Ref: fmt.Sprintf("a/b:1.0.%d", i), Tag: fmt.Sprintf("1.0.%d", i), Verdict: check.Blocked, Reason: "exists\n::add-mask::x"})
 	}
 	var out bytes.Buffer
-	Annotate(githubactions.New(githubactions.WithWriter(&out)), rep)
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), rep.Show())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 11 {
 		t.Fatalf("%d annotations, want 10 and one summing up:\n%s", len(lines), out.String())
 	}
-	if !strings.Contains(lines[10], "5 more blocked or failed") {
+	if !strings.Contains(lines[10], "5 more errors") {
 		t.Errorf("last annotation %q", lines[10])
 	}
 	for _, l := range lines {
@@ -161,7 +164,7 @@ func TestAnnotationsAreCapped(t *testing.T) {
 
 func TestSummaryEscapesCells(t *testing.T) {
 	t.Parallel()
-	md := Summary(&restore.Report{Summary: "OK", Source: "release v1", Tags: []restore.Tag{{Ref: "a/b:1", To: "sha256:x", State: restore.Failed, Reason: "bad | <script>\nnext"}}})
+	md := Summary("restore", (&restore.Report{Summary: "OK", Source: "release v1", Tags: []restore.Tag{{Ref: "a/b:1", To: "sha256:x", State: restore.Failed, Reason: "bad | <script>\nnext"}}}).Show())
 	if strings.Contains(md, "<script>") || strings.Count(md, "\n") != 7 || !strings.Contains(md, `bad \| &lt;script&gt; next`) {
 		t.Errorf("summary:\n%s", md)
 	}

@@ -9,9 +9,6 @@ import (
 	"github.com/tagguard/tagguard/internal/options"
 )
 
-// Modes are the commands an action step can run.
-var Modes = []string{options.Check, options.Record, options.Restore}
-
 // Input returns the value the runner passed for input name: INPUT_ followed
 // by the name upper-cased with hyphens kept (INPUT_EXPECTED-BASE).
 func Input(getenv func(string) string, name string) string {
@@ -21,11 +18,11 @@ func Input(getenv func(string) string, name string) string {
 // Mode reads and checks the mode input.
 func Mode(getenv func(string) string) (string, error) {
 	m := strings.ToLower(Input(getenv, "mode"))
-	if !slices.Contains(Modes, m) {
+	if !slices.Contains(options.Commands, m) {
 		if m == "" {
-			return "", fmt.Errorf("input mode is required: check, record or restore")
+			return "", fmt.Errorf("input mode is required: %s", strings.Join(options.Commands, ", "))
 		}
-		return "", fmt.Errorf("input mode %q: use check, record or restore", m)
+		return "", fmt.Errorf("input mode %q: use %s", m, strings.Join(options.Commands, ", "))
 	}
 	return m, nil
 }
@@ -59,14 +56,14 @@ func Inputs(mode string, getenv func(string) string) (*options.Values, string, e
 		}
 	}
 	note := ""
-	if (mode == options.Check || mode == options.Record) && len(vals.List("images")) == 0 &&
-		(mode == options.Check || vals.String("metadata") == "") {
+	if (mode == options.Check || mode == options.Record) && len(vals.List(options.Images)) == 0 &&
+		(mode == options.Check || vals.String(options.Metadata) == "") {
 		tags, err := metadataTags(getenv("DOCKER_METADATA_OUTPUT_JSON"))
 		if err != nil {
 			return nil, "", err
 		}
 		if len(tags) > 0 {
-			vals.Set("images", strings.Join(tags, "\n"))
+			vals.Set(options.Images, strings.Join(tags, "\n"))
 			note = "DOCKER_METADATA_OUTPUT_JSON (docker/metadata-action's tags), since input images was empty"
 		}
 	}

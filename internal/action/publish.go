@@ -7,52 +7,55 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/tagguard/tagguard/internal/check"
-	"github.com/tagguard/tagguard/internal/record"
-	"github.com/tagguard/tagguard/internal/restore"
+	"github.com/tagguard/tagguard/internal/redact"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
-// maxAnnotations is how many annotations of one kind a step shows before
-// one more sums up the rest: the UI shows only a handful per step, and the
-// job summary has them all.
+// maxAnnotations is how many annotations of one level a step shows before
+// one more sums up the rest: GitHub shows at most 10 errors and 10
+// warnings per step, and the job summary has them all.
 const maxAnnotations = 10
+
+// maxOutput bounds one output value: GitHub refuses outputs of 1 MiB and
+// more. A value over it is left out with a warning, not a failed step.
+const maxOutput = 1<<20 - 1024
 
 // outputDelimiter is the fixed heredoc delimiter go-githubactions writes
 // GITHUB_OUTPUT with: no value may contain it, or the runner would end the
 // value there and read the rest as further outputs.
 const outputDelimiter = "_GitHubActionsFileCommandDelimeter_"
 
-// Outputs returns the step outputs of a report, every value built from
-// validated data or JSON-encoded.
-func Outputs(rep any) (map[string]string, error) {
-	out := map[string]string{}
-	reportJSON, err := safeJSON(rep)
-	if err != nil {
-		return nil, err
+// Outputs returns the step outputs of a report: report (the JSON report)
+// and what the report shows, each string as it is and anything else as
+// compact JSON. notes name the outputs left out for their size.
+func Outputs(rep report.Report, shown report.Shown) (outs map[string]string, notes []string, err error) {
+	outs = map[string]string{}
+	if outs["report"], err = safeJSON(rep); err != nil {
+		return nil, nil, err
 	}
-	out["report"] = reportJSON
-	switch r := rep.(type) {
-	case *check.Report:
-		out["blocked"] = fmt.Sprint(r.Blocked)
-	case *record.Report:
-		out["digest"] = r.Outputs.Digest
-		if out["digests"], err = safeJSON(r.Outputs.Digests); err != nil {
-			return nil, err
+	for _, o := range shown.Outputs {
+		s, isString := o.Value.(string)
+		if !isString {
+			if s, err = safeJSON(o.Value); err != nil {
+				return nil, nil, err
+			}
 		}
-		out["pinned"] = r.Outputs.Pinned
-		out["ledger"] = r.Outputs.Ledger
-	case *restore.Report:
-		if out["changed"], err = safeJSON(r.Outputs.Changed); err != nil {
-			return nil, err
-		}
-		out["undo"] = r.Outputs.Undo
+		outs[o.Name] = s
 	}
-	for k, v := range out {
+	for k, v := range outs {
 		if strings.Contains(v, outputDelimiter) {
-			return nil, fmt.Errorf("output %s would contain the GITHUB_OUTPUT delimiter; refusing to write it", k)
+			return nil, nil, fmt.Errorf("output %s would contain the GITHUB_OUTPUT delimiter; refusing to write it", k)
+		}
+		if len(v) > maxOutput {
+			delete(outs, k)
+			hint := "read the report from the step log (format: json)"
+			if k == "ledger" || k == "drift" || k == "undo" {
+				hint = "use ledger-file to keep it as a file (and upload it as an artifact)"
+			}
+			notes = append(notes, fmt.Sprintf("output %s is %d bytes, over GitHub's limit of 1 MiB, and was left out: %s", k, len(v), hint))
 		}
 	}
-	return out, nil
+	return outs, notes, nil
 }
 
 // safeJSON encodes v compactly. A string that holds the output delimiter
@@ -66,8 +69,9 @@ func safeJSON(v any) (string, error) {
 	return strings.ReplaceAll(string(b), outputDelimiter, `\u005f`+outputDelimiter[1:]), nil
 }
 
-// SetOutputs writes outputs to GITHUB_OUTPUT. go-githubactions panics when
-// the file cannot be written; that becomes an error here.
+// SetOutputs writes outputs to GITHUB_OUTPUT in the order action.yml lists
+// them. go-githubactions panics when the file cannot be written; that
+// becomes an error here.
 func SetOutputs(a *githubactions.Action, outs map[string]string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -82,7 +86,7 @@ func SetOutputs(a *githubactions.Action, outs map[string]string) (err error) {
 	return nil
 }
 
-// AddSummary appends the report's Markdown to the job summary.
+// AddSummary appends Markdown to the job summary.
 func AddSummary(a *githubactions.Action, md string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -93,69 +97,29 @@ func AddSummary(a *githubactions.Action, md string) (err error) {
 	return nil
 }
 
-// Annotate issues the annotations of a report: an error per blocked ref or
-// failed tag, a notice per restored tag, each capped.
-func Annotate(a *githubactions.Action, rep any) {
-	var errs, notices []annotation
-	switch r := rep.(type) {
-	case *check.Report:
-		for _, ref := range r.Refs {
-			if ref.Verdict == check.Blocked {
-				msg := ref.Ref + ": " + ref.Reason
-				if ref.Fix != "" {
-					msg += ". To fix: " + ref.Fix
-				}
-				errs = append(errs, annotation{title: "tagguard: " + ref.Tag + " blocked", msg: msg})
-			}
-		}
-		for _, g := range r.Guards {
-			if g.Verdict == check.Blocked && g.Name != check.GuardImmutable && g.Name != check.GuardFloating {
-				msg := g.Detail
-				if g.Fix != "" {
-					msg += ". To fix: " + g.Fix
-				}
-				errs = append(errs, annotation{title: "tagguard: " + g.Name + " guard blocked", msg: msg})
-			}
-		}
-	case *record.Report:
-		for _, e := range r.Images {
-			if e.Verdict == record.Moved || e.Verdict == record.Missing {
-				errs = append(errs, annotation{title: "tagguard: " + e.Ref + " " + e.Verdict, msg: e.Ref + ": " + e.Reason})
-			}
-		}
-	case *restore.Report:
-		for _, t := range r.Tags {
-			switch t.State {
-			case restore.Restored:
-				notices = append(notices, annotation{title: "tagguard: restored " + t.Ref, msg: fmt.Sprintf("%s now points at %s again (was %s)", t.Ref, t.To, orAbsent(t.From))})
-			case restore.Failed, restore.Skipped:
-				errs = append(errs, annotation{title: "tagguard: " + t.Ref + " " + t.State, msg: t.Ref + ": " + t.Reason})
-			}
-		}
+// Annotate issues a report's annotations, at most maxAnnotations of each
+// level and then one that sums up the rest. Every message is masked and
+// worded for the action.
+func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) {
+	byLevel := map[report.Level][]report.Annotation{}
+	for _, an := range shown.Annotations {
+		byLevel[an.Level] = append(byLevel[an.Level], an)
 	}
-	issue(errs, "blocked or failed", func(title, msg string) {
-		a.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", msg)
-	})
-	issue(notices, "restored", func(title, msg string) {
-		a.WithFieldsMap(map[string]string{"title": title}).Noticef("%s", msg)
-	})
-}
-
-type annotation struct{ title, msg string }
-
-func issue(as []annotation, what string, emit func(title, msg string)) {
-	for i, an := range as {
-		if i == maxAnnotations {
-			emit("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(as)-maxAnnotations, what))
-			return
+	emit := map[report.Level]func(title, msg string){
+		report.Bad:     func(t, m string) { a.WithFieldsMap(map[string]string{"title": t}).Errorf("%s", m) },
+		report.Warning: func(t, m string) { a.WithFieldsMap(map[string]string{"title": t}).Warningf("%s", m) },
+		report.Good:    func(t, m string) { a.WithFieldsMap(map[string]string{"title": t}).Noticef("%s", m) },
+	}
+	what := map[report.Level]string{report.Bad: "errors", report.Warning: "warnings", report.Good: "notices"}
+	for _, lvl := range []report.Level{report.Bad, report.Warning, report.Good} {
+		for i, an := range byLevel[lvl] {
+			if i == maxAnnotations {
+				emit[lvl]("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(byLevel[lvl])-maxAnnotations, what[lvl]))
+				break
+			}
+			emit[lvl](mask.Replace(oneLine(an.Title)), mask.Replace(Say(oneLine(an.Message))))
 		}
-		emit(an.title, an.msg)
 	}
 }
 
-func orAbsent(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
-}
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -4,83 +4,114 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tagguard/tagguard/internal/check"
-	"github.com/tagguard/tagguard/internal/record"
-	"github.com/tagguard/tagguard/internal/restore"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
-// Summary renders a report as the Markdown of the job summary.
-func Summary(rep any) string {
+// maxSummary bounds the Markdown one step adds to the job summary: GitHub
+// refuses more than 1 MiB per step. Rows past the budget are counted, not
+// shown; the report output and the step log hold them all.
+const maxSummary = 1<<20 - 16<<10
+
+// shortDigest is how many hex digits of a digest a table shows.
+const shortDigest = 12
+
+// Summary renders what a report shows as the Markdown of the job summary:
+// short digests in the tables and the full ones in a collapsed block,
+// within GitHub's size limit.
+func Summary(cmd string, s report.Shown) string {
 	var b strings.Builder
-	switch r := rep.(type) {
-	case *check.Report:
-		fmt.Fprintf(&b, "### tagguard check: %s\n\n", cell(r.Summary))
-		if r.Source != "" {
-			fmt.Fprintf(&b, "Images from %s.\n\n", cell(r.Source))
+	fmt.Fprintf(&b, "### tagguard %s: %s\n\n", cmd, cell(Say(s.Title)))
+	for _, n := range s.Notes {
+		fmt.Fprintf(&b, "%s\n\n", cell(Say(n)))
+	}
+	var digests []string
+	seen := map[string]bool{}
+	budget := maxSummary - len(b.String()) - 4096 // room for the footer and the truncation line
+	for ti, t := range s.Tables {
+		if ti > 0 {
+			b.WriteString("\n")
 		}
-		b.WriteString("| verdict | ref | kind | now | reason |\n| --- | --- | --- | --- | --- |\n")
-		for _, ref := range r.Refs {
-			now := code(ref.Now())
-			reason := ref.Reason
-			if ref.Fix != "" {
-				reason += ". To fix: " + ref.Fix
+		var head, rule []string
+		for _, c := range t.Columns {
+			head, rule = append(head, c.Name), append(rule, "---")
+		}
+		fmt.Fprintf(&b, "| %s |\n| %s |\n", strings.Join(head, " | "), strings.Join(rule, " | "))
+		for ri, row := range t.Rows {
+			line := renderRow(t.Columns, row, func(d string) {
+				if !seen[d] {
+					seen[d] = true
+					digests = append(digests, d)
+				}
+			})
+			if b.Len()+len(line) > budget {
+				fmt.Fprintf(&b, "\n%d more rows are not shown: the summary would pass GitHub's 1 MiB limit. The `report` output and the step log hold them all.\n", len(t.Rows)-ri)
+				break
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", verdict(ref.Verdict), cell(ref.Ref), ref.Kind, now, cell(reason))
+			b.WriteString(line)
 		}
-		b.WriteString("\n| guard | verdict | detail |\n| --- | --- | --- |\n")
-		for _, g := range r.Guards {
-			detail := g.Detail
-			if g.Fix != "" {
-				detail += ". To fix: " + g.Fix
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", g.Name, verdict(g.Verdict), cell(detail))
+	}
+	if len(s.Footer) > 0 {
+		b.WriteString("\n")
+		for _, f := range s.Footer {
+			fmt.Fprintf(&b, "%s\n", cell(Say(f)))
 		}
-	case *record.Report:
-		fmt.Fprintf(&b, "### tagguard record: %s\n\n", cell(r.Summary))
-		b.WriteString("| ref | digest | platforms | verdict |\n| --- | --- | --- | --- |\n")
-		for _, e := range r.Images {
-			var ps []string
-			for _, p := range e.Platforms {
-				ps = append(ps, fmt.Sprintf("%s `%s`", cell(p.Platform), p.Digest))
-			}
-			v := e.Verdict
-			if e.Reason != "" {
-				v += ": " + e.Reason
-			}
-			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", cell(e.Ref), e.Digest, strings.Join(ps, "<br>"), cell(v))
+	}
+	if len(digests) > 0 {
+		var d strings.Builder
+		d.WriteString("\n<details><summary>Full digests</summary>\n\n")
+		for _, dg := range digests {
+			fmt.Fprintf(&d, "- `%s`\n", dg)
 		}
-		if r.LedgerFile != nil {
-			fmt.Fprintf(&b, "\nLedger file `%s`: %s.\n", cell(r.LedgerFile.Path), cell(r.LedgerFile.Action))
-		}
-		if r.Release != nil {
-			fmt.Fprintf(&b, "\nRelease notes %s: %s.\n", cell(r.Release.Tag), cell(r.Release.Action))
-		}
-	case *restore.Report:
-		fmt.Fprintf(&b, "### tagguard restore: %s\n\nFrom %s.\n\n", cell(r.Summary), cell(r.Source))
-		b.WriteString("| state | ref | from | to | detail |\n| --- | --- | --- | --- | --- |\n")
-		for _, t := range r.Tags {
-			fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` | %s |\n", verdict(t.State), cell(t.Ref), code(orAbsent(t.From)), t.To, cell(t.Reason))
+		d.WriteString("\n</details>\n")
+		if b.Len()+d.Len() <= maxSummary {
+			b.WriteString(d.String())
 		}
 	}
 	return b.String()
 }
 
-func verdict(v string) string {
-	switch v {
-	case check.Blocked, restore.Failed, check.Error:
-		return "❌ " + v
-	case check.Warn, restore.Skipped, restore.Planned:
-		return "⚠️ " + v
-	default:
-		return "✅ " + v
+func renderRow(cols []report.Column, row report.Row, digest func(string)) string {
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		v := ""
+		if i < len(row.Cells) {
+			v = row.Cells[i]
+		}
+		switch c.Kind {
+		case report.Verdict:
+			v = mark(row.Level) + " " + cell(v)
+		case report.Code:
+			v = "`" + cell(v) + "`"
+		case report.Digest:
+			if isDigest(v) {
+				digest(v)
+				v = "`" + v[:len("sha256:")+shortDigest] + "…`"
+			} else {
+				v = cell(v)
+			}
+		default:
+			v = cell(Say(v))
+		}
+		cells[i] = v
 	}
+	return "| " + strings.Join(cells, " | ") + " |\n"
 }
 
-func code(s string) string {
-	if strings.HasPrefix(s, "sha") {
-		return "`" + s + "`"
+func isDigest(s string) bool {
+	if len(s) != len("sha256:")+64 || !strings.HasPrefix(s, "sha256:") {
+		return false
 	}
-	return s
+	return strings.Trim(s[len("sha256:"):], "0123456789abcdef") == ""
+}
+
+func mark(l report.Level) string {
+	switch l {
+	case report.Bad:
+		return "❌"
+	case report.Warning:
+		return "⚠️"
+	}
+	return "✅"
 }
 
 // cell makes text safe in a Markdown table cell: no row breaks, no column

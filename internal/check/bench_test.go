@@ -32,7 +32,7 @@ func BenchmarkCheck500(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		r, err := Run(context.Background(), Options{Images: images, Registry: c, Jobs: 8, Version: "1.0.499"})
+		r, err := Plan(context.Background(), Options{Images: images, Registry: c, Jobs: 8, Version: "1.0.499"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -34,15 +34,15 @@ func run(t *testing.T, o Options) *Report {
 	if o.Jobs == 0 {
 		o.Jobs = 8
 	}
-	r, err := Run(context.Background(), o)
+	r, err := Plan(context.Background(), o)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	return r
 }
 
-func verdicts(r *Report) map[string]string {
-	out := map[string]string{}
+func verdicts(r *Report) map[string]Verdict {
+	out := map[string]Verdict{}
 	for _, ref := range r.Refs {
 		out[ref.Tag] = ref.Verdict
 	}
@@ -93,7 +93,7 @@ func TestFloatingTagsOnlyMoveForward(t *testing.T) {
 	regtest.Tag(t, srv.Ref("org/app:2.0.0"), srv.Ref("org/app:latest"))
 
 	r := run(t, Options{Images: []string{srv.Ref("org/app:1.4.9"), srv.Ref("org/app:latest")}})
-	want := map[string]string{"1.4.9": Pass, "latest": Blocked,
+	want := map[string]Verdict{"1.4.9": Pass, "latest": Blocked,
 		"guard:immutable-tags": Pass, "guard:base-branch": Skipped, "guard:floating-tags": Blocked, "guard:version": Pass}
 	if diff := cmp.Diff(want, verdicts(r)); diff != "" {
 		t.Errorf("backport with latest (-want +got):\n%s", diff)
@@ -216,7 +216,7 @@ func TestBadInputTouchesNothing(t *testing.T) {
 		"bad base glob":    {Images: []string{good}, ExpectedBase: []string{"release/["}},
 	} {
 		o.Registry = newClient(t)
-		_, err := Run(context.Background(), o)
+		_, err := Plan(context.Background(), o)
 		if errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: err %v (kind %d), want bad input", name, err, errkind.Of(err))
 		}
@@ -246,7 +246,7 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
 		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 3, 500, "boom"))
 	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	r, err := Run(context.Background(), Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Jobs: 1})
+	r, err := Plan(context.Background(), Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Jobs: 1})
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v, want a remote failure", err)
 	}

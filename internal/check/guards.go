@@ -21,17 +21,20 @@ const (
 	GuardVersion   = "version"
 )
 
+// Verdict is a guard's or a ref's verdict.
+type Verdict string
+
 // The verdicts.
 const (
-	Pass    = "pass"
-	Blocked = "blocked"
-	Warn    = "warn"    // passes, but the guard could not see everything
-	Skipped = "skipped" // not asked for, or nothing to guard
-	Error   = "error"   // the registry could not be read: neither pass nor block
+	Pass    Verdict = "pass"
+	Blocked Verdict = "blocked"
+	Warn    Verdict = "warn"    // passes, but the guard could not see everything
+	Skipped Verdict = "skipped" // not asked for, or nothing to guard
+	Error   Verdict = "error"   // the registry could not be read: neither pass nor block
 )
 
 // judgeRef decides one ref from what the registry holds.
-func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList) {
+func judgeRef(r *Ref, p input, version *semver.Version, lists map[string]*tagList) {
 	r.Guard = guardOfKind(r.Kind)
 	if r.err != nil {
 		r.Verdict, r.Reason = Error, "could not read the registry: "+report.OneLine(r.err.Error())
@@ -39,13 +42,13 @@ func judgeRef(r *Ref, p plan, version *semver.Version, lists map[string]*tagList
 		return
 	}
 	current := "absent"
-	if r.Exists {
+	if r.exists() {
 		current = "at " + r.Current
 	}
 	switch r.Kind {
 	case policy.Immutable:
 		switch {
-		case !r.Exists:
+		case !r.exists():
 			r.Verdict, r.Reason = Pass, "new version tag: nothing to overwrite"
 		case p.digest != nil && r.Current == p.digest.String():
 			r.Verdict, r.Reason = Pass, "already at the digest being published: a re-run, not an overwrite"
@@ -147,9 +150,6 @@ func guardOfKind(k policy.Kind) string {
 	return ""
 }
 
-func immutableGuard(refs []Ref) Guard { return summarise(GuardImmutable, refs) }
-func floatingGuard(refs []Ref) Guard  { return summarise(GuardFloating, refs) }
-
 // baseGuard checks the branch the release comes from.
 func baseGuard(ctx context.Context, o Options) Guard {
 	g := Guard{Name: GuardBase}
@@ -207,7 +207,7 @@ func short(sha string) string {
 
 // resolveVersion finds the version being published and checks that the
 // version tags of the run and the git tag that started it agree with it.
-func resolveVersion(p plan, ev event.Context) (*semver.Version, Guard) {
+func resolveVersion(p input, ev event.Context) (*semver.Version, Guard) {
 	g := Guard{Name: GuardVersion}
 	byString := map[string]*semver.Version{}
 	for _, t := range p.refs {

@@ -25,27 +25,44 @@ type Report struct {
 
 // Ref is one image reference's verdict.
 type Ref struct {
-	Ref       string      `json:"ref"`
-	Tag       string      `json:"tag"`
-	Kind      policy.Kind `json:"kind"`
-	Exists    bool        `json:"exists"`
-	Current   string      `json:"current,omitempty"`
-	MediaType string      `json:"mediaType,omitempty"`
-	Verdict   string      `json:"verdict"`
-	Guard     string      `json:"guard,omitempty"`
-	Reason    string      `json:"reason"`
-	Fix       string      `json:"fix,omitempty"`
+	Ref  string      `json:"ref"`
+	Tag  string      `json:"tag"`
+	Kind policy.Kind `json:"kind"`
+	// State is what the registry said of the tag: present, absent, or
+	// unknown when it could not be read. Exists is set only when known:
+	// an unread ref makes no claim about existing.
+	State     State   `json:"state"`
+	Exists    *bool   `json:"exists,omitempty"`
+	Current   string  `json:"current,omitempty"`
+	MediaType string  `json:"mediaType,omitempty"`
+	Verdict   Verdict `json:"verdict"`
+	Guard     string  `json:"guard,omitempty"`
+	Reason    string  `json:"reason"`
+	Fix       string  `json:"fix,omitempty"`
 
 	ref name.Tag
 	err error
 }
 
+// State is what the registry holds at a ref.
+type State string
+
+// The states of a ref.
+const (
+	Present State = "present"
+	Absent  State = "absent"
+	Unknown State = "unknown" // not read: no claim either way
+)
+
+// exists reports whether the tag is known to exist.
+func (r Ref) exists() bool { return r.Exists != nil && *r.Exists }
+
 // Guard is one guard's verdict over the whole run.
 type Guard struct {
-	Name    string `json:"name"`
-	Verdict string `json:"verdict"`
-	Detail  string `json:"detail"`
-	Fix     string `json:"fix,omitempty"`
+	Name    string  `json:"name"`
+	Verdict Verdict `json:"verdict"`
+	Detail  string  `json:"detail"`
+	Fix     string  `json:"fix,omitempty"`
 }
 
 func (r *Report) finish() {
@@ -66,6 +83,26 @@ func (r *Report) finish() {
 	for _, g := range r.Guards {
 		incomplete = incomplete || g.Verdict == Error
 	}
+	unread := 0
+	for i := range r.Refs {
+		ref := &r.Refs[i]
+		switch {
+		case ref.Exists == nil:
+			ref.State = Unknown
+			unread++
+		case *ref.Exists:
+			ref.State = Present
+		default:
+			ref.State = Absent
+		}
+	}
+	incomplete = incomplete || unread > 0
+	notRead := 0
+	for _, ref := range r.Refs {
+		if ref.Verdict == Error || ref.Exists == nil {
+			notRead++
+		}
+	}
 	switch {
 	case r.Blocked && nBlocked > 0:
 		r.Summary = fmt.Sprintf("BLOCKED by %s: %d of %s blocked", strings.Join(blocked, ", "), nBlocked, report.Plural(len(r.Refs), "ref"))
@@ -77,7 +114,13 @@ func (r *Report) finish() {
 	if incomplete {
 		// Nothing is known to be safe: the run counts as blocked, so a
 		// workflow reading the blocked output never publishes on it.
-		r.Summary = "INCOMPLETE: the registry could not be read; nothing is known to be safe. " + r.Summary
+		// And no line may say anything may be published.
+		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %s could not be read; nothing is known to be safe", notRead, report.Plural(len(r.Refs), "ref"))
+		if r.Blocked && nBlocked > 0 {
+			r.Summary += fmt.Sprintf("; BLOCKED by %s: %d blocked", strings.Join(blocked, ", "), nBlocked)
+		} else if len(blocked) > 0 {
+			r.Summary += "; BLOCKED by " + strings.Join(blocked, ", ")
+		}
 		r.Blocked = true
 	}
 }
@@ -88,21 +131,10 @@ func (r Ref) Now() string {
 	switch {
 	case r.Verdict == Error:
 		return "unknown (not read)"
-	case r.Exists:
+	case r.exists():
 		return r.Current
 	}
 	return "absent"
-}
-
-// BlockedRefs returns the refs a guard blocked, for annotations.
-func (r *Report) BlockedRefs() []Ref {
-	var out []Ref
-	for _, ref := range r.Refs {
-		if ref.Verdict == Blocked {
-			out = append(out, ref)
-		}
-	}
-	return out
 }
 
 // WriteText writes the human report.
@@ -124,7 +156,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	for _, ref := range r.Refs {
 		current := ref.Now()
-		fmt.Fprintf(&b, "%-7s %s\n", strings.ToUpper(ref.Verdict), ref.Ref)
+		fmt.Fprintf(&b, "%-7s %s\n", strings.ToUpper(string(ref.Verdict)), ref.Ref)
 		fmt.Fprintf(&b, "        %s tag, now %s\n", ref.Kind, current)
 		fmt.Fprintf(&b, "        %s\n", ref.Reason)
 		if ref.Fix != "" {
@@ -140,4 +172,52 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Blocking reports whether the publish must not go ahead.
+func (r *Report) Blocking() bool { return r.Blocked }
+
+// Show is what the action shows of a check: a row per ref and per guard,
+// an error annotation per blocked ref and per blocked run-level guard, and
+// the blocked output.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary}
+	if r.Source != "" {
+		s.Notes = append(s.Notes, "Images from "+r.Source+".")
+	}
+	refs := report.Table{Columns: []report.Column{{Name: "verdict", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "kind"}, {Name: "now", Kind: report.Digest}, {Name: "reason"}}}
+	for _, ref := range r.Refs {
+		refs.Rows = append(refs.Rows, report.Row{Level: level(ref.Verdict), Cells: []string{string(ref.Verdict), ref.Ref, string(ref.Kind), ref.Now(), withFix(ref.Reason, ref.Fix)}})
+		if ref.Verdict == Blocked {
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + ref.Tag + " blocked", Message: ref.Ref + ": " + withFix(ref.Reason, ref.Fix)})
+		}
+	}
+	guards := report.Table{Columns: []report.Column{{Name: "guard"}, {Name: "verdict", Kind: report.Verdict}, {Name: "detail"}}}
+	for _, g := range r.Guards {
+		guards.Rows = append(guards.Rows, report.Row{Level: level(g.Verdict), Cells: []string{g.Name, string(g.Verdict), withFix(g.Detail, g.Fix)}})
+		// Blocked refs already have an annotation each.
+		if g.Verdict == Blocked && g.Name != GuardImmutable && g.Name != GuardFloating {
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + g.Name + " guard blocked", Message: withFix(g.Detail, g.Fix)})
+		}
+	}
+	s.Tables = []report.Table{refs, guards}
+	s.Outputs = []report.Output{{Name: "blocked", Value: fmt.Sprint(r.Blocked)}}
+	return s
+}
+
+func level(v Verdict) report.Level {
+	switch v {
+	case Blocked, Error:
+		return report.Bad
+	case Warn, Skipped:
+		return report.Warning
+	}
+	return report.Good
+}
+
+func withFix(text, fix string) string {
+	if fix == "" {
+		return text
+	}
+	return text + ". To fix: " + fix
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/options"
 )
 
@@ -114,5 +115,5 @@ func writeHelp(w io.Writer, command string, opts []options.Option) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprint(w, "\nExit codes: 0 ok, 1 blocked by a guard, 2 bad input (nothing touched), 3 registry or GitHub failure, 4 restore partly applied.\n")
+	fmt.Fprintf(w, "\n%s\n", errkind.ExitCodes())
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
-	"github.com/tagguard/tagguard/internal/check"
-	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/app"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/registry"
-	"github.com/tagguard/tagguard/internal/restore"
 )
 
 // Run prints each step of the story to w.
@@ -59,29 +59,25 @@ func Run(ctx context.Context, w io.Writer) error {
 	ledgerPath := filepath.Join(dir, "ledger.json")
 	s.step("After the push, tagguard record keeps the digests: outputs, a ledger file, the release notes.")
 	s.say("   $ tagguard record --images %s,%s --digest %s --ledger-file ledger.json", v015, latest, original)
-	rec, err := record.Run(ctx, record.Options{Images: []string{v015, latest}, Digest: original, LedgerFile: ledgerPath, Registry: client, Jobs: 8})
-	if err != nil {
-		return fmt.Errorf("recording: %w", err)
-	}
-	if err := s.print(rec, rec.Blocked, false); err != nil {
+	if err := s.run(options.Record, errkind.OK, options.Images, v015+","+latest, options.Digest, original, options.LedgerFile, ledgerPath); err != nil {
 		return err
 	}
 
 	s.step("A workflow run from the wrong branch tries to publish 0.15.0 again. tagguard check runs first:")
 	s.say("   $ tagguard check --images %s,%s --expected-base main --base feature/x", v015, latest)
-	if err := s.check(true, check.Options{Images: []string{v015, latest}, ExpectedBase: []string{"main"}, Base: "feature/x", RequireBase: true}); err != nil {
+	if err := s.run(options.Check, errkind.Blocked, options.Images, v015+","+latest, options.ExpectedBase, "main", options.Base, "feature/x"); err != nil {
 		return err
 	}
 
 	s.step("The same build re-run (same digest) is not an overwrite:")
 	s.say("   $ tagguard check --images %s --digest %s", v015, original)
-	if err := s.check(false, check.Options{Images: []string{v015}, Digest: original}); err != nil {
+	if err := s.run(options.Check, errkind.OK, options.Images, v015, options.Digest, original); err != nil {
 		return err
 	}
 
 	s.step("A backport 0.14.9 must not drag latest back from 0.15.0:")
 	s.say("   $ tagguard check --images %s:0.14.9,%s", repo, latest)
-	if err := s.check(true, check.Options{Images: []string{repo + ":0.14.9", latest}}); err != nil {
+	if err := s.run(options.Check, errkind.Blocked, options.Images, repo+":0.14.9,"+latest); err != nil {
 		return err
 	}
 
@@ -98,12 +94,12 @@ func Run(ctx context.Context, w io.Writer) error {
 
 	s.step("The rescue: restore from the ledger. First the dry run, which writes nothing:")
 	s.say("   $ tagguard restore --from-ledger ledger.json --dry-run")
-	if err := s.restore(restore.Options{FromLedger: ledgerPath, DryRun: true}); err != nil {
+	if err := s.run(options.Restore, errkind.OK, options.FromLedger, ledgerPath, options.DryRun, "true"); err != nil {
 		return err
 	}
 	s.step("Then the restore: every digest proven present, the exact manifest bytes put back, each tag read back.")
 	s.say("   $ tagguard restore --from-ledger ledger.json")
-	if err := s.restore(restore.Options{FromLedger: ledgerPath}); err != nil {
+	if err := s.run(options.Restore, errkind.OK, options.FromLedger, ledgerPath); err != nil {
 		return err
 	}
 
@@ -123,7 +119,7 @@ func Run(ctx context.Context, w io.Writer) error {
 	s.say("   manifest bytes: %d == %d, identical (both platforms' manifests by digest stay valid, no layer moved)", len(restoredRaw), len(originalRaw))
 	s.step("Running the restore again changes nothing: every tag is already right.")
 	s.say("   $ tagguard restore --from-ledger ledger.json")
-	return s.restore(restore.Options{FromLedger: ledgerPath})
+	return s.run(options.Restore, errkind.OK, options.FromLedger, ledgerPath)
 }
 
 type story struct {
@@ -153,42 +149,30 @@ func mustTag(c *registry.Client, ref string) name.Tag {
 	return t
 }
 
-func (s *story) restore(o restore.Options) error {
-	o.Registry, o.Jobs = s.client, 8
-	rep, err := restore.Run(s.ctx, o)
-	if err != nil {
-		return fmt.Errorf("restoring: %w", err)
+// run runs a command through the same app.Run as the CLI, prints its report
+// under the step with the exit code the CLI would give, and insists on the
+// expected exit: a demo that silently shows the wrong thing would teach the
+// wrong thing. args are option names and values, in pairs.
+func (s *story) run(cmd string, want errkind.Kind, args ...string) error {
+	vals := options.NewValues(options.For(cmd))
+	for i := 0; i+1 < len(args); i += 2 {
+		vals.Set(args[i], args[i+1])
 	}
-	return s.print(rep, false, false)
-}
-
-// print indents a report under the step, with the exit code the CLI gives.
-func (s *story) print(rep interface{ WriteText(io.Writer) error }, blocked, wantBlocked bool) error {
-	var b strings.Builder
-	if err := rep.WriteText(&b); err != nil {
-		return err
+	// The demo's registry is in-process: no credentials, no GitHub.
+	out := app.Run(s.ctx, cmd, vals, app.Env{Getenv: func(string) string { return "" }})
+	if out.Report != nil {
+		var b strings.Builder
+		if err := out.Report.WriteText(&b); err != nil {
+			return err
+		}
+		for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+			s.say("   | %s", line)
+		}
 	}
-	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-		s.say("   | %s", line)
-	}
-	code := 0
-	if blocked {
-		code = 1
-	}
-	s.say("   exit code %d", code)
-	if blocked != wantBlocked {
-		return fmt.Errorf("demo expected blocked=%v, got %v", wantBlocked, blocked)
+	code := out.ExitCode()
+	s.say("   exit code %d (%s)", code, errkind.Kind(code).Meaning())
+	if code != int(want) {
+		return fmt.Errorf("demo: tagguard %s exited %d, expected %d: %v", cmd, code, int(want), out.Err)
 	}
 	return nil
-}
-
-// check runs the guard as the CLI would and insists on the expected outcome:
-// a demo that silently shows the wrong thing would teach the wrong thing.
-func (s *story) check(wantBlocked bool, o check.Options) error {
-	o.Registry, o.Jobs = s.client, 8
-	rep, err := check.Run(s.ctx, o)
-	if err != nil {
-		return fmt.Errorf("running check: %w", err)
-	}
-	return s.print(rep, rep.Blocked, wantBlocked)
 }

@@ -6,6 +6,7 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind is what went wrong, as far as the exit code is concerned.
@@ -19,6 +20,36 @@ const (
 	Remote   Kind = 3 // a registry or GitHub failure after retries
 	Partial  Kind = 4 // a change was partly applied
 )
+
+// Kinds lists every kind in exit-code order.
+var Kinds = []Kind{OK, Blocked, BadInput, Remote, Partial}
+
+// Meaning says in a few words what an exit code means: the help text and
+// the README's table are both made from it.
+func (k Kind) Meaning() string {
+	switch k {
+	case OK:
+		return "ok"
+	case Blocked:
+		return "blocked by a guard"
+	case BadInput:
+		return "bad input or usage (nothing touched)"
+	case Remote:
+		return "registry or GitHub failure after retries"
+	case Partial:
+		return "partly applied (the report names every tag and its state)"
+	}
+	return "unknown"
+}
+
+// ExitCodes is the one line of help that lists the exit codes.
+func ExitCodes() string {
+	parts := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		parts[i] = fmt.Sprintf("%d %s", int(k), k.Meaning())
+	}
+	return "Exit codes: " + strings.Join(parts, ", ") + "."
+}
 
 // Error carries a Kind with the underlying error.
 type Error struct {

@@ -44,35 +44,66 @@ const (
 	Restore = "restore"
 )
 
+// Commands lists the commands that take options, in order.
+var Commands = []string{Check, Record, Restore}
+
+// The names of the options. Call sites use these, never a string of their
+// own: a typo is then a compile error, not an option that reads as empty.
+const (
+	DryRun           = "dry-run"
+	Format           = "format"
+	Jobs             = "jobs"
+	Timeout          = "timeout"
+	InsecureRegistry = "insecure-registry"
+	RegistryAuth     = "registry-auth"
+	GitHubToken      = "github-token"
+	Images           = "images"
+	Digest           = "digest"
+	Version          = "version"
+	ImmutableTags    = "immutable-tags"
+	MutableTags      = "mutable-tags"
+	ExpectedBase     = "expected-base"
+	Base             = "base"
+	RequireBase      = "require-base"
+	Metadata         = "metadata"
+	ReleaseTag       = "release-tag"
+	LedgerFile       = "ledger-file"
+	CreateRelease    = "create-release"
+	FromRelease      = "from-release"
+	FromLedger       = "from-ledger"
+	Pin              = "pin"
+	Tags             = "tags"
+)
+
 // Table returns every option, common ones first.
 func Table() []Option {
 	return []Option{
-		{Name: "dry-run", Type: Bool, Default: "false", Usage: "read only: plan and report, write nothing to a registry or GitHub"},
-		{Name: "format", Type: String, Default: "text", Usage: "report format on stdout: text or json"},
-		{Name: "jobs", Type: Int, Default: "8", Usage: "registry requests in flight at once"},
-		{Name: "timeout", Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
-		{Name: "insecure-registry", Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
-		{Name: "registry-auth", Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
-		{Name: "github-token", Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
+		{Name: DryRun, Type: Bool, Default: "false", Commands: []string{Record, Restore}, Usage: "read only: plan and report, write nothing to a registry or GitHub"},
+		{Name: Format, Type: String, Default: "text", Usage: "report format on stdout: text or json"},
+		{Name: Jobs, Type: Int, Default: "8", Usage: "registry requests in flight at once"},
+		{Name: Timeout, Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
+		{Name: InsecureRegistry, Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
+		{Name: RegistryAuth, Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
+		{Name: GitHubToken, Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 
-		{Name: "images", Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
-		{Name: "digest", Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output): check lets an immutable tag already at it pass as a re-run, record fails when a tag points elsewhere"},
-		{Name: "version", Type: String, Commands: []string{Check}, Usage: "the version being published; default: the semver tag among --images"},
-		{Name: "immutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
-		{Name: "mutable-tags", Type: List, Commands: []string{Check}, Usage: "globs of tags exempt from the immutable rule"},
-		{Name: "expected-base", Type: List, Commands: []string{Check}, Usage: "branch globs a release may come from, e.g. main, release/*"},
-		{Name: "base", Type: String, Commands: []string{Check}, Usage: "the branch the release comes from; default: read from the GitHub event"},
-		{Name: "require-base", Type: Bool, Default: "true", Commands: []string{Check}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
+		{Name: Images, Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
+		{Name: Digest, Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output): check lets an immutable tag already at it pass as a re-run, record fails when a tag points elsewhere"},
+		{Name: Version, Type: String, Commands: []string{Check}, Usage: "the version being published; default: the semver tag among --images"},
+		{Name: ImmutableTags, Type: List, Commands: []string{Check}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
+		{Name: MutableTags, Type: List, Commands: []string{Check}, Usage: "globs of tags exempt from the immutable rule"},
+		{Name: ExpectedBase, Type: List, Commands: []string{Check}, Usage: "branch globs a release may come from, e.g. main, release/*"},
+		{Name: Base, Type: String, Commands: []string{Check}, Usage: "the branch the release comes from; default: read from the GitHub event"},
+		{Name: RequireBase, Type: Bool, Default: "true", Commands: []string{Check}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
 
-		{Name: "metadata", Type: String, Commands: []string{Record}, Usage: "docker/build-push-action's metadata output (JSON): its containerimage.digest is the expected digest, its image.name the refs when --images is empty"},
-		{Name: "release-tag", Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
-		{Name: "ledger-file", Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
-		{Name: "create-release", Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
+		{Name: Metadata, Type: String, Commands: []string{Record}, Usage: "docker/build-push-action's metadata output (JSON): its containerimage.digest is the expected digest, its image.name the refs when --images is empty"},
+		{Name: ReleaseTag, Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
+		{Name: LedgerFile, Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
+		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
-		{Name: "from-release", Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: "from-ledger", Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
-		{Name: "pin", Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
-		{Name: "tags", Type: List, Commands: []string{Restore}, Usage: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source"},
+		{Name: FromRelease, Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
+		{Name: FromLedger, Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
+		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
+		{Name: Tags, Type: List, Commands: []string{Restore}, Usage: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source"},
 	}
 }
 
@@ -141,6 +172,23 @@ func (v *Values) Duration(name string) time.Duration {
 
 // List returns a List option split on newlines and commas, blanks dropped.
 func (v *Values) List(name string) []string { return SplitList(v.raw[name]) }
+
+// Secrets returns the values of the options marked Secret, split into
+// lines for list options: what must be masked before anything is printed.
+func (v *Values) Secrets(opts []Option) []string {
+	var out []string
+	for _, o := range opts {
+		if !o.Secret {
+			continue
+		}
+		if o.Type == List {
+			out = append(out, v.List(o.Name)...)
+		} else if s := v.String(o.Name); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // SplitList splits on newlines and commas, trims, and drops empty items.
 func SplitList(s string) []string {

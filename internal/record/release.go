@@ -4,88 +4,218 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
+	"github.com/tagguard/tagguard/internal/backoff"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// maxBody is GitHub's limit on a release body, in characters.
-const maxBody = 125000
-
-// editAttempts bounds the read-merge-write rounds when another record step
-// edits the same notes at the same time.
-const editAttempts = 3
+// planRelease reads the release notes and says what Apply would do to them.
+func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*ReleaseResult, error) {
+	switch {
+	case in.noToken != "":
+		return &ReleaseResult{Tag: in.noToken, skip: true, Action: "skipped: no GitHub token (--github-token or GITHUB_TOKEN), so the release notes were not written"}, nil
+	case in.releaseTag == "":
+		return &ReleaseResult{skip: true, Action: "skipped: no --release-tag and the run was not started by a tag"}, nil
+	}
+	res := &ReleaseResult{Tag: in.releaseTag}
+	rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
+	switch {
+	case errors.Is(err, githubapi.ErrReleaseNotFound) && !o.CreateRelease:
+		res.skip = true
+		res.Action = fmt.Sprintf("skipped: %s/%s has no release %s yet; nothing written to GitHub (the outputs and the ledger file hold the record; --create-release makes a draft)", in.owner, in.repo, in.releaseTag)
+		return res, nil
+	case errors.Is(err, githubapi.ErrReleaseNotFound):
+		res.Action = "would create a draft release (dry run)"
+		return res, nil
+	case err != nil:
+		res.Action = "failed: " + report.OneLine(err.Error())
+		return res, errkind.New(errkind.Remote, err)
+	}
+	res.URL = rel.HTMLURL
+	prev, err := extract(in, rel.Body, res)
+	if err != nil {
+		return res, err
+	}
+	changes, missing := compare(prev, l)
+	res.Changes = changes
+	if missing == 0 {
+		res.Action = "unchanged: the notes already hold every ref at its digest"
+		return res, nil
+	}
+	if _, err := upsert(in, rel.Body, l, res); err != nil {
+		return res, err
+	}
+	res.Action = "would update the notes (dry run)"
+	return res, nil
+}
 
 // annotate writes the ledger section into the release notes: merged with a
-// section already there, the rest of the body untouched, and no write at all
-// when the notes already hold every ref at its digest. GitHub has no
+// section already there, the rest of the body untouched, and no write at
+// all when the notes already hold every ref at its digest. GitHub has no
 // conditional edit, so every write is followed by another round's read:
 // when another record step wrote in between and dropped these refs, it
-// merges again.
+// merges again. A write GitHub refused for now (a secondary rate limit) is
+// never sent again as it was: the next round reads and merges afresh.
+// The last read proves that every entry this step merged over is still
+// there.
 func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
-	writes := 0
+	writes, refused := 0, 0
+	mergedOver := map[string]bool{} // refs in the notes under this step's writes
 	for {
 		rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
 		switch {
 		case errors.Is(err, githubapi.ErrReleaseNotFound) && writes == 0:
-			return createRelease(ctx, o, in, l, res)
+			if !o.CreateRelease {
+				res.Action = fmt.Sprintf("failed: release %s disappeared after the plan read it", in.releaseTag)
+				return errkind.Remotef("release %s of %s/%s disappeared while record ran; nothing written to GitHub: re-run record", in.releaseTag, in.owner, in.repo)
+			}
+			err := createRelease(ctx, o, in, l, res)
+			if wait, ok := retryable(err); ok && refused < retryAttempts {
+				refused++
+				if err := waitToRetry(ctx, wait, in, res); err != nil {
+					return err
+				}
+				continue // another round: the draft may exist after all
+			}
+			return err
 		case err != nil && writes > 0:
 			res.Action = "updated the notes, but could not read them back to verify: " + report.OneLine(err.Error())
-			return errkind.New(errkind.Remote, err)
+			return errkind.Remotef("release %s: the notes were written but could not be read back (%v): check that they hold %s, or re-run record", in.releaseTag, err, strings.Join(refsOf(l), ", "))
 		case err != nil:
 			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
 		}
 		res.URL = rel.HTMLURL
-		prev, _, err := ledger.Extract(rel.Body)
+		prev, err := extract(in, rel.Body, res)
 		if err != nil {
-			// A section a person broke: say so and leave the notes as they are.
-			res.Action = "failed: " + err.Error()
-			return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+			return err
 		}
 		changes, missing := compare(prev, l)
-		if writes == 0 {
+		if writes == 0 && refused == 0 {
 			res.Changes = changes
 		}
 		if missing == 0 {
-			switch writes {
-			case 0:
-				res.Action = "unchanged: the notes already hold every ref at its digest"
-			case 1:
-				res.Action = "updated the notes"
-			default:
-				res.Action = "updated the notes (merged again after another record step's edit)"
-			}
-			return nil
+			return verified(in, prev, mergedOver, writes, res)
 		}
 		if writes == editAttempts {
 			res.Action = "failed: the notes kept changing under this record step"
 			return errkind.Remotef("release %s: another writer kept replacing the notes; %d refs are still missing after %d attempts: re-run record", in.releaseTag, missing, editAttempts)
 		}
-		body, err := ledger.Upsert(rel.Body, l)
+		body, err := upsert(in, rel.Body, l, res)
 		if err != nil {
-			res.Action = "failed: " + err.Error()
-			return errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w", in.releaseTag, err))
+			return err
 		}
-		if n := len([]rune(body)); n > maxBody {
-			res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
-			return errkind.New(errkind.Blocked, fmt.Errorf("release %s: %s; nothing written to GitHub (the outputs and --ledger-file still hold the record)", in.releaseTag, res.Action[len("failed: "):]))
+		_, err = o.GitHub.EditReleaseBody(ctx, in.owner, in.repo, rel.ID, body)
+		if wait, ok := retryable(err); ok && refused < retryAttempts {
+			refused++
+			if err := waitToRetry(ctx, wait, in, res); err != nil {
+				return err
+			}
+			continue // the write may or may not have landed: read again
 		}
-		if o.DryRun {
-			res.Action = "would update the notes (dry run)"
-			return nil
-		}
-		if _, err := o.GitHub.EditReleaseBody(ctx, in.owner, in.repo, rel.ID, body); err != nil {
+		if err != nil {
 			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
 		}
+		for _, ref := range refsOf(prev) {
+			mergedOver[ref] = true
+		}
 		writes++
 	}
+}
+
+// verified checks the last read: every ref this step merged over must
+// still be in the notes. Another writer that dropped one (an older
+// tagguard, a hand edit) is reported by name, never silently accepted.
+func verified(in input, now *ledger.Ledger, mergedOver map[string]bool, writes int, res *ReleaseResult) error {
+	have := map[string]bool{}
+	for _, ref := range refsOf(now) {
+		have[ref] = true
+	}
+	var lost []string
+	for ref := range mergedOver {
+		if !have[ref] {
+			lost = append(lost, ref)
+		}
+	}
+	if len(lost) > 0 {
+		slices.Sort(lost)
+		res.Action = "failed: entries this step kept were removed by another writer: " + strings.Join(lost, ", ")
+		return errkind.Remotef("release %s: after this step wrote the notes, another writer removed %s; re-record them (tagguard record --images %s --release-tag %s)",
+			in.releaseTag, strings.Join(lost, ", "), strings.Join(lost, ","), in.releaseTag)
+	}
+	switch writes {
+	case 0:
+		res.Action = "unchanged: the notes already hold every ref at its digest"
+	case 1:
+		res.Action = "updated the notes"
+	default:
+		res.Action = "updated the notes (merged again after another record step's edit)"
+	}
+	return nil
+}
+
+// retryable says whether GitHub refused a write for now, and for how long.
+func retryable(err error) (time.Duration, bool) {
+	var rl *githubapi.RateLimitError
+	if errors.As(err, &rl) {
+		return rl.Wait, true
+	}
+	return 0, false
+}
+
+func waitToRetry(ctx context.Context, wait time.Duration, in input, res *ReleaseResult) error {
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+		res.Action = "failed: GitHub asked to wait past --timeout"
+		return errkind.Remotef("release %s: GitHub refused the write for %s, past --timeout; nothing of this step is in the notes: re-run record", in.releaseTag, wait.Round(time.Second))
+	}
+	if err := backoff.Sleep(ctx, wait); err != nil {
+		res.Action = "failed: " + err.Error()
+		return errkind.New(errkind.Remote, err)
+	}
+	return nil
+}
+
+// extract reads the ledger section of the notes; a section a person broke
+// is refused, and the notes are left as they are.
+func extract(in input, body string, res *ReleaseResult) (*ledger.Ledger, error) {
+	prev, _, err := ledger.Extract(body)
+	if err != nil {
+		res.Action = "failed: " + err.Error()
+		return nil, errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+	}
+	return prev, nil
+}
+
+// upsert merges l into the notes, within GitHub's limit on their length.
+func upsert(in input, body string, l *ledger.Ledger, res *ReleaseResult) (string, error) {
+	out, err := ledger.Upsert(body, l)
+	if err != nil {
+		res.Action = "failed: " + err.Error()
+		return "", errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+	}
+	if n := len([]rune(out)); n > maxBody {
+		res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
+		return "", errkind.Blockedf("release %s: the notes would be %d characters, over GitHub's limit of %d; nothing written to GitHub (the outputs hold the record; --ledger-file keeps it as a file)", in.releaseTag, n, maxBody)
+	}
+	return out, nil
+}
+
+func refsOf(l *ledger.Ledger) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, 0, len(l.Images))
+	for _, im := range l.Images {
+		out = append(out, im.Ref)
+	}
+	return out
 }
 
 // compare says how l differs from the ledger already in the notes: a line
@@ -111,50 +241,4 @@ func compare(prev, l *ledger.Ledger) (changes []string, missing int) {
 		}
 	}
 	return changes, missing
-}
-
-// createRelease makes a draft holding the ledger, when asked to.
-func createRelease(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
-	if !o.CreateRelease {
-		res.Action = fmt.Sprintf("skipped: %s/%s has no release %s yet; nothing written to GitHub (the outputs and the ledger file hold the record; --create-release makes a draft)", in.owner, in.repo, in.releaseTag)
-		return nil
-	}
-	if o.DryRun {
-		res.Action = "would create a draft release (dry run)"
-		return nil
-	}
-	body, err := ledger.Upsert("", l)
-	if err != nil {
-		return errkind.New(errkind.Remote, err)
-	}
-	rel, err := o.GitHub.CreateDraftRelease(ctx, in.owner, in.repo, in.releaseTag, body)
-	if err != nil {
-		res.Action = "failed: " + report.OneLine(err.Error())
-		return errkind.New(errkind.Remote, err)
-	}
-	res.Action, res.URL = "created a draft release with the ledger", rel.HTMLURL
-	return nil
-}
-
-// writeFileAtomic writes via a temporary file and a rename, so a reader (or
-// an artifact upload) never sees half a ledger.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tagguard-ledger-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -119,11 +119,10 @@ func TestRecordWithoutRelease(t *testing.T) {
 	if len(gh.Releases("org", "app")) != 0 {
 		t.Errorf("a release was created without --create-release")
 	}
-	o.DryRun, o.CreateRelease = true, true
-	if r, err = Run(context.Background(), o); err != nil || !strings.Contains(r.Release.Action, "dry run") || len(gh.Releases("org", "app")) != 0 {
+	o.CreateRelease = true
+	if r, err = planOnly(context.Background(), o); err != nil || !strings.Contains(r.Release.Action, "dry run") || len(gh.Releases("org", "app")) != 0 {
 		t.Fatalf("dry run: %v %+v", err, r.Release)
 	}
-	o.DryRun = false
 	if r, err = Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}

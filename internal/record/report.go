@@ -10,12 +10,15 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
+// Verdict is what record found at a ref.
+type Verdict string
+
 // Entry verdicts.
 const (
-	Recorded = "recorded"
-	Moved    = "moved"   // the tag points elsewhere than the build pushed
-	Missing  = "missing" // the tag is not in the registry
-	Error    = "error"   // the registry could not be read
+	Recorded Verdict = "recorded"
+	Moved    Verdict = "moved"   // the tag points elsewhere than the build pushed
+	Missing  Verdict = "missing" // the tag is not in the registry
+	Error    Verdict = "error"   // the registry could not be read
 )
 
 // Report is the outcome of a record run.
@@ -23,7 +26,7 @@ type Report struct {
 	Command    string         `json:"command"`
 	Blocked    bool           `json:"blocked"`
 	Summary    string         `json:"summary"`
-	DryRun     bool           `json:"dryRun,omitempty"`
+	PlanOnly   bool           `json:"dryRun,omitempty"` // the plan, not applied
 	Expected   string         `json:"expectedDigest,omitempty"`
 	Source     string         `json:"source,omitempty"`
 	Images     []Entry        `json:"images"`
@@ -39,7 +42,7 @@ type Entry struct {
 	Digest    string            `json:"digest,omitempty"`
 	MediaType string            `json:"mediaType,omitempty"`
 	Platforms []ledger.Platform `json:"platforms,omitempty"`
-	Verdict   string            `json:"verdict"`
+	Verdict   Verdict           `json:"verdict"`
 	Reason    string            `json:"reason,omitempty"`
 	Fix       string            `json:"fix,omitempty"`
 	err       error
@@ -66,6 +69,8 @@ type ReleaseResult struct {
 	Action string `json:"action"`
 	// Changes names each ref whose digest in the notes this run replaces.
 	Changes []string `json:"changes,omitempty"`
+
+	skip bool // nothing to write to GitHub
 }
 
 func (r *Report) setOutputs(l *ledger.Ledger) error {
@@ -93,7 +98,7 @@ func (r *Report) setOutputs(l *ledger.Ledger) error {
 }
 
 func (r *Report) finish() {
-	counts := map[string]int{}
+	counts := map[Verdict]int{}
 	for _, e := range r.Images {
 		counts[e.Verdict]++
 	}
@@ -124,7 +129,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if r.Blocked && label == Recorded {
 			label = "matches" // nothing was recorded: another ref blocked
 		}
-		fmt.Fprintf(&b, "%-8s %s\n", strings.ToUpper(label), e.Ref)
+		fmt.Fprintf(&b, "%-8s %s\n", strings.ToUpper(string(label)), e.Ref)
 		if e.Digest != "" {
 			fmt.Fprintf(&b, "         %s %s\n", e.Digest, e.MediaType)
 		}
@@ -166,4 +171,46 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Blocking reports whether a tag was found moved or missing: nothing is
+// recorded then.
+func (r *Report) Blocking() bool { return r.Blocked }
+
+// Show is what the action shows of a record: a row per ref with its
+// platforms, an error annotation per moved or missing ref, and the outputs.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary}
+	if r.Source != "" {
+		s.Notes = append(s.Notes, "Images from "+r.Source+".")
+	}
+	t := report.Table{Columns: []report.Column{{Name: "verdict", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "digest", Kind: report.Digest}, {Name: "platforms"}, {Name: "reason"}}}
+	for _, e := range r.Images {
+		var ps []string
+		for _, p := range e.Platforms {
+			ps = append(ps, p.Platform)
+		}
+		lvl := report.Good
+		if e.Verdict != Recorded {
+			lvl = report.Bad
+		}
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(e.Verdict), e.Ref, e.Digest, strings.Join(ps, ", "), e.Reason}})
+		if e.Verdict == Moved || e.Verdict == Missing {
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + e.Ref + " " + string(e.Verdict), Message: e.Ref + ": " + e.Reason})
+		}
+	}
+	s.Tables = []report.Table{t}
+	if r.LedgerFile != nil {
+		s.Footer = append(s.Footer, fmt.Sprintf("Ledger file %s: %s.", r.LedgerFile.Path, r.LedgerFile.Action))
+	}
+	if r.Release != nil {
+		s.Footer = append(s.Footer, fmt.Sprintf("Release notes %s: %s.", r.Release.Tag, r.Release.Action))
+	}
+	s.Outputs = []report.Output{
+		{Name: "digest", Value: r.Outputs.Digest},
+		{Name: "digests", Value: r.Outputs.Digests},
+		{Name: "pinned", Value: r.Outputs.Pinned},
+		{Name: "ledger", Value: r.Outputs.Ledger},
+	}
+	return s
 }

@@ -8,25 +8,29 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
 )
+
+// State is where a tag is in the restore.
+type State string
 
 // Tag states.
 const (
-	Planned   = "planned"   // to be written (the state a dry run ends in)
-	Unchanged = "unchanged" // already at the target: never written
-	Restored  = "restored"  // written and verified
-	Failed    = "failed"    // the write or its verification failed
-	Skipped   = "skipped"   // not started: interrupted or out of time
+	Planned   State = "planned"   // to be written (the state a dry run ends in)
+	Unchanged State = "unchanged" // already at the target: never written
+	Restored  State = "restored"  // written and verified
+	Failed    State = "failed"    // the write or its verification failed
+	Skipped   State = "skipped"   // not started: interrupted or out of time
 )
 
 // Report is the outcome of a restore.
 type Report struct {
-	Command string  `json:"command"`
-	Summary string  `json:"summary"`
-	DryRun  bool    `json:"dryRun,omitempty"`
-	Source  string  `json:"source"`
-	Tags    []Tag   `json:"tags"`
-	Outputs Outputs `json:"outputs"`
+	Command  string  `json:"command"`
+	Summary  string  `json:"summary"`
+	PlanOnly bool    `json:"dryRun,omitempty"` // the plan, not applied
+	Source   string  `json:"source"`
+	Tags     []Tag   `json:"tags"`
+	Outputs  Outputs `json:"outputs"`
 }
 
 // Tag is one tag's plan and outcome. From is empty when the tag was absent.
@@ -34,7 +38,7 @@ type Tag struct {
 	Ref    string `json:"ref"`
 	From   string `json:"from,omitempty"`
 	To     string `json:"to"`
-	State  string `json:"state"`
+	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"`
 
 	target  target
@@ -63,7 +67,7 @@ type Outputs struct {
 }
 
 func (r *Report) finish(stopped string) {
-	counts := map[string]int{}
+	counts := map[State]int{}
 	r.Outputs.Changed = []Change{}
 	undo := &ledger.Ledger{Schema: ledger.Schema, Created: time.Now().UTC().Truncate(time.Second)}
 	for _, t := range r.Tags {
@@ -73,7 +77,7 @@ func (r *Report) finish(stopped string) {
 		}
 		// A tag that was absent has no previous digest; undo cannot remove
 		// it (tagguard never deletes).
-		if t.From != "" && (t.touched() || (r.DryRun && t.State == Planned)) {
+		if t.From != "" && (t.touched() || (r.PlanOnly && t.State == Planned)) {
 			undo.Images = append(undo.Images, ledger.Image{Ref: t.Ref, Digest: t.From})
 		}
 	}
@@ -82,7 +86,7 @@ func (r *Report) finish(stopped string) {
 	b, _ := undo.Marshal()
 	r.Outputs.Undo = strings.TrimSpace(string(b))
 	parts := []string{}
-	for _, s := range []string{Restored, Unchanged, Planned, Failed, Skipped} {
+	for _, s := range []State{Restored, Unchanged, Planned, Failed, Skipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -90,7 +94,7 @@ func (r *Report) finish(stopped string) {
 	switch {
 	case stopped != "":
 		r.Summary = "STOPPED: " + stopped
-	case r.DryRun:
+	case r.PlanOnly:
 		r.Summary = "DRY RUN: " + strings.Join(parts, ", ") + "; nothing was written"
 	case counts[Failed]+counts[Skipped] > 0 && r.touchedAny():
 		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
@@ -145,7 +149,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		default:
 			from = "(not read)"
 		}
-		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(t.State), t.Ref)
+		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(string(t.State)), t.Ref)
 		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)
@@ -162,4 +166,33 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Blocking is false: a restore's pre-flight refusal comes as an error.
+func (r *Report) Blocking() bool { return false }
+
+// Show is what the action shows of a restore: a row per tag, a notice per
+// restored tag, an error per failed or skipped one, and the outputs.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + "."}}
+	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "from", Kind: report.Digest}, {Name: "to", Kind: report.Digest}, {Name: "detail"}}}
+	for _, tag := range r.Tags {
+		lvl := report.Good
+		switch tag.State {
+		case Failed:
+			lvl = report.Bad
+		case Skipped, Planned:
+			lvl = report.Warning
+		}
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tag.State), tag.Ref, orAbsent(tag.From), tag.To, tag.Reason}})
+		switch tag.State {
+		case Restored:
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Good, Title: "tagguard: restored " + tag.Ref, Message: fmt.Sprintf("%s now points at %s again (was %s)", tag.Ref, tag.To, orAbsent(tag.From))})
+		case Failed, Skipped:
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + tag.Ref + " " + string(tag.State), Message: tag.Ref + ": " + tag.Reason})
+		}
+	}
+	s.Tables = []report.Table{t}
+	s.Outputs = []report.Output{{Name: "changed", Value: r.Outputs.Changed}, {Name: "undo", Value: r.Outputs.Undo}}
+	return s
 }

@@ -62,7 +62,7 @@ func TestRestoreByteForByte(t *testing.T) {
 	regtest.PushImage(t, imgRef)
 	overwritten, _ := regtest.Raw(t, idxRef)
 
-	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: newClient(t)})
+	dry, err := planOnly(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
 	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
@@ -181,7 +181,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		return c
 	}
 
-	dry, err := Run(context.Background(), Options{FromLedger: path, DryRun: true, Registry: client(), Jobs: 1})
+	dry, err := planOnly(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
 	if err != nil || proxy.Counts().ManifestPut != 0 {
 		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
 	}
@@ -194,7 +194,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v, want partly applied (exit 4)", err)
 	}
-	states := map[string]int{}
+	states := map[State]int{}
 	for _, tag := range r.Tags {
 		states[tag.State]++
 		if tag.State == Failed && !strings.Contains(tag.Reason, "500") {
@@ -286,7 +286,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v", err)
 	}
-	states := map[string]int{}
+	states := map[State]int{}
 	for _, tag := range r.Tags {
 		states[tag.State]++
 	}

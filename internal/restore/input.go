@@ -43,8 +43,7 @@ type Options struct {
 	FromRelease string
 	FromLedger  string
 	Pins        []string
-	Tags        []string // globs over tag names; empty means all
-	DryRun      bool
+	Tags        []string      // globs over tag names; empty means all
 	Event       event.Context // the repository of FromRelease
 	Jobs        int
 	Registry    Registry

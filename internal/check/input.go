@@ -8,9 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -52,17 +49,17 @@ type Options struct {
 	Source string
 }
 
-// plan is the validated input: every reference parsed, every glob checked,
-// before a single request is made.
-type plan struct {
+// input is the validated input: every reference parsed, every glob
+// checked, before a single request is made.
+type input struct {
 	refs    []name.Tag
 	digest  *v1.Hash
 	version *semver.Version
 	policy  policy.Policy
 }
 
-func validate(o Options) (plan, error) {
-	var p plan
+func validate(o Options) (input, error) {
+	var p input
 	if len(o.Images) == 0 {
 		return p, errkind.BadInputf("no images to check: give --images (REPO:TAG, comma- or newline-separated)")
 	}
@@ -97,100 +94,4 @@ func validate(o Options) (plan, error) {
 		return p, errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	return p, nil
-}
-
-// Run checks every image and every run-level guard and returns the report.
-// A guard that refuses sets Report.Blocked; the error is for input that does
-// not parse (nothing was read) and for registries that could not be read (the
-// report then says which refs are unknown).
-func Run(ctx context.Context, o Options) (*Report, error) {
-	p, err := validate(o)
-	if err != nil {
-		return nil, err
-	}
-	r := &Report{Command: "check", Source: o.Source}
-	if p.digest != nil {
-		r.Digest = p.digest.String()
-	}
-	version, versionGuard := resolveVersion(p, o.Event)
-	if version != nil {
-		r.Version = version.Original()
-	}
-
-	results, tagLists, readErr := read(ctx, o, p)
-	for i := range results {
-		judgeRef(&results[i], p, version, tagLists)
-	}
-	r.Refs = results
-	r.Guards = []Guard{
-		immutableGuard(results),
-		baseGuard(ctx, o),
-		floatingGuard(results),
-		versionGuard,
-	}
-	r.finish()
-	if readErr != nil {
-		return r, errkind.New(errkind.Remote, readErr)
-	}
-	return r, nil
-}
-
-// read HEADs every ref and lists the tags of each repository that has a
-// floating tag, all at once within --jobs.
-func read(ctx context.Context, o Options, p plan) ([]Ref, map[string]*tagList, error) {
-	results := make([]Ref, len(p.refs))
-	// Each repository with a floating tag gets its own *tagList before any
-	// goroutine starts: a goroutine writes only the list it was handed, and
-	// the map itself is never written concurrently.
-	lists := map[string]*tagList{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(o.Jobs, 1))
-	for i, t := range p.refs {
-		results[i] = Ref{Ref: t.String(), Tag: t.TagStr(), Kind: p.policy.Kind(t.TagStr()), ref: t}
-		if repo := t.Context().String(); results[i].Kind == policy.Floating && lists[repo] == nil {
-			l := &tagList{}
-			lists[repo] = l
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				l.tags, l.err = o.Registry.Tags(ctx, t.Context())
-			})
-		}
-	}
-	for i, t := range p.refs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			d, err := o.Registry.Resolve(ctx, t)
-			switch {
-			case errors.Is(err, registry.ErrNotFound):
-				results[i].Exists = false
-			case err != nil:
-				results[i].err = err
-			default:
-				results[i].Exists = true
-				results[i].Current = d.Digest.String()
-				results[i].MediaType = string(d.MediaType)
-			}
-		})
-	}
-	wg.Wait()
-	var errs []error
-	for _, r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
-		}
-	}
-	for _, l := range lists {
-		if l.err != nil {
-			errs = append(errs, l.err)
-		}
-	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return results, lists, errors.Join(errs...)
-}
-
-type tagList struct {
-	tags []string
-	err  error
 }

@@ -1,0 +1,119 @@
+package action
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/tagguard/tagguard/internal/app"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/redact"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// Run is tagguard as a container action step: inputs from INPUT_*, the same
+// app.Run as the CLI, then the report (with workflow commands stopped),
+// outputs, job summary and annotations. It returns the exit code.
+func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
+	// Masks go first, before anything else can print a secret; a secret
+	// met later (a token from a token service) is announced as it comes.
+	mask := redact.New(a.AddMask, inputSecrets(getenv)...)
+	safe, safeErr := mask.Writer(stdout), mask.Writer(stderr)
+	fail := func(err error) int {
+		msg := mask.Replace(Say(err.Error()))
+		a.Errorf("tagguard: %s", msg)
+		fmt.Fprintf(safeErr, "tagguard: %s\n", msg)
+		return errkind.ExitCode(err)
+	}
+	mode, err := Mode(getenv)
+	if err != nil {
+		return fail(errkind.New(errkind.BadInput, err))
+	}
+	vals, note, err := Inputs(mode, getenv)
+	if err != nil {
+		return fail(errkind.New(errkind.BadInput, err))
+	}
+	for _, name := range Ignored(mode, getenv) {
+		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
+	}
+	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, ImagesFrom: note, Masker: mask})
+	if out.Report != nil {
+		// Outputs later steps cannot read are a failure of the step, not a
+		// footnote: a workflow would go on without them.
+		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report); err != nil && out.Err == nil {
+			out.Err = errkind.New(errkind.Remote, err)
+		}
+	}
+	if out.Err != nil {
+		return fail(out.Err)
+	}
+	return out.ExitCode()
+}
+
+// publish prints the report (with workflow commands stopped, so no text from
+// outside can issue one) and writes outputs, summary and annotations. The
+// error says what could not be written.
+func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, cmd string, rep report.Report) error {
+	token := make([]byte, 16)
+	_, _ = rand.Read(token)
+	resume := "tagguard-" + hex.EncodeToString(token)
+	a.Group("tagguard " + cmd + " report")
+	a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
+	writeErr := report.Write(w, format, rep)
+	a.IssueCommand(&githubactions.Command{Name: resume})
+	a.EndGroup()
+	shown := rep.Show()
+	// Secrets are kept out of reports in the first place; the masks here
+	// are for what a registry may echo back in an error.
+	outs, notes, err := Outputs(rep, shown)
+	for k, v := range outs {
+		outs[k] = mask.Replace(v)
+	}
+	for _, n := range notes {
+		a.Warningf("tagguard: %s", Say(n))
+	}
+	if err == nil {
+		err = SetOutputs(a, outs)
+	}
+	if err == nil {
+		err = AddSummary(a, mask.Replace(Summary(cmd, shown)))
+	}
+	Annotate(a, mask, shown)
+	return errors.Join(writeErr, err)
+}
+
+// inputSecrets returns the secrets among the raw inputs and the variables
+// that stand in for them (GITHUB_TOKEN, TAGGUARD_REGISTRY_AUTH), in every
+// encoding, before the inputs are even parsed.
+func inputSecrets(getenv func(string) string) []string {
+	var opts []options.Option
+	for _, o := range options.Table() {
+		if o.Secret {
+			opts = append(opts, o)
+		}
+	}
+	var out []string
+	// Each source on its own: the input and the variable may differ.
+	for _, fromEnv := range []bool{false, true} {
+		vals := options.NewValues(opts)
+		for _, o := range opts {
+			v := Input(getenv, o.Name)
+			if fromEnv {
+				v = ""
+				for _, e := range o.Env {
+					v += getenv(e) + "\n"
+				}
+			}
+			vals.Set(o.Name, v)
+		}
+		out = append(out, app.Secrets(vals, opts, getenv)...)
+	}
+	return out
+}

@@ -1,0 +1,204 @@
+// Package app is tagguard's composition root: it turns the option table's
+// values into a command's typed options, builds the registry and GitHub
+// clients once, runs the command's plan, applies it unless --dry-run, and
+// maps the outcome to an exit code. The CLI and the action adapter are two
+// thin shells around Run; neither holds logic of its own.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/redact"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// Env is what a run reads from around it.
+type Env struct {
+	Getenv func(string) string
+	// ImagesFrom says where the image list came from when it was not given
+	// as an option (the action's metadata-action fallback), for the report.
+	ImagesFrom string
+	// Masker hears of every secret the run meets, tokens obtained from a
+	// token service included, before anything can print it. May be nil.
+	Masker *redact.Masker
+}
+
+// Outcome is a finished run: its report (nil when it stopped before making
+// one) and the error that decides the exit code.
+type Outcome struct {
+	Command string
+	Report  report.Report
+	Err     error
+}
+
+// ExitCode maps an outcome to the process exit code: the error's kind, else
+// 1 when a guard blocked, else 0.
+func (o Outcome) ExitCode() int {
+	if o.Err != nil {
+		return errkind.ExitCode(o.Err)
+	}
+	if o.Report != nil && o.Report.Blocking() {
+		return int(errkind.Blocked)
+	}
+	return 0
+}
+
+// applyFunc writes what a plan decided and returns the report of the
+// writes. Read-only commands have none.
+type applyFunc func(ctx context.Context) (report.Report, error)
+
+// deps are the collaborators every command is built from.
+type deps struct {
+	vals     *options.Values
+	env      Env
+	registry *registry.Client
+	github   *githubapi.Client // nil without a token
+	event    event.Context
+}
+
+// planner reads the world for one command and returns its plan as a
+// report, and how to apply it.
+type planner func(ctx context.Context, d deps) (report.Report, applyFunc, error)
+
+var planners = map[string]planner{
+	options.Check:   planCheck,
+	options.Record:  planRecord,
+	options.Restore: planRestore,
+}
+
+// Secrets returns every secret among the option values, in every encoding
+// a runner could see, for masking. The option table's Secret flag alone
+// decides what is secret.
+func Secrets(vals *options.Values, opts []options.Option, getenv func(string) string) []string {
+	var out []string
+	for _, s := range vals.Secrets(opts) {
+		// A HOST=USER:SECRET line is masked as its secret in every
+		// encoding, never announced whole; anything else is masked as it
+		// is (a line that does not parse may still hold a secret).
+		if creds, err := registry.ParseCredentials([]string{s}); err == nil {
+			for _, c := range creds {
+				out = append(out, redact.Credential(c.User, c.Secret)...)
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	// The GitHub token is also lent to ghcr.io as Basic actor:token.
+	if token := vals.String(options.GitHubToken); token != "" {
+		out = append(out, redact.Credential(getenv("GITHUB_ACTOR"), token)...)
+		out = append(out, redact.Credential("x-access-token", token)...)
+	}
+	return out
+}
+
+// ApplyEnv fills options from their environment variables when not given:
+// how GitHub's own variables (GITHUB_TOKEN) and TAGGUARD_REGISTRY_AUTH reach
+// a run.
+func ApplyEnv(vals *options.Values, opts []options.Option, getenv func(string) string) {
+	for _, o := range opts {
+		if vals.IsSet(o.Name) {
+			continue
+		}
+		for _, e := range o.Env {
+			if v := getenv(e); v != "" {
+				vals.Set(o.Name, v)
+				break
+			}
+		}
+	}
+}
+
+// Run runs command with its option values. Options not given are first
+// read from their environment variables; every secret among them is added
+// to env.Masker before a request is made.
+func Run(ctx context.Context, command string, vals *options.Values, env Env) Outcome {
+	out := Outcome{Command: command}
+	plan, ok := planners[command]
+	if !ok {
+		out.Err = errkind.BadInputf("unknown command %q", command)
+		return out
+	}
+	opts := options.For(command)
+	ApplyEnv(vals, opts, env.Getenv)
+	if env.Masker != nil {
+		env.Masker.Add(Secrets(vals, opts, env.Getenv)...)
+	}
+	if format := vals.String(options.Format); format != "text" && format != "json" {
+		out.Err = errkind.BadInputf("--format %q: use text or json", format)
+		return out
+	}
+	timeout := vals.Duration(options.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d, err := newDeps(vals, env)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	rep, apply, err := plan(ctx, d)
+	// The one place the dry run is decided: a plan that blocked, failed or
+	// was asked for as a dry run is reported as it is; nothing is applied.
+	if err == nil && apply != nil && rep != nil && !rep.Blocking() && !vals.Bool(options.DryRun) {
+		rep, err = apply(ctx)
+	}
+	out.Report, out.Err = rep, err
+	if out.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		out.Err = fmt.Errorf("%w (the run exceeded --timeout %s)", out.Err, timeout)
+	}
+	return out
+}
+
+func newDeps(vals *options.Values, env Env) (deps, error) {
+	getenv := env.Getenv
+	creds, err := registry.ParseCredentials(vals.List(options.RegistryAuth))
+	if err != nil {
+		return deps{}, errkind.BadInputf("--registry-auth: %v", err)
+	}
+	d := deps{vals: vals, env: env}
+	cfg := registry.Config{
+		Jobs:        vals.Int(options.Jobs),
+		Insecure:    vals.List(options.InsecureRegistry),
+		Credentials: creds,
+		GitHubToken: vals.String(options.GitHubToken),
+		GitHubActor: getenv("GITHUB_ACTOR"),
+		GitHubOwner: getenv("GITHUB_REPOSITORY_OWNER"),
+		UserAgent:   "tagguard/" + Version(),
+	}
+	if d.registry, err = registry.New(cfg); err != nil {
+		return deps{}, err
+	}
+	if d.event, err = event.Load(getenv); err != nil {
+		return deps{}, errkind.New(errkind.BadInput, err)
+	}
+	if token := vals.String(options.GitHubToken); token != "" {
+		d.github, err = githubapi.New(githubapi.Config{Token: token, BaseURL: getenv("GITHUB_API_URL"), UserAgent: "tagguard/" + Version()})
+		if err != nil {
+			return deps{}, err
+		}
+	}
+	return d, nil
+}
+
+// version is stamped by the release build (-ldflags -X …/internal/app.version=1.2.3):
+// the image is built without .git, so the module version is not known to Go.
+// It is the one variable the linker writes; nothing else sets it.
+var version string
+
+// Version is the version tagguard was built as, or "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,118 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// Plan checks every image and every run-level guard and returns the
+// report: check reads and never writes, so its plan is its report. A guard
+// that refuses sets Report.Blocked; the error is for input that does not
+// parse (nothing was read) and for registries that could not be read (the
+// report then says which refs are unknown).
+func Plan(ctx context.Context, o Options) (*Report, error) {
+	p, err := validate(o)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Command: "check", Source: o.Source}
+	if p.digest != nil {
+		r.Digest = p.digest.String()
+	}
+	version, versionGuard := resolveVersion(p, o.Event)
+	if version != nil {
+		r.Version = version.Original()
+	}
+
+	results, tagLists, readErr := read(ctx, o, p)
+	for i := range results {
+		judgeRef(&results[i], p, version, tagLists)
+	}
+	r.Refs = results
+	r.Guards = []Guard{
+		summarise(GuardImmutable, results),
+		baseGuard(ctx, o),
+		summarise(GuardFloating, results),
+		versionGuard,
+	}
+	r.finish()
+	if readErr != nil {
+		return r, errkind.New(errkind.Remote, readErr)
+	}
+	return r, nil
+}
+
+// read HEADs every ref and lists the tags of each repository that has a
+// floating tag, all in one fan-out.
+func read(ctx context.Context, o Options, p input) ([]Ref, map[string]*tagList, error) {
+	results := make([]Ref, len(p.refs))
+	// Each repository with a floating tag gets its own *tagList before the
+	// fan-out starts: a call writes only the list it was handed, and the
+	// map itself is never written concurrently.
+	lists := map[string]*tagList{}
+	var listed []*tagList
+	for i, t := range p.refs {
+		results[i] = Ref{Ref: t.String(), Tag: t.TagStr(), Kind: p.policy.Kind(t.TagStr()), ref: t}
+		if repo := t.Context().String(); results[i].Kind == policy.Floating && lists[repo] == nil {
+			l := &tagList{repo: t}
+			lists[repo] = l
+			listed = append(listed, l)
+		}
+	}
+	notStarted := fanout.Each(ctx, o.Jobs, len(listed)+len(results), func(i int) {
+		if i < len(listed) {
+			l := listed[i]
+			l.tags, l.err = o.Registry.Tags(ctx, l.repo.Context())
+			return
+		}
+		r := &results[i-len(listed)]
+		d, err := o.Registry.Resolve(ctx, r.ref)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			r.Exists = new(bool)
+		case err != nil:
+			r.err = err
+		default:
+			r.Exists = ptr(true)
+			r.Current = d.Digest.String()
+			r.MediaType = string(d.MediaType)
+		}
+	})
+	for _, i := range notStarted {
+		if i < len(listed) {
+			listed[i].err = ctx.Err()
+		} else {
+			results[i-len(listed)].err = ctx.Err()
+		}
+	}
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		}
+	}
+	for _, l := range listed {
+		if l.err != nil {
+			errs = append(errs, l.err)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return results, lists, errors.Join(errs...)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type tagList struct {
+	repo name.Tag // a tag of the repository, for its context
+	tags []string
+	err  error
+}

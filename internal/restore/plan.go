@@ -1,0 +1,209 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// Plan is a restore read and decided: every target validated, every
+// target digest proven present (its exact bytes in hand), and each tag's
+// current digest read. Nothing has been written.
+type Plan struct {
+	o         Options
+	report    Report
+	manifests map[string]registry.Manifest
+}
+
+// NewPlan reads the source and the registry and plans the restore. The
+// error's kind is the exit code: bad input (2, no plan), a pre-flight
+// refusal (1) or a registry failure (3), both with nothing written and a
+// plan whose report says why.
+func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	source, ts, err := targets(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{o: o}
+	r := &p.report
+	*r = Report{Command: "restore", Source: source}
+	for _, t := range ts {
+		r.Tags = append(r.Tags, Tag{Ref: t.tag.String(), To: t.digest.String(), target: t})
+	}
+
+	manifests, missing, err := preflight(ctx, o, ts)
+	if err != nil {
+		for i := range r.Tags {
+			t := &r.Tags[i]
+			t.State, t.Reason = Skipped, "not started: the pre-flight refused"
+			if m, ok := missing[targetKey(t.target)]; ok {
+				t.Reason = "pre-flight: " + m + " (pruned, or never pushed here: rebuild from source)"
+			}
+		}
+		r.finish("pre-flight refused: nothing was written")
+		return p, err
+	}
+	p.manifests = manifests
+	if err := readTags(ctx, o, r); err != nil {
+		r.finish("could not read the tags' current digests: nothing was written")
+		return p, err
+	}
+	r.PlanOnly = true
+	r.finish("")
+	return p, nil
+}
+
+// Report is the plan's report: what a dry run prints.
+func (p *Plan) Report() *Report {
+	r := p.report
+	r.Tags = slices.Clone(r.Tags)
+	return &r
+}
+
+// Apply writes every planned tag and reads each back. The error's kind is
+// the exit code: 3 when nothing changed, 4 when the restore was partly
+// applied.
+func (p *Plan) Apply(ctx context.Context) (*Report, error) {
+	r := p.Report()
+	r.PlanOnly = false
+	apply(ctx, p.o, r, p.manifests)
+	r.finish("")
+	return r, r.err()
+}
+
+// preflight fetches every distinct target manifest by digest, once: that
+// proves it is still in its repository and gives the exact bytes to put
+// back. For an image index it also HEADs every manifest the index names: a
+// pruned platform would make the write fail half-way (or leave an index
+// that cannot be pulled). Anything missing stops the run before the first
+// write; missing maps each target key to what is missing.
+func preflight(ctx context.Context, o Options, ts []target) (manifests map[string]registry.Manifest, missing map[string]string, err error) {
+	type result struct {
+		m       registry.Manifest
+		missing string
+		err     error
+	}
+	keys := map[string]target{}
+	for _, t := range ts {
+		keys[targetKey(t)] = t
+	}
+	keyList := slices.Sorted(maps.Keys(keys))
+	results := make([]result, len(keyList))
+	notStarted := fanout.Each(ctx, o.Jobs, len(keyList), func(i int) {
+		res := &results[i]
+		t := keys[keyList[i]]
+		ref := t.tag.Context().Digest(t.digest.String())
+		res.m, res.err = o.Registry.Manifest(ctx, ref)
+		if errors.Is(res.err, registry.ErrNotFound) {
+			res.missing, res.err = fmt.Sprintf("%s is not in %s", t.digest, t.tag.Context()), nil
+		} else if res.err == nil && res.m.MediaType.IsIndex() {
+			res.missing, res.err = missingChildren(ctx, o.Registry, t, res.m)
+		}
+	})
+	for _, i := range notStarted {
+		results[i].err = ctx.Err()
+	}
+	var errs []error
+	manifests, missing = map[string]registry.Manifest{}, map[string]string{}
+	for i, res := range results {
+		k := keyList[i]
+		switch {
+		case res.err != nil:
+			errs = append(errs, res.err)
+		case res.missing != "":
+			missing[k] = res.missing
+		default:
+			manifests[k] = res.m
+		}
+	}
+	if len(missing) > 0 {
+		var lines []string
+		for _, m := range missing {
+			lines = append(lines, m)
+		}
+		for _, e := range errs {
+			lines = append(lines, "could not read: "+report.OneLine(e.Error()))
+		}
+		sort.Strings(lines)
+		return nil, missing, errkind.Blockedf("pre-flight: %d target(s) not complete in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
+			len(missing), strings.Join(lines, "\n  "))
+	}
+	if len(errs) > 0 {
+		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(errs), errors.Join(errs...)))
+	}
+	return manifests, nil, nil
+}
+
+// missingChildren HEADs the manifests an index names, one at a time (the
+// caller already runs targets in parallel), and says which are gone.
+func missingChildren(ctx context.Context, reg Registry, t target, m registry.Manifest) (string, error) {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return "", errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", t.digest, err))
+	}
+	var gone []string
+	for _, d := range idx.Manifests {
+		_, err := reg.Resolve(ctx, t.tag.Context().Digest(d.Digest.String()))
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			what := d.Digest.String()
+			if d.Platform != nil {
+				what = d.Platform.String() + " " + what
+			}
+			gone = append(gone, what)
+		case err != nil:
+			return "", err
+		}
+	}
+	if len(gone) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", t.digest, t.tag.Context(), strings.Join(gone, ", ")), nil
+}
+
+func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String()).Name() }
+
+// readTags reads where each tag points now.
+func readTags(ctx context.Context, o Options, r *Report) error {
+	notStarted := fanout.Each(ctx, o.Jobs, len(r.Tags), func(i int) {
+		t := &r.Tags[i]
+		d, err := o.Registry.Resolve(ctx, t.target.tag)
+		t.read = err == nil || errors.Is(err, registry.ErrNotFound)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			t.From, t.State = "", Planned
+		case err != nil:
+			t.State, t.Reason, t.failure = Failed, report.OneLine(err.Error()), err
+		case d.Digest == t.target.digest:
+			t.From, t.State, t.Reason = d.Digest.String(), Unchanged, "already at the target"
+		default:
+			t.From, t.State = d.Digest.String(), Planned
+		}
+	})
+	for _, i := range notStarted {
+		t := &r.Tags[i]
+		t.State, t.Reason, t.failure = Failed, "not read: "+ctx.Err().Error(), ctx.Err()
+	}
+	var errs []error
+	for _, t := range r.Tags {
+		if t.failure != nil {
+			errs = append(errs, t.failure)
+		}
+	}
+	if len(errs) > 0 {
+		return errkind.New(errkind.Remote, errors.Join(errs...))
+	}
+	return nil
+}
