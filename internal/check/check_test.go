@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -252,6 +253,39 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	}
 	if r == nil || r.Refs[0].Verdict != Error || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !r.Blocked || r.Refs[0].Now() != "unknown (not read)" {
 		t.Errorf("report %+v: want the ref marked as unread", r)
+	}
+}
+
+// TestUnreadIsNotAbsent is issue 8 item 4: a ref the registry never
+// answered for makes no claim about existing in the JSON report, and no
+// summary line says anything may be published.
+func TestUnreadIsNotAbsent(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:0.9.0"))
+	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
+		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
+	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
+	r, err := Plan(context.Background(), Options{Images: []string{proxy.Ref("org/app:1.0.0"), proxy.Ref("org/app:dev")}, Registry: c, Jobs: 1})
+	if errkind.Of(err) != errkind.Remote || r == nil {
+		t.Fatalf("err %v, want a remote failure with a report", err)
+	}
+	b, _ := json.Marshal(r)
+	var doc struct {
+		Refs []map[string]any `json:"refs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	unread, read := doc.Refs[0], doc.Refs[1]
+	if _, claims := unread["exists"]; claims || unread["state"] != "unknown" {
+		t.Errorf("unread ref in JSON: %v; want no exists claim and state unknown", unread)
+	}
+	if read["exists"] != false || read["state"] != "absent" {
+		t.Errorf("read ref in JSON: %v; want exists false, state absent", read)
+	}
+	if strings.Contains(r.Summary, "may be published") || !strings.HasPrefix(r.Summary, "INCOMPLETE: 1 of 2 refs could not be read") {
+		t.Errorf("summary %q", r.Summary)
 	}
 }
 
