@@ -97,5 +97,5 @@ func Of(err error) Kind {
 	return Remote
 }
 
-// ExitCode maps err to the process exit code of DESIGN.md.
+// ExitCode maps err to the process exit code: the one table of exit codes.
 func ExitCode(err error) int { return int(Of(err)) }

@@ -88,7 +88,8 @@ type Base struct {
 
 var sha1Hex = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
-// Base works out the branch a release comes from, per DESIGN.md.
+// Base works out the branch a release comes from: the pull request's base, the
+// branch pushed to, the dispatched ref, or for a tag the tagged commit.
 func (c Context) Base() Base {
 	if c.Name == "" {
 		return Base{Unknown: "not running in GitHub Actions and no --base given"}
