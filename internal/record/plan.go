@@ -42,6 +42,22 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	entries, readErr := resolve(ctx, o, in)
+	return plan(ctx, o, in, entries, readErr)
+}
+
+// PlanRead plans a record of refs already read: promote reads its tags back
+// itself and hands over what it read, so no tag is read twice. Each entry's
+// Ref must be one of o.Images as the registry client prints it.
+func PlanRead(ctx context.Context, o Options, entries []Entry) (*Plan, error) {
+	in, err := validate(o)
+	if err != nil {
+		return nil, err
+	}
+	return plan(ctx, o, in, entries, nil)
+}
+
+func plan(ctx context.Context, o Options, in input, entries []Entry, readErr error) (*Plan, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -51,7 +67,6 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if in.want != nil {
 		r.Expected = in.want.String()
 	}
-	entries, readErr := resolve(ctx, o, in)
 	r.Images = entries
 	if readErr != nil {
 		r.finish()
@@ -69,6 +84,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if o.LedgerFile != "" {
 		r.LedgerFile = &FileResult{Path: o.LedgerFile, Action: "would write (dry run)"}
 	}
+	var err error
 	r.Release, err = planRelease(ctx, o, in, p.ledger)
 	return p, err
 }
@@ -169,9 +185,19 @@ func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger
 	if err != nil {
 		return nil, err
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	ps, err := IndexPlatforms(m.Raw)
 	if err != nil {
 		return nil, errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", ref, err))
+	}
+	return ps, nil
+}
+
+// IndexPlatforms lists the platforms of an image index's raw bytes, as a
+// ledger records them.
+func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
 	}
 	var out []ledger.Platform
 	for _, d := range idx.Manifests {
