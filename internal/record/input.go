@@ -69,6 +69,13 @@ type metadata struct {
 	Names  string `json:"image.name"`
 }
 
+// Validate checks o as NewPlan would, without a request: promote checks
+// its record options before it writes a tag.
+func Validate(o Options) error {
+	_, err := validate(o)
+	return err
+}
+
 func validate(o Options) (input, error) {
 	var in input
 	var bad []error
