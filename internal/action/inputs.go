@@ -56,8 +56,8 @@ func Inputs(mode string, getenv func(string) string) (*options.Values, string, e
 		}
 	}
 	note := ""
-	if (mode == options.Check || mode == options.Record) && len(vals.List(options.Images)) == 0 &&
-		(mode == options.Check || vals.String(options.Metadata) == "") {
+	takesImages := mode == options.Check || mode == options.Promote || mode == options.Record
+	if takesImages && len(vals.List(options.Images)) == 0 && (mode != options.Record || vals.String(options.Metadata) == "") {
 		tags, err := metadataTags(getenv("DOCKER_METADATA_OUTPUT_JSON"))
 		if err != nil {
 			return nil, "", err

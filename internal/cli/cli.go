@@ -25,6 +25,7 @@ const usage = `tagguard: release guards for container image tags.
 
 Usage:
   tagguard check   [flags]   guard a publish (read-only)
+  tagguard promote [flags]   the guarded publish: write the tags of push-by-digest sources, read back, record
   tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
   tagguard restore [flags]   re-point tags at recorded digests (registry API calls only)
   tagguard action            run as a GitHub Action step (inputs from INPUT_*; the default in Actions)

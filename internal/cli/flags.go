@@ -73,6 +73,17 @@ Examples:
   tagguard check --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest
   tagguard check --images ghcr.io/org/app:1.2.3 --digest sha256:... --expected-base main --base main
   tagguard check --images "$TAGS" --expected-base 'main,release/*' --format json`,
+	options.Promote: `The guarded publish for push-by-digest builds: prove every source present,
+publish one source as its exact bytes or several as one image index (one
+entry per platform, always the same bytes for the same sources), judge the
+tags with check's guards against that digest, write each tag (an immutable
+one is read again right before its write), read every tag back, and record
+them as record does. Nothing already right is written.
+
+Examples:
+  tagguard promote --sources ghcr.io/org/app@sha256:...,ghcr.io/org/app@sha256:... \
+    --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest --expected-base main --dry-run
+  tagguard promote --sources "$DIGESTS" --images "$TAGS" --release-tag v1.2.3 --ledger-file ledger.json`,
 	options.Record: `Record what was pushed: the digest behind every ref (and each platform of an
 image index), as outputs, a ledger file and a section of the GitHub release
 notes. Fails when a tag points elsewhere than --digest (overwritten after the

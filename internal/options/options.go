@@ -40,12 +40,13 @@ type Option struct {
 // Commands that take options, in the order --help lists them.
 const (
 	Check   = "check"
+	Promote = "promote"
 	Record  = "record"
 	Restore = "restore"
 )
 
 // Commands lists the commands that take options, in order.
-var Commands = []string{Check, Record, Restore}
+var Commands = []string{Check, Promote, Record, Restore}
 
 // The names of the options. Call sites use these, never a string of their
 // own: a typo is then a compile error, not an option that reads as empty.
@@ -73,12 +74,13 @@ const (
 	FromLedger       = "from-ledger"
 	Pin              = "pin"
 	Tags             = "tags"
+	Sources          = "sources"
 )
 
 // Table returns every option, common ones first.
 func Table() []Option {
 	return []Option{
-		{Name: DryRun, Type: Bool, Default: "false", Commands: []string{Record, Restore}, Usage: "read only: plan and report, write nothing to a registry or GitHub"},
+		{Name: DryRun, Type: Bool, Default: "false", Commands: []string{Promote, Record, Restore}, Usage: "read only: plan and report, write nothing to a registry or GitHub"},
 		{Name: Format, Type: String, Default: "text", Usage: "report format on stdout: text or json"},
 		{Name: Jobs, Type: Int, Default: "8", Usage: "registry requests in flight at once"},
 		{Name: Timeout, Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
@@ -86,19 +88,20 @@ func Table() []Option {
 		{Name: RegistryAuth, Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: GitHubToken, Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 
-		{Name: Images, Type: List, Commands: []string{Check, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)"},
+		{Name: Sources, Type: List, Commands: []string{Promote}, Usage: "the digests the build pushed, REPO@sha256:..., newline- or comma-separated: one is published as its exact bytes, several are merged into one image index, one entry per platform"},
+		{Name: Images, Type: List, Commands: []string{Check, Promote, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is); promote writes these tags"},
 		{Name: Digest, Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output): check lets an immutable tag already at it pass as a re-run, record fails when a tag points elsewhere"},
-		{Name: Version, Type: String, Commands: []string{Check}, Usage: "the version being published; default: the semver tag among --images"},
-		{Name: ImmutableTags, Type: List, Commands: []string{Check}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
-		{Name: MutableTags, Type: List, Commands: []string{Check}, Usage: "globs of tags exempt from the immutable rule"},
-		{Name: ExpectedBase, Type: List, Commands: []string{Check}, Usage: "branch globs a release may come from, e.g. main, release/*"},
-		{Name: Base, Type: String, Commands: []string{Check}, Usage: "the branch the release comes from; default: read from the GitHub event"},
-		{Name: RequireBase, Type: Bool, Default: "true", Commands: []string{Check}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
+		{Name: Version, Type: String, Commands: []string{Check, Promote}, Usage: "the version being published; default: the semver tag among --images"},
+		{Name: ImmutableTags, Type: List, Commands: []string{Check, Promote}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
+		{Name: MutableTags, Type: List, Commands: []string{Check, Promote}, Usage: "globs of tags exempt from the immutable rule"},
+		{Name: ExpectedBase, Type: List, Commands: []string{Check, Promote}, Usage: "branch globs a release may come from, e.g. main, release/*"},
+		{Name: Base, Type: String, Commands: []string{Check, Promote}, Usage: "the branch the release comes from; default: read from the GitHub event"},
+		{Name: RequireBase, Type: Bool, Default: "true", Commands: []string{Check, Promote}, Usage: "block when the base branch cannot be determined (only with --expected-base)"},
 
 		{Name: Metadata, Type: String, Commands: []string{Record}, Usage: "docker/build-push-action's metadata output (JSON): its containerimage.digest is the expected digest, its image.name the refs when --images is empty"},
-		{Name: ReleaseTag, Type: String, Commands: []string{Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
-		{Name: LedgerFile, Type: String, Commands: []string{Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
-		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
+		{Name: ReleaseTag, Type: String, Commands: []string{Promote, Record}, Usage: "GitHub release whose notes get the ledger; default: the tag of GITHUB_REF when it is refs/tags/*"},
+		{Name: LedgerFile, Type: String, Commands: []string{Promote, Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
+		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Promote, Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
 		{Name: FromRelease, Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
 		{Name: FromLedger, Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
