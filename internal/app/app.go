@@ -70,6 +70,7 @@ type planner func(ctx context.Context, d deps) (report.Report, applyFunc, error)
 
 var planners = map[string]planner{
 	options.Check:   planCheck,
+	options.Promote: planPromote,
 	options.Record:  planRecord,
 	options.Restore: planRestore,
 }

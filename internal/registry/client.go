@@ -183,11 +183,15 @@ func (c *Client) ParsePin(s string) (name.Tag, v1.Hash, error) {
 	return t, h, nil
 }
 
-// ParseDigest parses a sha256 (or sha512) digest string.
+// ParseDigest parses a sha256 digest string. tagguard hashes what it reads
+// with sha256 only, so any other algorithm is refused as bad input.
 func ParseDigest(s string) (v1.Hash, error) {
-	h, err := v1.NewHash(strings.TrimSpace(s))
-	if err != nil || (h.Algorithm != "sha256" && h.Algorithm != "sha512") ||
-		len(h.Hex) != map[string]int{"sha256": 64, "sha512": 128}[h.Algorithm] || strings.ToLower(h.Hex) != h.Hex {
+	s = strings.TrimSpace(s)
+	if alg, _, ok := strings.Cut(s, ":"); ok && alg != "sha256" && alg != "" {
+		return v1.Hash{}, fmt.Errorf("digest %q: only sha256 digests are supported (tagguard verifies what it reads with sha256)", s)
+	}
+	h, err := v1.NewHash(s)
+	if err != nil || h.Algorithm != "sha256" || len(h.Hex) != 64 || strings.ToLower(h.Hex) != h.Hex {
 		return v1.Hash{}, fmt.Errorf("digest %q is not of the form sha256:<64 lowercase hex>", s)
 	}
 	return h, nil

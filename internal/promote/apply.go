@@ -1,0 +1,161 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/tagwrite"
+)
+
+// Apply copies what each target repository lacks, puts a built index by
+// digest, writes each tag (an immutable one HEADed again right before its
+// PUT), reads every tag back and records what it read. Nothing already
+// right is written.
+func (p *Plan) Apply(ctx context.Context) (*Report, error) {
+	r := p.Report()
+	r.PlanOnly = false
+	if r.Blocked {
+		return r, nil
+	}
+	if err := p.place(ctx, r); err != nil {
+		r.stop("the digests could not be placed in every target repository: no tag was written")
+		return r, err
+	}
+	p.writeTags(ctx, r)
+	r.finish()
+	if err := r.err(); err != nil {
+		return r, err
+	}
+	return r, p.record(ctx, r)
+}
+
+// place makes the published manifest and everything it names present, by
+// digest, in every target repository: a repository that already has them
+// receives nothing; within one registry blobs are mounted, across
+// registries each crosses once (later repositories of a registry copy from
+// its first).
+func (p *Plan) place(ctx context.Context, r *Report) error {
+	first := map[string]name.Repository{} // registry → first target repository placed
+	placed := map[string]bool{}
+	for _, t := range r.Targets {
+		if t.Action == Unchanged {
+			continue
+		}
+		repo := t.tag.Context()
+		if placed[repo.String()] {
+			continue
+		}
+		placed[repo.String()] = true
+		for _, s := range p.sources {
+			src := s.ref
+			if f, ok := first[repo.RegistryStr()]; ok && f.RegistryStr() != src.Context().RegistryStr() {
+				src = f.Digest(s.ref.DigestStr())
+			}
+			if src.Context().String() == repo.String() {
+				continue
+			}
+			stats, err := p.o.Registry.Copy(ctx, src, repo)
+			if err != nil {
+				return errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
+			}
+			r.Copies = append(r.Copies, fmt.Sprintf("%s → %s: %s", src, repo, stats))
+		}
+		if p.built {
+			if err := p.o.Registry.PutManifest(ctx, repo, p.published); err != nil {
+				return errkind.New(errkind.Remote, fmt.Errorf("putting index %s into %s: %w", p.published.Digest, repo, err))
+			}
+		}
+		if _, ok := first[repo.RegistryStr()]; !ok {
+			first[repo.RegistryStr()] = repo
+		}
+	}
+	return nil
+}
+
+// writeTags writes every target that is not already right.
+func (p *Plan) writeTags(ctx context.Context, r *Report) {
+	var todo []*Target
+	var ws []tagwrite.Write
+	want := p.published.Digest.String()
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		if t.Action == Unchanged {
+			continue
+		}
+		w := tagwrite.Write{Tag: t.tag, Manifest: p.published, From: t.From}
+		if immutable(*t) {
+			tag := t.tag
+			w.Recheck = func(ctx context.Context) (string, string, error) {
+				d, err := p.o.Registry.Resolve(ctx, tag)
+				switch {
+				case errors.Is(err, registry.ErrNotFound):
+					return "", "", nil
+				case err != nil:
+					return "", "", err
+				}
+				if d.Digest.String() == want {
+					return "already at the digest being published (another run wrote it since the plan)", want, nil
+				}
+				return fmt.Sprintf("lost a race: %s appeared at %s after the plan; nothing written to it", tag.TagStr(), d.Digest), d.Digest.String(), nil
+			}
+		}
+		todo, ws = append(todo, t), append(ws, w)
+	}
+	for i, out := range tagwrite.Apply(ctx, p.o.Registry, tagwrite.Options{Jobs: p.o.Jobs, Grace: p.o.WriteGrace}, ws) {
+		t := todo[i]
+		t.Reason, t.Now, t.touched = out.Reason, out.Now, out.Touched
+		switch {
+		case out.State == tagwrite.Done:
+			t.State = Written
+		case out.Raced && out.Now == want:
+			t.State = Unchanged
+		case out.Raced:
+			t.State = LostRace
+		case out.State == tagwrite.Skipped:
+			t.State = Skipped
+		default:
+			t.State = Failed
+		}
+	}
+	for i := range r.Targets {
+		if t := &r.Targets[i]; t.State == Unchanged && t.Now == "" {
+			t.Now = want
+		}
+	}
+}
+
+// record keeps what was read back as record does: outputs, ledger file and
+// release notes.
+func (p *Plan) record(ctx context.Context, r *Report) error {
+	var images []string
+	var entries []record.Entry
+	for _, t := range r.Targets {
+		if t.Now != r.Published.Digest {
+			continue
+		}
+		images = append(images, t.Ref)
+		entries = append(entries, record.Entry{Ref: t.Ref, Digest: t.Now, MediaType: r.Published.MediaType, Platforms: r.Published.Platforms, Verdict: record.Recorded})
+	}
+	rp, err := record.PlanRead(ctx, p.o.recordOptions(images), entries)
+	if err == nil {
+		var rec *record.Report
+		rec, err = rp.Apply(ctx)
+		r.Record = rec
+	} else if rp != nil {
+		r.Record = rp.Report()
+	}
+	if r.Record != nil {
+		r.Outputs = r.Record.Outputs
+	}
+	if err != nil {
+		r.Summary += "; the tags are written, but recording them failed"
+		return errkind.New(errkind.Partial, fmt.Errorf("every tag is written and verified, but recording them failed: %w; re-run promote (it writes nothing now and records again)", err))
+	}
+	return nil
+}

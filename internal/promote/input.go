@@ -1,0 +1,150 @@
+// Package promote is the guarded publish for push-by-digest builds: the
+// build pushed untagged manifests, and promote is the one step that writes
+// tags. It proves every source present and whole, publishes one source as
+// its exact bytes or several as one deterministic image index, judges the
+// tags with check's guards against the digest being published, writes each
+// tag (HEADing an immutable tag again right before its PUT), reads every
+// tag back, and records what it read as record does.
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// Registry is what promote reads and writes.
+type Registry interface {
+	check.Registry
+	ParseTag(s string) (name.Tag, error)
+	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
+	Put(ctx context.Context, tag name.Tag, m registry.Manifest) error
+	// Platform reads an image manifest's config for its platform.
+	Platform(ctx context.Context, repo name.Repository, m registry.Manifest) (*v1.Platform, error)
+	// Copy makes src and everything it names present in dst by digest.
+	Copy(ctx context.Context, src name.Digest, dst name.Repository) (registry.CopyStats, error)
+	// PutManifest puts m into repo by its digest, exact bytes, no tag.
+	PutManifest(ctx context.Context, repo name.Repository, m registry.Manifest) error
+}
+
+// Options is one promote run.
+type Options struct {
+	Sources []string // REPO@sha256:… the build pushed
+	Images  []string // the tags to write, REPO:TAG
+
+	// check's guard options, judged against the digest being published.
+	Version       string
+	ImmutableTags []string
+	MutableTags   []string
+	ExpectedBase  []string
+	RequireBase   bool
+	Base          string
+	LookupBase    check.BaseLookup
+
+	// record's options, for what was written.
+	ReleaseTag    string
+	LedgerFile    string
+	CreateRelease bool
+	GitHub        record.Releases // nil without a token
+
+	Event      event.Context
+	Jobs       int
+	Registry   Registry
+	Source     string // where the image list came from, when not --images
+	Now        func() time.Time
+	WriteGrace time.Duration
+}
+
+// input is o validated: every source and target parsed before a request.
+type input struct {
+	sources []name.Digest
+	targets []name.Tag
+}
+
+func validate(o Options) (input, error) {
+	var in input
+	var bad []error
+	if len(o.Sources) == 0 {
+		bad = append(bad, errors.New("no sources to promote: give --sources (REPO@sha256:…, the digests the build pushed)"))
+	}
+	seen := map[string]bool{}
+	for _, s := range o.Sources {
+		d, err := parseSource(s)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if !seen[d.Name()] {
+			seen[d.Name()] = true
+			in.sources = append(in.sources, d)
+		}
+	}
+	if len(o.Images) == 0 {
+		bad = append(bad, errors.New("no tags to write: give --images (REPO:TAG, comma- or newline-separated)"))
+	}
+	targets, badRefs := o.Registry.ParseTags(o.Images)
+	in.targets, bad = targets, append(bad, badRefs...)
+	// record's options are checked now: after the tags are written it is
+	// too late to find a release tag without a token.
+	if len(bad) == 0 {
+		if err := record.Validate(o.recordOptions(nil)); err != nil {
+			bad = append(bad, errors.Unwrap(err))
+		}
+	}
+	if len(bad) > 0 {
+		return in, errkind.New(errkind.BadInput, errors.Join(bad...))
+	}
+	return in, nil
+}
+
+// parseSource parses REPO@sha256:<64 hex> strictly: a digest reference,
+// never a tag.
+func parseSource(s string) (name.Digest, error) {
+	s = strings.TrimSpace(s)
+	repo, dig, ok := strings.Cut(s, "@")
+	if !ok || strings.Contains(repo[strings.LastIndex(repo, "/")+1:], ":") {
+		return name.Digest{}, fmt.Errorf("source %q: expected REPO@sha256:<digest> (the digest the build pushed, no tag)", s)
+	}
+	h, err := registry.ParseDigest(dig)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("source %q: %w", s, err)
+	}
+	r, err := name.NewRepository(repo, name.StrictValidation)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("source %q: %v", s, err)
+	}
+	return r.Digest(h.String()), nil
+}
+
+// checkOptions judges the targets with check's guards against digest.
+func (o Options) checkOptions(digest string) check.Options {
+	return check.Options{
+		Images: o.Images, Digest: digest, Version: o.Version,
+		ImmutableTags: o.ImmutableTags, MutableTags: o.MutableTags,
+		ExpectedBase: o.ExpectedBase, RequireBase: o.RequireBase, Base: o.Base,
+		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, LookupBase: o.LookupBase, Source: o.Source,
+	}
+}
+
+// recordOptions records the written tags as record would; images nil means
+// every target (for validation).
+func (o Options) recordOptions(images []string) record.Options {
+	if images == nil {
+		images = o.Images
+	}
+	return record.Options{
+		Images: images, ReleaseTag: o.ReleaseTag, LedgerFile: o.LedgerFile, CreateRelease: o.CreateRelease,
+		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, GitHub: o.GitHub, Now: o.Now, Source: o.Source,
+	}
+}

@@ -1,0 +1,226 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// Plan is a promote read and decided: every source proven present, what
+// is published built, the guards judged and each target's action known.
+// Nothing has been written.
+type Plan struct {
+	o         Options
+	in        input
+	sources   []source
+	published registry.Manifest
+	built     bool // published is an index built from several sources
+	report    Report
+}
+
+// source is one source as read: its exact bytes and its platform.
+type source struct {
+	ref      name.Digest
+	m        registry.Manifest
+	platform *v1.Platform // nil for an index
+	missing  string       // why it is not whole in its repository
+	err      error
+}
+
+// NewPlan validates, proves every source whole, builds what is published
+// and judges every target with check's guards. The error's kind is the
+// exit code: bad input (2, no plan), a missing source (1) or a registry
+// failure (3), both with nothing written.
+func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	in, err := validate(o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{o: o, in: in}
+	r := &p.report
+	*r = Report{Command: "promote", PlanOnly: true}
+	for _, t := range in.targets {
+		r.Targets = append(r.Targets, Target{Ref: t.String(), Action: Planned, State: Planned, tag: t})
+	}
+	p.sources = readSources(ctx, o, in.sources)
+	for _, s := range p.sources {
+		r.Sources = append(r.Sources, sourceRow(s))
+	}
+	if err := preflightError(p.sources); err != nil {
+		r.stop("pre-flight refused: nothing was written")
+		return p, err
+	}
+	if p.published, p.built, err = publish(p.sources); err != nil {
+		r.stop("the sources cannot be published together: nothing was written")
+		return p, err
+	}
+	r.Published = Published{Digest: p.published.Digest.String(), MediaType: string(p.published.MediaType), Size: len(p.published.Raw), Built: p.built}
+	if p.published.MediaType.IsIndex() {
+		r.Published.Platforms, _ = record.IndexPlatforms(p.published.Raw)
+	}
+	guards, err := check.Plan(ctx, o.checkOptions(r.Published.Digest))
+	r.Check = guards
+	if err != nil || guards == nil {
+		r.stop("the guards could not read the registry: nothing was written")
+		return p, err
+	}
+	byRef := map[string]check.Ref{}
+	for _, ref := range guards.Refs {
+		byRef[ref.Ref] = ref
+	}
+	for i := range r.Targets {
+		t, ref := &r.Targets[i], byRef[r.Targets[i].Ref]
+		t.Kind, t.From = ref.Kind, ref.Current
+		switch {
+		case ref.Current == "":
+			t.Action = Create
+		case ref.Current == r.Published.Digest:
+			t.Action, t.State, t.Reason = Unchanged, Unchanged, "already at the digest being published"
+		default:
+			t.Action = Move
+		}
+	}
+	r.Blocked = guards.Blocked
+	if r.Blocked {
+		r.stop("BLOCKED by the guards: nothing was written")
+		return p, nil
+	}
+	r.finish()
+	return p, nil
+}
+
+// Report is the plan's report: what a dry run prints.
+func (p *Plan) Report() *Report {
+	r := p.report
+	r.Targets = slices.Clone(r.Targets)
+	return &r
+}
+
+// readSources fetches every source by digest (the registry client hashes
+// what it reads), HEADs the children of an index and reads the platform of
+// an image from its config.
+func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
+	out := make([]source, len(refs))
+	notStarted := fanout.Each(ctx, o.Jobs, len(refs), func(i int) {
+		s := &out[i]
+		s.ref = refs[i]
+		s.m, s.err = o.Registry.Manifest(ctx, s.ref)
+		switch {
+		case errors.Is(s.err, registry.ErrNotFound):
+			s.missing, s.err = fmt.Sprintf("%s is not in %s: the build's push did not land there, or it was pruned", s.ref.DigestStr(), s.ref.Context()), nil
+		case s.err != nil:
+		case s.m.MediaType.IsIndex():
+			s.missing, s.err = missingChildren(ctx, o.Registry, s)
+		case s.m.MediaType.IsImage():
+			s.platform, s.err = o.Registry.Platform(ctx, s.ref.Context(), s.m)
+		default:
+			s.err = errkind.BadInputf("source %s is a %s, not an image or an image index", s.ref, s.m.MediaType)
+		}
+	})
+	for _, i := range notStarted {
+		out[i].ref, out[i].err = refs[i], ctx.Err()
+	}
+	return out
+}
+
+// missingChildren HEADs every manifest an index names and says which are
+// gone: a pruned platform would make the tag unpullable.
+func missingChildren(ctx context.Context, reg Registry, s *source) (string, error) {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
+	if err != nil {
+		return "", errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", s.ref, err))
+	}
+	var gone []string
+	for _, d := range idx.Manifests {
+		_, err := reg.Resolve(ctx, s.ref.Context().Digest(d.Digest.String()))
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			gone = append(gone, d.Digest.String())
+		case err != nil:
+			return "", err
+		}
+	}
+	if len(gone) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", s.ref.DigestStr(), s.ref.Context(), strings.Join(gone, ", ")), nil
+}
+
+// preflightError refuses the run when a source is missing (exit 1) or
+// could not be read (exit 3).
+func preflightError(ss []source) error {
+	var missing, errs []string
+	var kinds []error
+	for _, s := range ss {
+		switch {
+		case s.missing != "":
+			missing = append(missing, s.missing)
+		case s.err != nil:
+			errs = append(errs, report.OneLine(s.err.Error()))
+			kinds = append(kinds, s.err)
+		}
+	}
+	sort.Strings(missing)
+	switch {
+	case len(missing) > 0:
+		return errkind.Blockedf("pre-flight: %d source(s) not whole in their repository (rebuild and push again); nothing was written:\n  %s",
+			len(missing), strings.Join(append(missing, errs...), "\n  "))
+	case len(errs) > 0:
+		for _, k := range kinds {
+			if errkind.Of(k) == errkind.BadInput {
+				return errkind.BadInputf("%s", strings.Join(errs, "; "))
+			}
+		}
+		return errkind.Remotef("pre-flight could not read %d source(s); nothing was written: %s", len(errs), strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// publish decides what is published: one source as its exact bytes (an
+// image is never wrapped in a new index: signatures by digest stay valid),
+// several as one index built from them.
+func publish(ss []source) (registry.Manifest, bool, error) {
+	if len(ss) == 1 {
+		return ss[0].m, false, nil
+	}
+	m, err := buildIndex(ss)
+	return m, true, err
+}
+
+func sourceRow(s source) Source {
+	row := Source{Ref: s.ref.String(), MediaType: string(s.m.MediaType)}
+	switch {
+	case s.platform != nil:
+		row.Platforms = []string{s.platform.String()}
+	case s.m.MediaType.IsIndex():
+		ps, _ := record.IndexPlatforms(s.m.Raw)
+		for _, p := range ps {
+			row.Platforms = append(row.Platforms, p.Platform)
+		}
+	}
+	if s.missing != "" {
+		row.Problem = s.missing
+	} else if s.err != nil {
+		row.Problem = report.OneLine(s.err.Error())
+	}
+	return row
+}
+
+// immutable reports whether a target's tag is immutable: it is HEADed again
+// right before its PUT.
+func immutable(t Target) bool { return t.Kind == policy.Immutable }

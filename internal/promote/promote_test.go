@@ -1,0 +1,149 @@
+package promote
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestPromoteOneSourceKeepsItsBytes: one source is published as its exact
+// bytes, never wrapped in a new index; every tag is written, read back and
+// recorded; a re-run writes nothing.
+func TestPromoteOneSourceKeepsItsBytes(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
+	digest := src[strings.Index(src, "@")+1:]
+	ledgerPath := filepath.Join(t.TempDir(), "ledger.json")
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, LedgerFile: ledgerPath, Registry: newClient(t), Jobs: 4}
+	r, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("promote: %v\n%+v", err, r)
+	}
+	if r.Published.Digest != digest || r.Published.Built {
+		t.Errorf("published %+v, want the source %s as it is", r.Published, digest)
+	}
+	for _, tg := range r.Targets {
+		if tg.State != Written || tg.Now != digest {
+			t.Errorf("target %+v", tg)
+		}
+	}
+	for _, ref := range []string{"org/app:1.0.0", "org/app:latest"} {
+		if d, _ := regtest.Raw(t, reg.Ref(ref)); d != digest {
+			t.Errorf("%s at %s, want %s", ref, d, digest)
+		}
+	}
+	b, err := os.ReadFile(ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Parse(b)
+	if err != nil || len(l.Images) != 2 || l.Images[0].Digest != digest {
+		t.Errorf("ledger %v %+v", err, l)
+	}
+	if r.Outputs.Digest != digest || !strings.Contains(r.Outputs.Pinned, "org/app@"+digest) {
+		t.Errorf("outputs %+v", r.Outputs)
+	}
+
+	again, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range again.Targets {
+		if tg.State != Unchanged {
+			t.Errorf("re-run: %+v, want unchanged", tg)
+		}
+	}
+}
+
+// TestPromoteBlockedWritesNothing: an immutable tag already at another
+// digest blocks the run (exit 1) before anything is written, not even the
+// built index.
+func TestPromoteBlockedWritesNothing(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	a := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
+	b := pushByDigest(t, srv.Host+"/org/app", "linux/arm64")
+	srv.ResetCounts()
+	p, err := NewPlan(context.Background(), Options{Sources: []string{a, b}, Images: []string{srv.Ref("org/app:1.0.0"), srv.Ref("org/app:latest")}, Registry: newClient(t), Jobs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Report()
+	if !r.Blocking() || !strings.Contains(r.Summary, "BLOCKED") {
+		t.Fatalf("report %+v: want blocked", r.Summary)
+	}
+	// Reads only: the sources, their configs (one blob GET each), the tags.
+	if c := srv.Counts(); c.ManifestPut != 0 || c.Blob != 2 {
+		t.Errorf("counts %+v: a blocked promote wrote something", c)
+	}
+}
+
+// TestPromoteRefusesBadInput: bad sources and targets are exit 2 before a
+// request.
+func TestPromoteRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	for _, o := range []Options{
+		{Images: []string{"ghcr.io/org/app:1.0.0"}},
+		{Sources: []string{"ghcr.io/org/app:1.0.0"}, Images: []string{"ghcr.io/org/app:1.0.0"}},
+		{Sources: []string{"ghcr.io/org/app@sha256:1234"}, Images: []string{"ghcr.io/org/app:1.0.0"}},
+		{Sources: []string{"ghcr.io/org/app@sha512:" + strings.Repeat("a", 128)}, Images: []string{"ghcr.io/org/app:1.0.0"}},
+		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}},
+		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app"}},
+		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app:1.0.0"}, ReleaseTag: "v1.0.0"},
+	} {
+		o.Registry = newClient(t)
+		if _, err := NewPlan(context.Background(), o); errkind.Of(err) != errkind.BadInput {
+			t.Errorf("%+v: err %v, want bad input", o, err)
+		}
+	}
+}
+
+// TestPromoteMissingSourceRefuses: a source that is not in its repository
+// stops the run before the first write (exit 1).
+func TestPromoteMissingSourceRefuses(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	gone := srv.Host + "/org/app@sha256:" + strings.Repeat("d", 64)
+	_, err := NewPlan(context.Background(), Options{Sources: []string{gone}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "not in") {
+		t.Errorf("err %v, want a pre-flight refusal", err)
+	}
+}
+
+// TestPromoteLostRace: an immutable tag pushed by someone else between the
+// plan and the write is not overwritten: skipped, reported, exit 4.
+func TestPromoteLostRace(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:2.0.0"), reg.Ref("org/app:edge")}, Registry: newClient(t), Jobs: 1}
+	p, err := NewPlan(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	once.Do(func() { regtest.PushImage(t, reg.Ref("org/app:2.0.0")) }) // the other run wins
+	r, err := p.Apply(context.Background())
+	if errkind.Of(err) != errkind.Partial {
+		t.Fatalf("err %v, want partly applied (exit 4)", err)
+	}
+	states := map[string]State{}
+	for _, tg := range r.Targets {
+		states[tg.Ref[strings.LastIndex(tg.Ref, ":")+1:]] = tg.State
+	}
+	if states["2.0.0"] != LostRace || states["edge"] != Written {
+		t.Errorf("states %v: want 2.0.0 lost-race (not overwritten), edge written", states)
+	}
+	if d, _ := regtest.Raw(t, reg.Ref("org/app:2.0.0")); strings.HasSuffix(src, d) {
+		t.Errorf("2.0.0 was overwritten with the promoted digest")
+	}
+}

@@ -1,0 +1,257 @@
+package promote
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// State is a target's action in the plan and its outcome after the apply.
+type State string
+
+// The actions and states.
+const (
+	Planned   State = "planned"   // not yet judged
+	Create    State = "create"    // the tag is absent: it will be written
+	Move      State = "move"      // the tag is elsewhere: it will be moved
+	Unchanged State = "unchanged" // already at the digest: never written
+	Written   State = "written"   // written and read back at the digest
+	LostRace  State = "lost-race" // an immutable tag appeared since the plan: not written
+	Failed    State = "failed"    // the write or its read-back failed
+	Skipped   State = "skipped"   // not started: interrupted or out of time
+)
+
+// Report is the outcome of a promote.
+type Report struct {
+	Command   string         `json:"command"`
+	Blocked   bool           `json:"blocked"`
+	Summary   string         `json:"summary"`
+	PlanOnly  bool           `json:"dryRun,omitempty"` // the plan, not applied
+	Sources   []Source       `json:"sources"`
+	Published Published      `json:"published"`
+	Check     *check.Report  `json:"check,omitempty"`
+	Targets   []Target       `json:"targets"`
+	Copies    []string       `json:"copies,omitempty"`
+	Record    *record.Report `json:"record,omitempty"`
+	Outputs   record.Outputs `json:"outputs"`
+}
+
+// Source is one source as read.
+type Source struct {
+	Ref       string   `json:"ref"`
+	MediaType string   `json:"mediaType,omitempty"`
+	Platforms []string `json:"platforms,omitempty"`
+	Problem   string   `json:"problem,omitempty"`
+}
+
+// Published is what the tags point at.
+type Published struct {
+	Digest    string            `json:"digest,omitempty"`
+	MediaType string            `json:"mediaType,omitempty"`
+	Size      int               `json:"size,omitempty"`
+	Built     bool              `json:"built"` // an index built from several sources
+	Platforms []ledger.Platform `json:"platforms,omitempty"`
+}
+
+// Target is one tag's plan and outcome.
+type Target struct {
+	Ref    string      `json:"ref"`
+	Kind   policy.Kind `json:"kind,omitempty"`
+	From   string      `json:"from,omitempty"` // the digest before; "" when absent
+	Action State       `json:"action"`
+	State  State       `json:"state"`
+	Now    string      `json:"now,omitempty"` // the digest read back
+	Reason string      `json:"reason,omitempty"`
+
+	tag     name.Tag
+	touched bool
+}
+
+// stop ends a plan that cannot go on.
+func (r *Report) stop(why string) {
+	r.PlanOnly = false
+	for i := range r.Targets {
+		if t := &r.Targets[i]; t.State == Planned || t.State == Create || t.State == Move {
+			t.State = Skipped
+			if t.Reason == "" {
+				t.Reason = "not written: " + why
+			}
+		}
+	}
+	r.Summary = "STOPPED: " + why
+	if r.Blocked {
+		r.Summary = why
+	}
+}
+
+func (r *Report) finish() {
+	counts := map[State]int{}
+	for _, t := range r.Targets {
+		if r.PlanOnly {
+			counts[t.Action]++
+		} else {
+			counts[t.State]++
+		}
+	}
+	var parts []string
+	for _, s := range []State{Create, Move, Written, Unchanged, LostRace, Failed, Skipped} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	what := "1 source"
+	if r.Published.Built {
+		what = fmt.Sprintf("an index of %d sources", len(r.Sources))
+	}
+	switch {
+	case r.PlanOnly:
+		r.Summary = fmt.Sprintf("DRY RUN: %s as %s; %s; nothing was written", what, r.Published.Digest, strings.Join(parts, ", "))
+	case counts[LostRace]+counts[Failed]+counts[Skipped] > 0 && r.touchedAny():
+		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
+	case counts[LostRace]+counts[Failed]+counts[Skipped] > 0:
+		r.Summary = "FAILED: " + strings.Join(parts, ", ") + "; no tag was changed"
+	default:
+		r.Summary = fmt.Sprintf("OK: %s published as %s; %s", what, r.Published.Digest, strings.Join(parts, ", "))
+	}
+}
+
+func (r *Report) touchedAny() bool {
+	for _, t := range r.Targets {
+		if t.touched {
+			return true
+		}
+	}
+	return false
+}
+
+// err maps the applied outcome to an exit code: a lost race, or any tag
+// that may have changed while another failed, is 4; failures with nothing
+// changed are 3.
+func (r *Report) err() error {
+	var lost, bad int
+	for _, t := range r.Targets {
+		switch t.State {
+		case LostRace:
+			lost++
+		case Failed, Skipped:
+			bad++
+		}
+	}
+	switch {
+	case lost+bad == 0:
+		return nil
+	case lost > 0 || r.touchedAny():
+		return errkind.New(errkind.Partial, fmt.Errorf("promote partly applied: %d tag(s) lost a race, %d failed or not started; the report names each", lost, bad))
+	default:
+		return errkind.Remotef("promote failed: none of %d tag(s) could be written; no tag was changed", bad)
+	}
+}
+
+// Blocking reports whether the guards refused the publish.
+func (r *Report) Blocking() bool { return r.Blocked }
+
+// WriteText writes the human report.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tagguard promote: %s\n\nsources:\n", r.Summary)
+	for _, s := range r.Sources {
+		fmt.Fprintf(&b, "  %s %s %s\n", s.Ref, s.MediaType, strings.Join(s.Platforms, ","))
+		if s.Problem != "" {
+			fmt.Fprintf(&b, "    %s\n", s.Problem)
+		}
+	}
+	if r.Published.Digest != "" {
+		how := "the source's exact bytes"
+		if r.Published.Built {
+			how = "an image index built from the sources"
+		}
+		fmt.Fprintf(&b, "publishes %s (%s, %s)\n", r.Published.Digest, r.Published.MediaType, how)
+	}
+	b.WriteString("\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&b, "%-10s %s\n", strings.ToUpper(string(t.State)), t.Ref)
+		fmt.Fprintf(&b, "           %s, from %s\n", t.Action, orAbsent(t.From))
+		if t.Reason != "" {
+			fmt.Fprintf(&b, "           %s\n", t.Reason)
+		}
+	}
+	for _, c := range r.Copies {
+		fmt.Fprintf(&b, "copied %s\n", c)
+	}
+	if r.Check != nil {
+		b.WriteString("\nguards:\n")
+		for _, g := range r.Check.Guards {
+			fmt.Fprintf(&b, "  %-15s %-8s %s\n", g.Name, g.Verdict, g.Detail)
+		}
+		for _, ref := range r.Check.Refs {
+			if ref.Verdict == check.Blocked || ref.Verdict == check.Error {
+				fmt.Fprintf(&b, "  %s: %s\n", ref.Ref, ref.Reason)
+				if ref.Fix != "" {
+					fmt.Fprintf(&b, "    fix: %s\n", ref.Fix)
+				}
+			}
+		}
+	}
+	if r.Record != nil {
+		b.WriteString("\n")
+		if err := r.Record.WriteText(&b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Show is what the action shows of a promote.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary}
+	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "from", Kind: report.Digest}, {Name: "now", Kind: report.Digest}, {Name: "detail"}}}
+	for _, tg := range r.Targets {
+		lvl := report.Good
+		switch tg.State {
+		case Failed, LostRace:
+			lvl = report.Bad
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + tg.Ref + " " + string(tg.State), Message: tg.Ref + ": " + tg.Reason})
+		case Skipped, Planned, Create, Move:
+			lvl = report.Warning
+		}
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tg.State), tg.Ref, orAbsent(tg.From), tg.Now, tg.Reason}})
+	}
+	s.Tables = []report.Table{t}
+	if r.Check != nil {
+		cs := r.Check.Show()
+		if len(cs.Tables) > 1 {
+			s.Tables = append(s.Tables, cs.Tables[1])
+		}
+		if r.Check.Blocked {
+			s.Annotations = append(s.Annotations, cs.Annotations...)
+		}
+	}
+	if r.Record != nil {
+		s.Footer = r.Record.Show().Footer
+	}
+	s.Outputs = []report.Output{
+		{Name: "blocked", Value: fmt.Sprint(r.Blocked)},
+		{Name: "digest", Value: r.Outputs.Digest},
+		{Name: "digests", Value: r.Outputs.Digests},
+		{Name: "pinned", Value: r.Outputs.Pinned},
+		{Name: "ledger", Value: r.Outputs.Ledger},
+	}
+	return s
+}
+
+func orAbsent(d string) string {
+	if d == "" {
+		return "absent"
+	}
+	return d
+}

@@ -1,0 +1,103 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+)
+
+// maxConfig bounds a config blob tagguard reads for a platform: configs are
+// a few kilobytes; a registry that serves more is not trusted with memory.
+const maxConfig = 4 << 20
+
+// CopyStats says what a copy did.
+type CopyStats struct {
+	Present bool // the target had it all already: nothing was copied
+}
+
+func (s CopyStats) String() string {
+	if s.Present {
+		return "already present, nothing copied"
+	}
+	return "copied what was missing"
+}
+
+// Copy makes src — an image or an index with every manifest it names, and
+// their blobs — present in dst by the same digest, without a tag. What the
+// target has is not sent again (HEAD first); within one registry blobs are
+// mounted, across registries each is streamed once. The manifest bytes are
+// the ones read, so the digest stays the same everywhere.
+func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
+	target := dst.Digest(src.DigestStr())
+	if _, err := c.puller.Head(ctx, target); err == nil {
+		return CopyStats{Present: true}, nil
+	}
+	desc, err := c.puller.Get(ctx, src)
+	if err != nil {
+		return CopyStats{}, c.classify(src, "reading", err)
+	}
+	if desc.Digest.String() != src.DigestStr() {
+		return CopyStats{}, errkind.Remotef("reading %s: the registry served %s", src, desc.Digest)
+	}
+	if err := c.pusher.Push(ctx, target, desc); err != nil {
+		return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
+	}
+	return CopyStats{}, nil
+}
+
+// PutManifest puts m into repo by its digest, exact bytes and media type,
+// unless repo already has it. Every manifest m names must already be there.
+func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manifest) error {
+	ref := repo.Digest(m.Digest.String())
+	if _, err := c.puller.Head(ctx, ref); err == nil {
+		return nil
+	}
+	if err := c.pusher.Put(ctx, ref, rawManifest{m}); err != nil {
+		return c.classify(ref, "writing", err)
+	}
+	return nil
+}
+
+// Platform reads the platform of an image manifest from its config blob,
+// which it hashes before use.
+func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
+	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, errkind.Remotef("reading manifest %s in %s: %v", m.Digest, repo, err)
+	}
+	ref := repo.Digest(man.Config.Digest.String())
+	layer, err := c.puller.Layer(ctx, ref)
+	if err != nil {
+		return nil, c.classify(ref, "reading config", err)
+	}
+	rc, err := layer.Compressed()
+	if err != nil {
+		return nil, c.classify(ref, "reading config", err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(io.LimitReader(rc, maxConfig+1))
+	if err != nil {
+		return nil, c.classify(ref, "reading config", err)
+	}
+	sum := sha256.Sum256(raw)
+	if len(raw) > maxConfig || "sha256:"+hex.EncodeToString(sum[:]) != man.Config.Digest.String() {
+		return nil, errkind.Remotef("reading config %s: the registry served other bytes than that digest", ref)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return nil, errkind.Remotef("reading config %s: %v", ref, err)
+	}
+	p := cf.Platform()
+	if p == nil || p.OS == "" || p.Architecture == "" {
+		return nil, errkind.BadInputf("image %s in %s names no platform in its config (os and architecture): it cannot join an index", m.Digest, repo)
+	}
+	return p, nil
+}
+
