@@ -56,7 +56,7 @@ func parseCases() []parseCase {
 		{name: "created in another zone is kept as UTC",
 			in:   `{"schema": "tagguard.ledger/v1", "created": "2026-11-23T11:00:00.25+01:00"}`,
 			want: &Ledger{Schema: Schema, Created: time.Date(2026, 11, 23, 10, 0, 0, 250e6, time.UTC)}},
-		{name: "sha512 digest", in: img("ghcr.io/org/app:1", digest512)},
+		{name: "sha512 digest", in: img("ghcr.io/org/app:1", digest512), wantErr: "only sha256 is supported"},
 		{name: "docker hub short name", in: img("org/app:1", digestIndex)},
 		{name: "official image", in: img("ubuntu:24.04", digestIndex)},
 		{name: "registry with port", in: img("localhost:5000/app:v1.2.3-rc.1", digestIndex)},

@@ -114,7 +114,7 @@ func TestRoundTrip(t *testing.T) {
 		readLedger(t, "testdata/ledgers/multiarch.json").canonical(),
 		readLedger(t, "testdata/ledgers/two-refs.json").canonical(),
 		{Schema: Schema},
-		{Schema: Schema, Images: []Image{{Ref: "localhost:5000/app:1", Digest: digest512}}},
+		{Schema: Schema, Images: []Image{{Ref: "localhost:5000/app:1", Digest: digestOld}}},
 	}
 	for i, l := range ledgers {
 		for _, body := range []string{"", "Notes.", "Notes.\r\n\r\nMore.\r\n"} {

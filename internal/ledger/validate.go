@@ -9,18 +9,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
-// The reference grammar of distribution/reference, which registries enforce.
-// go-containerregistry's name package parses references but is looser (it
-// accepts "a//b", a tag starting with "." and any RFC 3986 authority, which
-// may hold "<" or "\""), so a ledger entry must pass both.
+// The grammar of the ledger's other fields; references and digests are
+// internal/refs'.
 var (
-	domainRE = regexp.MustCompile(`^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	pathRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
 	mediaTypeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
 	platformRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?(?::[A-Za-z0-9][A-Za-z0-9._-]{0,63})?$`)
 
@@ -34,8 +29,7 @@ var (
 // Length caps checked before any parsing, so a hostile megabyte-long value
 // costs nothing.
 const (
-	maxRefLen       = 512
-	maxDigestLen    = len("sha512:") + 128
+	maxRefLen       = refs.MaxLen
 	maxGitRefLen    = 1024
 	maxRunLen       = 2048
 	maxMediaTypeLen = 255
@@ -175,34 +169,23 @@ func (im Image) validate(field string) (string, error) {
 	return key, nil
 }
 
-// parseTag checks that s is a tag reference, REPO:TAG, and returns its
-// canonical name. A digest part is refused rather than ignored: a ledger
-// says which digest a tag pointed at, so "app:1@sha256:…" is ambiguous.
+// parseTag checks that s is a tag reference, REPO:TAG, with the grammar of
+// internal/refs, and returns its canonical name. A digest part is refused
+// rather than ignored: a ledger says which digest a tag pointed at, so
+// "app:1@sha256:…" is ambiguous.
 func parseTag(field, s string) (string, error) {
-	switch {
-	case s == "":
+	if s == "" {
 		return "", invalid(field, "", "is missing")
-	case len(s) > maxRefLen:
-		return "", invalid(field, s, "is longer than %d bytes", maxRefLen)
-	case strings.Contains(s, "@"):
-		return "", invalid(field, s, "has a digest part; a ledger entry names a tag (REPO:TAG) and keeps its digest in \"digest\"")
-	case strings.Contains(s, "://"):
-		return "", invalid(field, s, "must not contain a URL scheme; write REGISTRY/REPO:TAG")
 	}
-	// An empty default tag makes a missing tag visible instead of "latest".
+	if strings.Contains(s, "@") && len(s) <= refs.MaxLen {
+		return "", invalid(field, s, "has a digest part; a ledger entry names a tag (REPO:TAG) and keeps its digest in \"digest\"")
+	}
+	if p := refs.Problem(s); p != "" {
+		return "", invalid(field, s, "%s", p)
+	}
 	t, err := name.NewTag(s, name.WithDefaultTag(""))
 	if err != nil {
 		return "", invalid(field, s, "is not a valid image reference (%s)", clean(err))
-	}
-	switch {
-	case t.TagStr() == "":
-		return "", invalid(field, s, "has no tag; write REPO:TAG, such as ghcr.io/org/app:1.2.3")
-	case !tagRE.MatchString(t.TagStr()):
-		return "", invalid(field, s, "has an invalid tag (letters, digits, _ . - and at most 128 characters, not starting with . or -)")
-	case !domainRE.MatchString(t.RegistryStr()):
-		return "", invalid(field, s, "has an invalid registry host")
-	case !pathRE.MatchString(t.RepositoryStr()):
-		return "", invalid(field, s, "has an invalid repository path (lowercase components separated by /)")
 	}
 	return t.Name(), nil
 }
@@ -220,17 +203,15 @@ func tagKey(ref string) string {
 	return t.Name()
 }
 
-// checkDigest accepts "sha256:" with 64 and "sha512:" with 128 lowercase hex
-// digits, exactly what go-containerregistry's v1.NewHash accepts.
+// checkDigest accepts sha256 digests only (internal/refs): tagguard
+// verifies what it reads with sha256, so a sha512 entry could never be
+// restored faithfully.
 func checkDigest(field, s string) error {
 	if s == "" {
 		return invalid(field, "", "is missing")
 	}
-	if len(s) > maxDigestLen {
-		return invalid(field, s, "is not a digest (sha256: and 64 lowercase hex digits)")
-	}
-	if _, err := v1.NewHash(s); err != nil {
-		return invalid(field, s, "is not a digest (sha256: and 64 lowercase hex digits)")
+	if _, err := refs.ParseDigest(s); err != nil {
+		return invalid(field, s, "is not a digest (sha256: and 64 lowercase hex digits; only sha256 is supported)")
 	}
 	return nil
 }

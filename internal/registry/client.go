@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,10 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/refs"
 )
-
-// tagGrammar is the distribution spec's tag grammar.
-var tagGrammar = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
 // ErrNotFound is returned (wrapped) when a tag or digest is absent.
 var ErrNotFound = errors.New("not found")
@@ -118,27 +115,29 @@ func (c *Client) nameOpts(s string) []name.Option {
 	return nil
 }
 
-// ParseTag parses REPO:TAG strictly: the tag must be written out (no implicit
-// latest) and a digest is not allowed.
+// ParseTag parses REPO:TAG strictly, with the grammar of internal/refs:
+// the tag must be written out (no implicit latest), a digest is not
+// allowed, and the registry host and repository path must be ones a
+// registry accepts, so a malformed reference is bad input before any
+// request.
 func (c *Client) ParseTag(s string) (name.Tag, error) {
 	s = strings.TrimSpace(s)
-	if strings.Contains(s, "@") {
-		return name.Tag{}, fmt.Errorf("image %q: expected REPO:TAG without a digest", s)
-	}
-	last := s[strings.LastIndex(s, "/")+1:]
-	if !strings.Contains(last, ":") {
-		return name.Tag{}, fmt.Errorf("image %q has no tag: write REPO:TAG (tagguard never assumes latest)", s)
+	if p := refs.Problem(s); p != "" {
+		return name.Tag{}, fmt.Errorf("image %q %s", clip(s), p)
 	}
 	t, err := name.NewTag(s, c.nameOpts(s)...)
 	if err != nil {
-		return name.Tag{}, fmt.Errorf("image %q: %v", s, err)
-	}
-	// go-containerregistry lets a tag start with . or -; the distribution
-	// grammar does not, and a registry would refuse it later.
-	if !tagGrammar.MatchString(t.TagStr()) {
-		return name.Tag{}, fmt.Errorf("image %q: tag %q is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", s, t.TagStr())
+		return name.Tag{}, fmt.Errorf("image %q: %v", clip(s), err)
 	}
 	return t, nil
+}
+
+// clip bounds a reference quoted in a message.
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
 }
 
 // ParseTags parses every reference with ParseTag and drops repeats of one
@@ -183,19 +182,9 @@ func (c *Client) ParsePin(s string) (name.Tag, v1.Hash, error) {
 	return t, h, nil
 }
 
-// ParseDigest parses a sha256 digest string. tagguard hashes what it reads
-// with sha256 only, so any other algorithm is refused as bad input.
-func ParseDigest(s string) (v1.Hash, error) {
-	s = strings.TrimSpace(s)
-	if alg, _, ok := strings.Cut(s, ":"); ok && alg != "sha256" && alg != "" {
-		return v1.Hash{}, fmt.Errorf("digest %q: only sha256 digests are supported (tagguard verifies what it reads with sha256)", s)
-	}
-	h, err := v1.NewHash(s)
-	if err != nil || h.Algorithm != "sha256" || len(h.Hex) != 64 || strings.ToLower(h.Hex) != h.Hex {
-		return v1.Hash{}, fmt.Errorf("digest %q is not of the form sha256:<64 lowercase hex>", s)
-	}
-	return h, nil
-}
+// ParseDigest parses a sha256 digest (internal/refs): any other algorithm
+// is refused.
+func ParseDigest(s string) (v1.Hash, error) { return refs.ParseDigest(s) }
 
 // Descriptor is what a tag points at.
 type Descriptor struct {

@@ -100,4 +100,3 @@ func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest)
 	}
 	return p, nil
 }
-
