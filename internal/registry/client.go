@@ -76,6 +76,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay = 30 * time.Second
 	}
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
+	rt = digestRecorder{inner: rt}
 	rt = &retrier{inner: rt, attempts: attempts, base: backoff, max: maxDelay}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent
@@ -210,21 +211,6 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, e
 		return Descriptor{}, err
 	}
 	return m.Descriptor, nil
-}
-
-// Manifest is a manifest's raw bytes with the media type it was served as.
-type Manifest struct {
-	Descriptor
-	Raw []byte
-}
-
-// Manifest GETs ref's manifest, byte for byte.
-func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
-	d, err := c.puller.Get(ctx, ref)
-	if err != nil {
-		return Manifest{}, c.classify(ref, "fetching manifest of", err)
-	}
-	return Manifest{Descriptor: Descriptor{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}, Raw: d.Manifest}, nil
 }
 
 // Tags lists every tag of repo, following pagination.

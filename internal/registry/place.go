@@ -43,8 +43,12 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	if err != nil {
 		return CopyStats{}, c.classify(src, "reading", err)
 	}
-	if desc.Digest.String() != src.DigestStr() {
-		return CopyStats{}, errkind.Remotef("reading %s: the registry served %s", src, desc.Digest)
+	sum := sha256.Sum256(desc.Manifest)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != src.DigestStr() {
+		return CopyStats{}, errkind.Remotef("reading %s: the registry served bytes that hash to %s: refused", src, got)
+	}
+	if err := refuseSchema1(src, desc.MediaType, desc.Manifest); err != nil {
+		return CopyStats{}, err
 	}
 	if err := c.pusher.Push(ctx, target, desc); err != nil {
 		return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)

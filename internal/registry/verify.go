@@ -1,0 +1,99 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+)
+
+// Manifest is a manifest's raw bytes with the media type it was served as.
+type Manifest struct {
+	Descriptor
+	Raw []byte
+}
+
+// Manifest GETs ref's manifest, byte for byte, and hashes it itself:
+// go-containerregistry trusts Docker-Content-Digest for Docker schema1 and
+// never compares it with the body on a read by tag. A body that does not
+// hash to the digest asked for (by digest) or announced (by tag) is
+// refused, and so is every schema1 manifest: it cannot be restored
+// faithfully.
+func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
+	seen := &announced{}
+	d, err := c.puller.Get(context.WithValue(ctx, announcedKey{}, seen), ref)
+	if err != nil && strings.Contains(err.Error(), "does not match requested digest") {
+		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry served bytes that do not hash to the digest asked for: refused (a registry or proxy that lies about content)", ref)
+	}
+	if err != nil {
+		return Manifest{}, c.classify(ref, "fetching manifest of", err)
+	}
+	sum := sha256.Sum256(d.Manifest)
+	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+	if dg, ok := ref.(name.Digest); ok && dg.DigestStr() != got.String() {
+		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry served bytes that hash to %s, not the digest asked for: refused (a registry or proxy that lies about content)", ref, got)
+	}
+	if a := seen.get(); a != "" && a != got.String() {
+		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry announced %s but served bytes that hash to %s: refused (a registry or proxy that lies about content)", ref, a, got)
+	}
+	if err := refuseSchema1(ref, d.MediaType, d.Manifest); err != nil {
+		return Manifest{}, err
+	}
+	return Manifest{Descriptor: Descriptor{Digest: got, MediaType: d.MediaType, Size: int64(len(d.Manifest))}, Raw: d.Manifest}, nil
+}
+
+// refuseSchema1 refuses Docker schema1 manifests, by media type or by body.
+func refuseSchema1(ref name.Reference, mt types.MediaType, raw []byte) error {
+	var v struct {
+		SchemaVersion int `json:"schemaVersion"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	if mt.IsSchema1() || v.SchemaVersion == 1 {
+		return errkind.Remotef("fetching manifest of %s: schema1 manifests are not supported: they cannot be restored faithfully; re-push the image as OCI or Docker schema2", ref)
+	}
+	return nil
+}
+
+// announcedKey carries an *announced through a request's context, so the
+// transport can hand back the Docker-Content-Digest that
+// go-containerregistry does not expose.
+type announcedKey struct{}
+
+type announced struct {
+	mu     sync.Mutex
+	digest string
+}
+
+func (a *announced) set(d string) {
+	a.mu.Lock()
+	a.digest = d
+	a.mu.Unlock()
+}
+
+func (a *announced) get() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.digest
+}
+
+// digestRecorder notes the Docker-Content-Digest of a manifest GET for the
+// Manifest call that made it.
+type digestRecorder struct{ inner http.RoundTripper }
+
+func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.inner.RoundTrip(req)
+	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
+		req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
+		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))
+	}
+	return resp, err
+}
