@@ -77,6 +77,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
 	rt = digestRecorder{inner: rt}
+	rt = pageGuard{inner: rt}
 	rt = &retrier{inner: rt, attempts: attempts, base: backoff, max: maxDelay}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent
@@ -211,19 +212,6 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, e
 		return Descriptor{}, err
 	}
 	return m.Descriptor, nil
-}
-
-// Tags lists every tag of repo, following pagination.
-func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
-	tags, err := c.puller.List(ctx, repo)
-	if err != nil {
-		var terr *transport.Error
-		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound && isRegistryAPI(terr) {
-			return nil, nil // no repository yet: no tags
-		}
-		return nil, errkind.New(errkind.Remote, fmt.Errorf("listing tags of %s: %w", repo, err))
-	}
-	return tags, nil
 }
 
 func (c *Client) classify(ref name.Reference, doing string, err error) error {
