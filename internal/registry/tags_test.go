@@ -21,7 +21,7 @@ func TestTagListThatLoopsStops(t *testing.T) {
 	t.Parallel()
 	for name, next := range map[string]func(last string) string{
 		"next points back at the first page": func(string) string { return "/v2/org/app/tags/list" },
-		"cursor does not advance":             func(string) string { return "/v2/org/app/tags/list?n=2&last=b" },
+		"cursor does not advance":            func(string) string { return "/v2/org/app/tags/list?n=2&last=b" },
 	} {
 		var requests atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
