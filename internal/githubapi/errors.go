@@ -1,6 +1,8 @@
 package githubapi
 
 import (
+	"github.com/tagguard/tagguard/internal/retry"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,7 +79,7 @@ func describe(err error) string {
 				s += fmt.Sprintf("; %s %s", fe.Field, fe.Code)
 			}
 		}
-		if n := er.Response.Header.Get(attemptsHeader); n != "" {
+		if n := er.Response.Header.Get(retry.AttemptsHeader); n != "" {
 			s += " (gave up after " + n + " attempts)"
 		}
 		if req := er.Response.Request; req != nil && req.URL != nil {

@@ -10,7 +10,6 @@ package githubapi
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,6 +18,8 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/refs"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // DefaultBaseURL is the API of github.com. GitHub Actions sets
@@ -61,7 +62,7 @@ func New(cfg Config) (*Client, error) {
 		next = http.DefaultTransport
 	}
 	policy := cfg.Retry.withDefaults()
-	gh := github.NewClient(&http.Client{Transport: &retryTransport{next: next, policy: policy}})
+	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: next, Policy: policy.policy()}})
 	if cfg.Token != "" {
 		gh = gh.WithAuthToken(cfg.Token)
 	}
@@ -97,7 +98,7 @@ func apiBaseURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("parsing GitHub API URL %q: it must not have a query or fragment", raw)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !refs.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("parsing GitHub API URL %q: plain http is allowed only for loopback hosts; use https", raw)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
@@ -107,14 +108,6 @@ func apiBaseURL(raw string) (*url.URL, error) {
 		}
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // GitHub's rules for owner and repository names; checking them keeps a

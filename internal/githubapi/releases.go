@@ -125,7 +125,7 @@ func (c *Client) CreateDraftRelease(ctx context.Context, owner, repo, tag, body 
 		case !errors.Is(ferr, ErrReleaseNotFound):
 			return nil, c.fail(err, nil, "creating draft release %s in %s/%s (and checking whether it was created anyway failed too: %v)", tag, owner, repo, ferr)
 		}
-		if serr := c.retry.Sleep(ctx, c.retry.backoff(attempt)); serr != nil {
+		if serr := c.retry.Sleep(ctx, c.retry.policy().Backoff(attempt)); serr != nil {
 			return nil, c.fail(err, nil, "creating draft release %s in %s/%s", tag, owner, repo)
 		}
 	}

@@ -3,20 +3,15 @@ package githubapi
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/tagguard/tagguard/internal/backoff"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
-// RetryPolicy tunes the retrying transport. Zero fields take the defaults
-// given with each.
+// RetryPolicy tunes the retries of GitHub requests. Zero fields take the
+// defaults given with each.
 type RetryPolicy struct {
 	// MaxAttempts bounds the tries of one request, the first included.
 	// Default 5.
@@ -49,127 +44,64 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-// backoff is the wait before retry number n (1, 2, ...): exponential, capped,
-// with "equal jitter" — at least half the step, so retries from many jobs
-// spread out but never come back at once.
-func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.BaseDelay << min(n-1, 20)
-	if d <= 0 || d > p.MaxDelay {
-		d = p.MaxDelay
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// retryTransport sits beneath go-github and owns every retry decision.
+// policy is GitHub's retry policy on the one retrying transport.
 //
 // go-github v60 also remembers rate limits: after a response with
 // x-ratelimit-remaining: 0, or a secondary limit with retry-after, it fails
-// further calls itself (RateLimitError / AbuseRateLimitError) without a
-// request until the reset. v60 offers no public way around that (its
-// bypass context key is unexported), so this transport never lets go-github
-// see a rate-limit answer: it waits one out, or turns it into a
-// *RateLimitError of its own.
-type retryTransport struct {
-	next   http.RoundTripper
-	policy RetryPolicy
-}
-
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	secondaryHits := 0
-	for attempt := 1; ; attempt++ {
-		try := req
-		if attempt > 1 {
-			try = rewind(req)
-		}
-		resp, err := t.next.RoundTrip(try)
-		last := attempt >= t.policy.MaxAttempts || !rewindable(req)
-
-		if err != nil {
-			if attempt > 1 {
-				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
-			}
-			if last || ctx.Err() != nil || !idempotent(req.Method) || !transient(err) {
-				return nil, err
-			}
-			if wait := t.policy.backoff(attempt); fits(ctx, wait) {
-				if serr := t.policy.Sleep(ctx, wait); serr != nil {
-					return nil, serr
-				}
-				continue
-			}
-			return nil, err
-		}
-
-		if rl := rateLimited(resp, time.Now()); rl != nil {
-			// GitHub refused without acting, so even a POST may be retried.
-			drain(resp)
-			if rl.Secondary && rl.Wait == 0 {
-				secondaryHits++
-				rl.Wait = secondaryWait << min(secondaryHits-1, 4)
-				rl.Reset = time.Now().Add(rl.Wait)
-			}
-			if last {
-				return nil, rl
-			}
-			if dl, ok := ctx.Deadline(); ok && !fits(ctx, rl.Wait) {
-				rl.Deadline = dl
-				return nil, rl
-			}
-			if serr := t.policy.Sleep(ctx, rl.Wait); serr != nil {
-				return nil, serr
-			}
-			continue
-		}
-
-		if retryableStatus(resp.StatusCode) && idempotent(req.Method) && !last {
-			wait := t.policy.backoff(attempt)
-			if v := resp.Header.Get("Retry-After"); v != "" {
-				wait = retryAfter(v, time.Now())
-			}
-			if fits(ctx, wait) {
-				drain(resp)
-				if serr := t.policy.Sleep(ctx, wait); serr != nil {
-					return nil, serr
-				}
-				continue
-			}
-		}
-
-		if attempt > 1 {
-			resp.Header.Set(attemptsHeader, strconv.Itoa(attempt))
-		}
-		// A last successful request can leave remaining at 0; go-github
-		// would then refuse the next call by itself until the reset.
-		// Without the reset header it cannot: the next request goes out,
-		// and if GitHub refuses it, the wait above is ours to take.
-		if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
-			resp.Header.Del("X-Ratelimit-Reset")
-		}
-		return resp, nil
+// further calls itself without a request until the reset, and v60 offers
+// no public way around that. So go-github never sees a rate-limit answer:
+// it is waited out, or becomes a *RateLimitError of tagguard's own.
+//
+// Writes are never sent again as they were: another writer may have
+// changed what the body was built from (two record steps merging into one
+// release's notes). A write GitHub refused for now, or whose answer was
+// lost, comes back as an error that RetryAfter recognises, and the caller
+// reads again before it writes again.
+func (p RetryPolicy) policy() retry.Policy {
+	return retry.Policy{
+		Attempts: p.MaxAttempts, Base: p.BaseDelay, Max: p.MaxDelay, Sleep: p.Sleep,
+		Judge:  judge,
+		Replay: func(req *http.Request) bool { return !isWrite(req.Method) },
 	}
 }
 
-// attemptsHeader tells describe, through go-github's error, how many times
-// a failure was tried. It exists only between this transport and describe.
-const attemptsHeader = "Tagguard-Attempts"
-
-// fits reports whether waiting d still leaves the context's deadline ahead.
-func fits(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return !ok || time.Now().Add(d).Before(dl)
+// judge reads one GitHub answer.
+func judge(req *http.Request, resp *http.Response, attempt int) retry.Verdict {
+	if rl := rateLimited(resp, time.Now()); rl != nil {
+		if rl.Secondary && rl.Wait == 0 {
+			// GitHub: "wait for at least one minute", longer each time.
+			rl.Wait = secondaryWait << min(attempt-1, 4)
+			rl.Reset = time.Now().Add(rl.Wait)
+		}
+		fail := func(deadline time.Time) error {
+			rl.Deadline = deadline
+			return rl
+		}
+		if isWrite(req.Method) {
+			return retry.Verdict{Fail: fail}
+		}
+		return retry.Verdict{Retry: true, Wait: rl.Wait, Fail: fail}
+	}
+	if retryableStatus(resp.StatusCode) && !isWrite(req.Method) {
+		wait := time.Duration(0)
+		if v := resp.Header.Get("Retry-After"); v != "" {
+			wait = retryAfter(v, time.Now())
+		}
+		return retry.Verdict{Retry: true, Wait: wait}
+	}
+	// A last successful request can leave remaining at 0; go-github would
+	// then refuse the next call by itself until the reset. Without the
+	// reset header it cannot: the next request goes out, and if GitHub
+	// refuses it, the wait is the judge's to take.
+	if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
+		resp.Header.Del("X-Ratelimit-Reset")
+	}
+	return retry.Verdict{}
 }
 
-// idempotent methods may be sent again after GitHub failed to answer.
-// PATCH is included because tagguard's edits set fields to values, so a
-// repeat leaves the same result. POST is not: GitHub may have created the
-// release before its front end answered 502.
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch:
-		return true
-	}
-	return false
+// isWrite: every method but the reads. A read may be sent again at will.
+func isWrite(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
 
 func retryableStatus(code int) bool {
@@ -180,37 +112,23 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-// transient reports a connection that broke under the request. A refused
-// connection is not transient: it means a wrong URL far more often than a
-// blip, and retrying only delays saying so.
-func transient(err error) bool {
-	var ne net.Error
-	return errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) ||
-		errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		(errors.As(err, &ne) && ne.Timeout())
-}
+// writeRetryWait is how long a caller waits before reading again after a
+// write failed without GitHub saying how long.
+const writeRetryWait = time.Second
 
-func rewindable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-}
-
-// rewind copies req with a fresh body for another attempt. Callers check
-// rewindable first.
-func rewind(req *http.Request) *http.Request {
-	r := req.Clone(req.Context())
-	if req.GetBody != nil {
-		if body, err := req.GetBody(); err == nil {
-			r.Body = body
-		}
+// RetryAfter says whether a failed write may be tried again, after how
+// long, once the caller has read again what it writes: a rate limit
+// (GitHub says how long), a 5xx, or a connection that broke before an
+// answer (the write may or may not have landed).
+func RetryAfter(err error) (time.Duration, bool) {
+	var rl *RateLimitError
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.As(err, &rl):
+		return rl.Wait, true
+	case retryableStatus(StatusCode(err)), retry.Transient(err):
+		return writeRetryWait, true
 	}
-	return r
-}
-
-// drain reads a little of a discarded body so the connection can be reused.
-func drain(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
+	return 0, false
 }

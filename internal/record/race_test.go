@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -18,6 +19,60 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
+
+// TestConcurrentRecordUnderSecondaryRateLimit is issue 8 item 3: writer Y
+// reads the notes, its write meets a secondary rate limit, and meanwhile
+// writer X reads, writes and verifies. Y must not send its stale body
+// again: it reads and merges afresh, and both entries end in the notes.
+func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	regtest.PushImage(t, srv.Ref("org/worker:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "release notes\n"})
+	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v1.0.0", SHA: strings.Repeat("c", 40)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	upstream, _ := url.Parse(gh.URL)
+	forward := httputil.NewSingleHostReverseProxy(upstream)
+	var first sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch {
+			first.Do(func() {
+				// Y has read and is writing: X runs whole in between.
+				if _, err := Run(ctx, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}); err != nil {
+					t.Errorf("writer X: %v", err)
+				}
+				gh.FailNext(1, ghtest.SecondaryRateLimit(time.Second))
+			})
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	y, err := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: front.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := Run(ctx, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow})
+	if err != nil {
+		t.Fatalf("writer Y: %v", err)
+	}
+	rel, _ := gh.Release("org", "app", "v1.0.0")
+	l, _, err := ledger.Extract(rel.Body)
+	if err != nil || l == nil {
+		t.Fatalf("notes: %v\n%s", err, rel.Body)
+	}
+	var refs []string
+	for _, im := range l.Images {
+		refs = append(refs, im.Ref)
+	}
+	if len(refs) != 2 {
+		t.Errorf("the notes hold %v after both writers exited 0 (Y: %s): an entry was lost", refs, r.Release.Action)
+	}
+}
 
 // TestLostEntryIsReportedByName: a writer that drops an entry this step
 // merged over (an older tagguard, a hand edit) fails the step loudly,

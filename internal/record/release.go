@@ -161,14 +161,9 @@ func verified(in input, now *ledger.Ledger, mergedOver map[string]bool, writes i
 	return nil
 }
 
-// retryable says whether GitHub refused a write for now, and for how long.
-func retryable(err error) (time.Duration, bool) {
-	var rl *githubapi.RateLimitError
-	if errors.As(err, &rl) {
-		return rl.Wait, true
-	}
-	return 0, false
-}
+// retryable says whether GitHub refused a write for now, and for how long:
+// the write is then made again only after a fresh read and merge.
+func retryable(err error) (time.Duration, bool) { return githubapi.RetryAfter(err) }
 
 func waitToRetry(ctx context.Context, wait time.Duration, in input, res *ReleaseResult) error {
 	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {

@@ -5,6 +5,7 @@ package refs
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -105,3 +106,14 @@ func quote(s string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// IsLoopback reports whether host (without port; brackets allowed) is
+// localhost or a loopback IP: the only hosts plain HTTP may reach unasked.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

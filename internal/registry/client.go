@@ -23,6 +23,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/refs"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // ErrNotFound is returned (wrapped) when a tag or digest is absent.
@@ -78,7 +79,7 @@ func New(cfg Config) (*Client, error) {
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
 	rt = digestRecorder{inner: rt}
 	rt = pageGuard{inner: rt}
-	rt = &retrier{inner: rt, attempts: attempts, base: backoff, max: maxDelay}
+	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent
 	if ua == "" {

@@ -1,10 +1,7 @@
 package registry
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,112 +10,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 )
-
-// flaky answers with the given statuses in turn, then 200.
-func flaky(t *testing.T, statuses []int, header http.Header) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := int(n.Add(1)) - 1
-		if i < len(statuses) {
-			for k, v := range header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(statuses[i])
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
-
-func TestRetrierRetriesThenSucceeds(t *testing.T) {
-	t.Parallel()
-	srv, n := flaky(t, []int{503, 502, 429}, nil)
-	rt := &retrier{inner: http.DefaultTransport, attempts: 5, base: time.Millisecond, max: 10 * time.Millisecond}
-	resp, err := (&http.Client{Transport: rt}).Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || n.Load() != 4 {
-		t.Errorf("status %d after %d requests, want 200 after 4", resp.StatusCode, n.Load())
-	}
-}
-
-func TestRetrierHonoursRetryAfter(t *testing.T) {
-	t.Parallel()
-	srv, n := flaky(t, []int{429}, http.Header{"Retry-After": {"1"}})
-	rt := &retrier{inner: http.DefaultTransport, attempts: 5, base: time.Millisecond, max: time.Millisecond}
-	start := time.Now()
-	resp, err := (&http.Client{Transport: rt}).Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if waited := time.Since(start); waited < 900*time.Millisecond {
-		t.Errorf("retried after %s, want the 1s Retry-After honoured", waited)
-	}
-	if n.Load() != 2 {
-		t.Errorf("%d requests, want 2", n.Load())
-	}
-}
-
-func TestRetrierStopsAtDeadline(t *testing.T) {
-	t.Parallel()
-	srv, n := flaky(t, []int{429, 429}, http.Header{"Retry-After": {"120"}})
-	rt := &retrier{inner: http.DefaultTransport, attempts: 5, base: time.Millisecond, max: time.Millisecond}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	start := time.Now()
-	_, err := rt.RoundTrip(req)
-	if err == nil || !strings.Contains(err.Error(), "429 Too Many Requests; a retry in 2m0s would pass --timeout") {
-		t.Errorf("err %v: want the refused wait explained", err)
-	}
-	if n.Load() != 1 || time.Since(start) > time.Second {
-		t.Errorf("%d requests in %s; want one, at once, since waiting 120s would pass the deadline", n.Load(), time.Since(start))
-	}
-}
-
-func TestRetrierGivesUp(t *testing.T) {
-	t.Parallel()
-	srv, n := flaky(t, []int{500, 500, 500, 500, 500, 500}, nil)
-	rt := &retrier{inner: http.DefaultTransport, attempts: 3, base: time.Millisecond, max: time.Millisecond}
-	resp, err := (&http.Client{Transport: rt}).Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 500 || n.Load() != 3 {
-		t.Errorf("got %d after %d requests, want 500 after 3", resp.StatusCode, n.Load())
-	}
-}
-
-func TestRetrierReplaysBody(t *testing.T) {
-	t.Parallel()
-	var bodies []string
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		bodies = append(bodies, string(b))
-		if n.Add(1) == 1 {
-			w.WriteHeader(503)
-		}
-	}))
-	defer srv.Close()
-	rt := &retrier{inner: http.DefaultTransport, attempts: 3, base: time.Millisecond, max: time.Millisecond}
-	req, _ := http.NewRequest(http.MethodPut, srv.URL, strings.NewReader("manifest"))
-	resp, err := rt.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if len(bodies) != 2 || bodies[1] != "manifest" {
-		t.Errorf("bodies %q, want the body sent twice", bodies)
-	}
-}
 
 func TestSchemeGuard(t *testing.T) {
 	t.Parallel()
