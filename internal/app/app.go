@@ -173,6 +173,9 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 		GitHubOwner: getenv("GITHUB_REPOSITORY_OWNER"),
 		UserAgent:   "tagguard/" + Version(),
 	}
+	if env.Masker != nil {
+		cfg.NoteSecret = func(s string) { env.Masker.Add(s) }
+	}
 	if d.registry, err = registry.New(cfg); err != nil {
 		return deps{}, err
 	}

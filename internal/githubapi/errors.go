@@ -1,6 +1,8 @@
 package githubapi
 
 import (
+	"github.com/tagguard/tagguard/internal/report"
+
 	"github.com/tagguard/tagguard/internal/retry"
 
 	"errors"
@@ -8,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -122,28 +123,5 @@ func alreadyExists(err error) bool {
 	return false
 }
 
-// clean makes text from GitHub safe to print: control characters (line
-// breaks above all, which would let a message start a workflow command
-// line) become spaces, runs of spaces collapse, and the length is bounded.
-func clean(s string, max int) string {
-	var b strings.Builder
-	space := false
-	n := 0
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			space = b.Len() > 0
-			continue
-		}
-		if n >= max {
-			b.WriteString("…")
-			break
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+// clean makes text from GitHub safe to print, with the one text cleaner.
+func clean(s string, max int) string { return report.Clip(s, max) }

@@ -1,6 +1,8 @@
 package githubapi
 
 import (
+	"github.com/tagguard/tagguard/internal/policy"
+
 	"context"
 	"path"
 	"strings"
@@ -60,7 +62,7 @@ func (c *Client) Reachable(ctx context.Context, owner, repo, sha string, branchG
 			return res, c.fail(err, nil, "checking whether %s is on a branch matching %s in %s/%s: listing branches", sha, globs, owner, repo)
 		}
 		for _, b := range branches {
-			if matchAny(branchGlobs, b.GetName()) {
+			if policy.MatchAny(branchGlobs, b.GetName()) {
 				matching = append(matching, b.GetName())
 			}
 		}
@@ -84,13 +86,4 @@ func (c *Client) Reachable(ctx context.Context, owner, repo, sha string, branchG
 		}
 	}
 	return res, nil
-}
-
-func matchAny(globs []string, name string) bool {
-	for _, g := range globs {
-		if ok, _ := path.Match(g, name); ok {
-			return true
-		}
-	}
-	return false
 }

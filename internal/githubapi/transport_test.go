@@ -240,7 +240,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 	_, err = c.Reachable(ctx, "org", "app", "abc", []string{"main"})
 	errs = append(errs, err)
 	for _, err := range errs {
-		if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "Bearer *** is not allowed here") {
+		if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "Bearer [redacted] is not allowed here") {
 			t.Errorf("err = %v, want GitHub's message with the token masked", err)
 		}
 	}

@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/tagguard/tagguard/internal/report"
+
 	"fmt"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -74,6 +76,6 @@ func truncate(s string, n int) string {
 // clean makes the message of an error we did not write (encoding/json,
 // go-containerregistry) safe to show: those may echo input verbatim.
 func clean(err error) string {
-	q := fmt.Sprintf("%q", truncate(err.Error(), 2*maxQuoted))
+	q := fmt.Sprintf("%q", report.Clip(err.Error(), 2*maxQuoted))
 	return q[1 : len(q)-1]
 }

@@ -8,6 +8,7 @@ package redact
 import (
 	"encoding/base64"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -66,12 +67,13 @@ func (m *Masker) Add(secrets ...string) {
 	m.r = strings.NewReplacer(pairs...)
 }
 
-// Replace returns s with every secret masked.
+// Replace returns s with every secret masked and every Authorization
+// value from outside stripped.
 func (m *Masker) Replace(s string) string {
 	m.mu.Lock()
 	r := m.r
 	m.mu.Unlock()
-	return r.Replace(s)
+	return StripAuthorization(r.Replace(s))
 }
 
 // Credential returns the secret with every encoding of user:secret a
@@ -135,4 +137,41 @@ func Neutralise(text string) string {
 		lines[i] = l
 	}
 	return strings.Join(lines, "")
+}
+
+// authValue finds an HTTP credential in text from outside: a Basic or
+// Bearer scheme and the value after it (a registry error body or a token
+// endpoint that echoes the request's Authorization header).
+var authValue = regexp.MustCompile(`(?i)\b(basic|bearer|token)(\s+|%20)([A-Za-z0-9+/=._~%-]{8,})`)
+
+// StripAuthorization replaces every credential value after Basic, Bearer
+// or token in s with [redacted]. A word that is not credential-shaped
+// (letters of one case only, as in "basic authentication") is left alone.
+func StripAuthorization(s string) string {
+	if !strings.ContainsAny(s, "bBtT") {
+		return s
+	}
+	return authValue.ReplaceAllStringFunc(s, func(m string) string {
+		sub := authValue.FindStringSubmatch(m)
+		if !credentialShaped(sub[3]) {
+			return m
+		}
+		return sub[1] + sub[2] + "[redacted]"
+	})
+}
+
+// credentialShaped: a digit, a base64 or URL symbol, or mixed case.
+func credentialShaped(v string) bool {
+	var upper, lower bool
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9', strings.ContainsRune("+/=._~%-", r):
+			return true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		}
+	}
+	return upper && lower
 }

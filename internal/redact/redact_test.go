@@ -47,3 +47,23 @@ func TestEveryEncodingOfACredentialIsMasked(t *testing.T) {
 		t.Errorf("short text mangled: %q", got)
 	}
 }
+
+// TestStripAuthorization: an Authorization value echoed by a server is
+// stripped from any text from outside, whatever the secret; ordinary words
+// stay.
+func TestStripAuthorization(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`400: {"errors":[{"detail":"Authorization: Basic dXNlcjpodW50ZXIy"}]}`: `400: {"errors":[{"detail":"Authorization: Basic [redacted]"}]}`,
+		"header Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.payload.sig":        "header Authorization: Bearer [redacted]",
+		"Authorization=[token ghs_abcdefgh12345678]":                           "Authorization=[token [redacted]]",
+		"basic authentication failed for this bearer token":                    "basic authentication failed for this bearer token",
+	} {
+		if got := StripAuthorization(in); got != want {
+			t.Errorf("StripAuthorization(%q)\n got %q\nwant %q", in, got, want)
+		}
+		if got := New(nil).Replace(in); got != want {
+			t.Errorf("Masker.Replace(%q) = %q", in, got)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type Config struct {
 	GitHubOwner string       // the workflow's repository owner: the token is lent for its images only
 	Transport   http.RoundTripper
 	UserAgent   string
+	// NoteSecret hears of every bearer token a token service issues,
+	// before it is used, so it can be masked. May be nil.
+	NoteSecret func(string)
 	// Retry tuning; zero values mean 5 attempts starting at 500ms, capped at 30s.
 	Attempts int
 	Backoff  time.Duration
@@ -79,6 +82,7 @@ func New(cfg Config) (*Client, error) {
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
 	rt = digestRecorder{inner: rt}
 	rt = pageGuard{inner: rt}
+	rt = tokenWatch{inner: rt, note: cfg.NoteSecret}
 	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"github.com/tagguard/tagguard/internal/report"
+
 	"context"
 	"errors"
 	"fmt"
@@ -59,12 +61,6 @@ func immutableAnswer(err error) bool {
 	return false
 }
 
-// shortErr keeps a registry's error text to one bounded line: it is text
-// from outside and ends up in logs.
-func shortErr(err error) string {
-	s := strings.Join(strings.Fields(err.Error()), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// shortErr keeps a registry's error text to one bounded, clean line: it is
+// text from outside and ends up in logs.
+func shortErr(err error) string { return report.Clip(err.Error(), 300) }

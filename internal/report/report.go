@@ -4,6 +4,9 @@ package report
 import (
 	"fmt"
 	"strings"
+	"unicode"
+
+	"github.com/tagguard/tagguard/internal/redact"
 )
 
 // Plural writes "1 ref", "2 refs".
@@ -14,8 +17,31 @@ func Plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// OneLine folds text from outside (a registry's error body, say) onto one
-// line: a report line must stay one line in text, JSON and a summary cell.
+// OneLine cleans text from outside (a registry's error body, say): folded
+// onto one line, as a report line must stay one line in text, JSON and a
+// summary cell, and with any Authorization value a server echoed stripped.
+// It is the one text cleaner; Clip also bounds the length.
 func OneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	// Control characters (an escape sequence, a carriage return) become
+	// spaces too: none may reach a terminal or a log line.
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return redact.StripAuthorization(strings.Join(strings.Fields(s), " "))
+}
+
+// Clip is OneLine bounded to n characters, with … where it was cut.
+func Clip(s string, n int) string {
+	s = OneLine(s)
+	runes := 0
+	for i := range s {
+		if runes == n {
+			return s[:i] + "…"
+		}
+		runes++
+	}
+	return s
 }
