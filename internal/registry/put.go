@@ -37,6 +37,12 @@ func (c *Client) Put(ctx context.Context, tag name.Tag, m Manifest) error {
 	if immutableAnswer(err) {
 		return errkind.New(errkind.Remote, fmt.Errorf("writing %s: %w (%v): lift the registry's immutability rule for this tag (Harbor immutability rule, ECR IMMUTABLE setting, Artifact Registry immutable tags, Docker Hub immutable tags, ACR write-enabled=false), re-run the restore, then put the rule back", tag, ErrImmutable, shortErr(err)))
 	}
+	var terr *transport.Error
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
+		host := tag.Context().RegistryStr()
+		return errkind.Remotef("writing %s: registry %s refused the write (%d %s): the credentials for %s can read %s but not push to it; give credentials with push access (--registry-auth, DOCKER_CONFIG; for GHCR, packages: write)",
+			tag, host, terr.StatusCode, http.StatusText(terr.StatusCode), host, tag.Context().RepositoryStr())
+	}
 	return c.classify(tag, "writing", err)
 }
 

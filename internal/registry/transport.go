@@ -43,6 +43,16 @@ type limiter struct {
 }
 
 func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	// go-containerregistry's bearer transport sends the same request again
+	// after a 401 (with a fresh token); a body read by the first try would
+	// then be empty ("ContentLength=401 with Body length 0") and hide the
+	// registry's real answer. Each pass gets a fresh copy of the body.
+	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+		if body, err := req.GetBody(); err == nil {
+			req = req.Clone(req.Context())
+			req.Body = body
+		}
+	}
 	select {
 	case l.slots <- struct{}{}:
 	case <-req.Context().Done():

@@ -35,6 +35,8 @@ type DistributionServer struct {
 	URL string
 	// Auth is true when the registry requires User and Password.
 	Auth bool
+	// Token is the token service the registry trusts, when it has one.
+	Token *TokenService
 }
 
 // Ref returns the reference of repoAndTag (e.g. "app:1.0") in this registry.
@@ -57,6 +59,8 @@ type DistributionOption func(*distributionConfig)
 type distributionConfig struct {
 	htpasswd       bool
 	user, password string
+	token          *TokenService
+	delete         bool
 }
 
 // WithHtpasswd makes the registry require HTTP basic authentication. Only the
@@ -110,13 +114,13 @@ func Distribution(t testing.TB, opts ...DistributionOption) *DistributionServer 
 			t.Fatalf("starting distribution registry: %v", err)
 		}
 		config := filepath.Join(dir, "config.yml")
-		body := distributionConfigYAML(host, filepath.Join(dir, "storage"), htpasswd)
+		body := distributionConfigYAML(host, filepath.Join(dir, "storage"), htpasswd, cfg)
 		if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
 			t.Fatalf("writing registry config: %v", err)
 		}
 		p, err := startDistribution(t, bin, config, host)
 		if err == nil {
-			return &DistributionServer{Host: host, URL: "http://" + host, Auth: cfg.htpasswd}
+			return &DistributionServer{Host: host, URL: "http://" + host, Auth: cfg.htpasswd, Token: cfg.token}
 		}
 		errs = append(errs, fmt.Errorf("attempt %d on %s: %w\n%s", attempt, host, err, p.log.String()))
 		if !p.exitedEarly {
@@ -128,8 +132,8 @@ func Distribution(t testing.TB, opts ...DistributionOption) *DistributionServer 
 }
 
 // distributionConfigYAML is a minimal configuration for distribution 2.8,
-// which insists on "version: 0.1". Deletes stay disabled (the default).
-func distributionConfigYAML(addr, storage, htpasswd string) string {
+// which insists on "version: 0.1". Deletes stay disabled unless asked for.
+func distributionConfigYAML(addr, storage, htpasswd string, cfg distributionConfig) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `version: 0.1
 log:
@@ -142,18 +146,34 @@ storage:
   maintenance:
     uploadpurging:
       enabled: false
-http:
+%shttp:
   addr: %q
   secret: regtest-not-a-secret
-`, storage, addr)
-	if htpasswd != "" {
+`, storage, deleteYAML(cfg.delete), addr)
+	switch {
+	case htpasswd != "":
 		fmt.Fprintf(&b, `auth:
   htpasswd:
     realm: regtest
     path: %q
 `, htpasswd)
+	case cfg.token != nil:
+		fmt.Fprintf(&b, `auth:
+  token:
+    realm: %q
+    service: %q
+    issuer: %q
+    rootcertbundle: %q
+`, cfg.token.Realm, TokenServiceName, TokenIssuer, cfg.token.certPath)
 	}
 	return b.String()
+}
+
+func deleteYAML(on bool) string {
+	if on {
+		return "  delete:\n    enabled: true\n"
+	}
+	return ""
 }
 
 // freeLoopbackAddr finds a port that was free a moment ago. Another process
