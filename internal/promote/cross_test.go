@@ -1,0 +1,81 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+
+	"testing"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestPromoteAcrossRegistries: the sources were pushed to one registry,
+// the tags go to another. The target receives what it lacks by the same
+// digests, each blob once; a re-run sends no blob and writes nothing.
+func TestPromoteAcrossRegistries(t *testing.T) {
+	t.Parallel()
+	build := regtest.Distribution(t)
+	target := regtest.FaultProxy(t, regtest.Distribution(t).URL)
+	amd, arm := pushByDigest(t, build.Host+"/ci/app", "linux/amd64"), pushByDigest(t, build.Host+"/ci/app", "linux/arm64")
+	o := Options{Sources: []string{amd, arm}, Images: []string{target.Ref("org/app:1.0.0"), target.Ref("org/app:latest"), target.Ref("mirror/app:1.0.0")}, Registry: newClient(t), Jobs: 4}
+	r, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("promote: %v\n%+v", err, r)
+	}
+	for _, ref := range []string{"org/app:1.0.0", "org/app:latest", "mirror/app:1.0.0"} {
+		if d, _ := regtest.Raw(t, target.Ref(ref)); d != r.Published.Digest {
+			t.Errorf("%s at %s, want %s", ref, d, r.Published.Digest)
+		}
+	}
+	first := target.Counts()
+	// Two images: two layers and two configs. Each blob crosses into the
+	// target registry once (HEAD, POST, PATCH, PUT) and is mounted into its
+	// second repository from the first (HEAD, mount POST): 4×4 + 4×2.
+	if first.Blob > 4*4+4*2 {
+		t.Errorf("first run: %d blob requests for 4 blobs into 2 repositories", first.Blob)
+	}
+	t.Logf("cross-registry promote of 2 sources to 3 tags in 2 repositories: %+v", first)
+
+	target.ResetCounts()
+	again, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := target.Counts()
+	if c.Blob != 0 || c.ManifestPut != 0 {
+		t.Errorf("re-run: %+v; want no blob and no write", c)
+	}
+	for _, tg := range again.Targets {
+		if tg.State != Unchanged {
+			t.Errorf("re-run: %+v", tg)
+		}
+	}
+}
+
+// BenchmarkPromote: P=2 platform sources to T=4 tags in one repository,
+// all new, at 20 ms latency; reports the requests by kind. The minimum the
+// issue names: P GETs (+ config blobs) + child HEADs, 1 PUT for the index,
+// T HEADs (plan) + T HEADs (re-check of immutable tags) + T PUTs + T HEADs
+// (read-back), plus the tag list for floating tags.
+func BenchmarkPromote(b *testing.B) {
+	srv := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
+	for i := range b.N {
+		repo := srv.Host + fmt.Sprintf("/org/app%d", i)
+		sources := []string{pushByDigest(b, repo, "linux/amd64"), pushByDigest(b, repo, "linux/arm64")}
+		images := []string{repo + ":1.0.0", repo + ":1.0", repo + ":1", repo + ":latest"}
+		srv.ResetCounts()
+		start := time.Now()
+		if _, err := run(context.Background(), Options{Sources: sources, Images: images, Registry: newClient(b), Jobs: 8}); err != nil {
+			b.Fatal(err)
+		}
+		c := srv.Counts()
+		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/promote")
+		b.ReportMetric(float64(c.Total()), "requests")
+		b.ReportMetric(float64(c.ManifestHead), "HEADs")
+		b.ReportMetric(float64(c.ManifestGet), "GETs")
+		b.ReportMetric(float64(c.ManifestPut), "PUTs")
+		b.ReportMetric(float64(c.Blob), "blobs")
+		b.ReportMetric(float64(c.TagsList), "taglists")
+	}
+}

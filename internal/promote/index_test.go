@@ -1,0 +1,115 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestPromoteSeveralSourcesIsOneDeterministicIndex: per-platform sources
+// become one OCI index, one entry per platform in a fixed order: the same
+// sources in any order give the same digest; a dry run writes nothing; two
+// sources for one platform are bad input.
+func TestPromoteSeveralSourcesIsOneDeterministicIndex(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	repo := reg.Host + "/org/app"
+	amd, arm, armv7 := pushByDigest(t, repo, "linux/amd64"), pushByDigest(t, repo, "linux/arm64"), pushByDigest(t, repo, "linux/arm/v7")
+	ctx := context.Background()
+	plan := func(sources ...string) *Plan {
+		t.Helper()
+		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := plan(amd, arm, armv7), plan(armv7, amd, arm)
+	if a.published.Digest != b.published.Digest || !bytes.Equal(a.published.Raw, b.published.Raw) {
+		t.Fatalf("the same sources in another order gave %s and %s", a.published.Digest, b.published.Digest)
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(a.published.Raw))
+	if err != nil || idx.MediaType != types.OCIImageIndex || len(idx.Manifests) != 3 {
+		t.Fatalf("index %v %+v", err, idx)
+	}
+	var order []string
+	for _, d := range idx.Manifests {
+		order = append(order, d.Platform.String())
+		if d.MediaType != types.OCIManifestSchema1 || d.Size == 0 {
+			t.Errorf("entry %+v", d)
+		}
+	}
+	if strings.Join(order, ",") != "linux/amd64,linux/arm/v7,linux/arm64" {
+		t.Errorf("entries in order %v", order)
+	}
+	// The dry run (the plan) wrote nothing: the index is not in the registry.
+	if _, err := remote.Head(mustDigest(t, repo+"@"+a.published.Digest.String())); err == nil {
+		t.Error("the plan wrote the index")
+	}
+	r, err := a.Apply(ctx)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if d, _ := regtest.Raw(t, reg.Ref("org/app:1.0.0")); d != a.published.Digest.String() || !r.Published.Built || len(r.Published.Platforms) != 3 {
+		t.Errorf("1.0.0 at %s, report %+v", d, r.Published)
+	}
+
+	other := pushByDigest(t, repo, "linux/amd64")
+	_, err = NewPlan(ctx, Options{Sources: []string{amd, other}, Images: []string{reg.Ref("org/app:1.0.1")}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "two sources for platform linux/amd64") {
+		t.Errorf("two sources for one platform: %v", err)
+	}
+}
+
+// TestIndexSourceContributesItsEntries: a source that is itself an index
+// (with a buildx attestation manifest) contributes its entries; the
+// attestation keeps its annotations and sits right after its image.
+func TestIndexSourceContributesItsEntries(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	repo := srv.Host + "/org/app"
+	img := image(t, "linux/amd64")
+	imgDigest, _ := img.Digest()
+	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
+	d, _ := idx.Digest()
+	ref, _ := name.NewDigest(repo + "@" + d.String())
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	arm := pushByDigest(t, repo, "linux/arm64")
+	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: newClient(t), Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v1.ParseIndexManifest(bytes.NewReader(p.published.Raw))
+	if len(got.Manifests) != 3 {
+		t.Fatalf("entries %+v", got.Manifests)
+	}
+	if got.Manifests[0].Digest != imgDigest || got.Manifests[1].Annotations["vnd.docker.reference.digest"] != imgDigest.String() || got.Manifests[2].Platform.Architecture != "arm64" {
+		t.Errorf("order %+v: want amd64, its attestation, arm64", got.Manifests)
+	}
+}
+
+func mustDigest(t *testing.T, s string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
