@@ -279,6 +279,38 @@ func TestRunnerContract(t *testing.T) {
 		assertNoSecret(t, s, regtest.Password, ghToken)
 	})
 
+	t.Run("promote push-by-digest sources", func(t *testing.T) {
+		amd := p.PushImage(t, reg.Ref("ci/app:build-amd64"), regtest.WithPlatform("linux/amd64"))
+		arm := p.PushImage(t, reg.Ref("ci/app:build-arm64"), regtest.WithPlatform("linux/arm64"))
+		sources := reg.Ref("ci/app") + "@" + amd.String() + "\n" + reg.Ref("ci/app") + "@" + arm.String()
+		with := map[string]string{"mode": "promote", "registry-auth": auth, "sources": sources,
+			"images": reg.Ref("org/app:0.16.0") + "\n" + reg.Ref("org/app:latest"), "expected-base": "main"}
+		s := runStep(t, with, env, false)
+		if s.exit != 0 {
+			t.Fatalf("exit %d\n%s\n%s", s.exit, s.stdout, s.stderr)
+		}
+		d, _ := p.Raw(t, reg.Ref("org/app:0.16.0"))
+		if s.outputs["digest"] != d || s.outputs["blocked"] != "false" || !strings.Contains(s.outputs["pinned"], reg.Ref("org/app")+"@"+d) {
+			t.Errorf("outputs %v, 0.16.0 at %s", s.outputs, d)
+		}
+		if _, err := ledger.Parse([]byte(s.outputs["ledger"])); err != nil {
+			t.Errorf("ledger output: %v", err)
+		}
+		if !strings.Contains(s.summary, "### tagguard promote: OK") || !strings.Contains(s.summary, "✅ written") {
+			t.Errorf("summary:\n%s", s.summary)
+		}
+		// The same step again is a re-run: nothing written, still exit 0;
+		// publishing other bits to 0.16.0 is blocked before any write.
+		if s := runStep(t, with, env, false); s.exit != 0 || !strings.Contains(s.stdout, "UNCHANGED") {
+			t.Errorf("re-run: exit %d\n%s", s.exit, s.stdout)
+		}
+		with["sources"] = reg.Ref("ci/app") + "@" + amd.String()
+		if s := runStep(t, with, env, false); s.exit != 1 || s.outputs["blocked"] != "true" || !strings.Contains(s.stdout, "::error title=tagguard%3A 0.16.0 blocked::") {
+			t.Errorf("overwrite: exit %d outputs %v\n%s", s.exit, s.outputs, s.stdout)
+		}
+		assertNoSecret(t, s, regtest.Password, ghToken)
+	})
+
 	t.Run("unwritable GITHUB_OUTPUT fails the step", func(t *testing.T) {
 		s := runStep(t, map[string]string{"mode": "check", "registry-auth": auth, "images": reg.Ref("org/app:0.16.0")},
 			map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_OUTPUT": t.TempDir()}, false)
