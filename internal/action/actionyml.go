@@ -14,12 +14,12 @@ const Image = "docker://ghcr.io/tagguard/tagguard:v1"
 
 // Outputs lists every output of every mode, with its description.
 var outputs = []struct{ name, mode, desc string }{
-	{"blocked", "check", "true when a guard blocked the publish, else false"},
+	{"blocked", "check, promote", "true when a guard blocked the publish, else false"},
 	{"report", "all", "the run's report as one JSON document (the same as --format json)"},
-	{"digest", "record", "the digest every recorded ref points at, when they all share one"},
-	{"digests", "record", "JSON object: ref → digest"},
-	{"pinned", "record", "newline-separated REPO@sha256:... for each recorded ref"},
-	{"ledger", "record", "the ledger JSON (schema tagguard.ledger/v1)"},
+	{"digest", "record, promote", "the digest every recorded ref points at, when they all share one"},
+	{"digests", "record, promote", "JSON object: ref → digest"},
+	{"pinned", "record, promote", "newline-separated REPO@sha256:... for each recorded ref"},
+	{"ledger", "record, promote", "the ledger JSON (schema tagguard.ledger/v1)"},
 	{"changed", "restore", "JSON list of the tags restored: ref, from, to"},
 	{"undo", "restore", "a ledger of the previous digests: restore from it (from-ledger) to reverse the restore"},
 }
@@ -47,7 +47,7 @@ branding:
   color: blue
 inputs:
   mode:
-    description: "What to run: check (guard before a publish), record (after the push) or restore (re-point tags at recorded digests)."
+    description: "What to run: check (guard before a publish), promote (guard and write the tags of push-by-digest sources), record (after the push) or restore (re-point tags at recorded digests)."
     required: true
 `)
 	for _, o := range options.Table() {
