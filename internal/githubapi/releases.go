@@ -54,21 +54,19 @@ func (c *Client) FindRelease(ctx context.Context, owner, repo, tag string) (*Rel
 		return nil, c.fail(err, nil, "finding release %s in %s/%s", tag, owner, repo)
 	}
 
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		rels, resp, err := c.gh.Repositories.ListReleases(ctx, owner, repo, opts)
-		if err != nil {
-			return nil, c.fail(err, nil, "finding release %s in %s/%s: listing releases (page %d)", tag, owner, repo, max(opts.Page, 1))
+	var found *Release
+	err = c.EachRelease(ctx, owner, repo, func(r *Release) error {
+		if r.TagName == tag {
+			found = r
+			return errStop
 		}
-		for _, r := range rels {
-			if r.GetTagName() == tag {
-				return fromGitHub(r), nil
-			}
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return nil
+	})
+	switch {
+	case found != nil:
+		return found, nil
+	case err != nil:
+		return nil, fmt.Errorf("finding release %s in %s/%s: %w", tag, owner, repo, err)
 	}
 	return nil, fmt.Errorf("finding release %s in %s/%s: %w: no published or draft release has this tag", tag, owner, repo, ErrReleaseNotFound)
 }
@@ -128,5 +126,49 @@ func (c *Client) CreateDraftRelease(ctx context.Context, owner, repo, tag, body 
 		if serr := c.retry.Sleep(ctx, c.retry.policy().Backoff(attempt)); serr != nil {
 			return nil, c.fail(err, nil, "creating draft release %s in %s/%s", tag, owner, repo)
 		}
+	}
+}
+
+// errStop ends an EachRelease walk early without an error.
+var errStop = errors.New("stop")
+
+// maxReleasePages bounds a walk through the release list: 100 releases a
+// page, a million releases.
+const maxReleasePages = 10000
+
+// EachRelease hands every release of owner/repo to fn, newest first, drafts
+// included when the token may see them, a page (100) at a time: memory
+// stays flat in the number of releases. Pagination that loops (a next page
+// already read, or one that does not advance) is an error that says so. An
+// error from fn ends the walk and is returned.
+func (c *Client) EachRelease(ctx context.Context, owner, repo string, fn func(*Release) error) error {
+	if err := checkRepo(owner, repo); err != nil {
+		return err
+	}
+	opts := &github.ListOptions{PerPage: 100}
+	seen := map[int]bool{}
+	for page := 1; ; page++ {
+		current := max(opts.Page, 1)
+		seen[current] = true
+		rels, resp, err := c.gh.Repositories.ListReleases(ctx, owner, repo, opts)
+		if err != nil {
+			return c.fail(err, nil, "listing releases of %s/%s (page %d)", owner, repo, current)
+		}
+		for _, r := range rels {
+			if err := fn(fromGitHub(r)); errors.Is(err, errStop) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+		switch {
+		case resp.NextPage == 0:
+			return nil
+		case seen[resp.NextPage] || resp.NextPage <= current:
+			return errkind.Remotef("listing releases of %s/%s: GitHub's pagination loops: page %d names page %d as next, which was already read", owner, repo, current, resp.NextPage)
+		case page >= maxReleasePages:
+			return errkind.Remotef("listing releases of %s/%s: the release list did not end after %d pages", owner, repo, maxReleasePages)
+		}
+		opts.Page = resp.NextPage
 	}
 }
