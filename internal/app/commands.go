@@ -81,7 +81,7 @@ func planRestore(ctx context.Context, d deps) (report.Report, applyFunc, error) 
 	v := d.vals
 	o := restore.Options{
 		FromRelease: v.String(options.FromRelease),
-		FromLedger:  v.String(options.FromLedger),
+		FromLedgers: v.List(options.FromLedger),
 		Pins:        v.List(options.Pin),
 		Tags:        v.List(options.Tags),
 		Event:       d.event,

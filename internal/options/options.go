@@ -104,7 +104,7 @@ func Table() []Option {
 		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Promote, Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
 		{Name: FromRelease, Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: FromLedger, Type: String, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
+		{Name: FromLedger, Type: List, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
 		{Name: Tags, Type: List, Commands: []string{Restore}, Usage: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source"},
 	}

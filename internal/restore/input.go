@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -17,8 +16,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
 )
@@ -33,15 +32,13 @@ type Registry interface {
 }
 
 // Releases finds the release whose notes hold a ledger.
-type Releases interface {
-	FindRelease(ctx context.Context, owner, repo, tag string) (*githubapi.Release, error)
-}
+type Releases = ledgers.Releases
 
 // Options is one restore run. Exactly one of FromRelease, FromLedger and Pins
 // is the source.
 type Options struct {
 	FromRelease string
-	FromLedger  string
+	FromLedgers []string // ledger files; restore takes one
 	Pins        []string
 	Tags        []string      // globs over tag names; empty means all
 	Event       event.Context // the repository of FromRelease
@@ -63,7 +60,7 @@ type target struct {
 // targets reads and validates the source. Nothing here writes.
 func targets(ctx context.Context, o Options) (source string, ts []target, err error) {
 	n := 0
-	for _, set := range []bool{o.FromRelease != "", o.FromLedger != "", len(o.Pins) > 0} {
+	for _, set := range []bool{o.FromRelease != "", len(o.FromLedgers) > 0, len(o.Pins) > 0} {
 		if set {
 			n++
 		}
@@ -152,43 +149,24 @@ func dedupe(ts []target) ([]target, error) {
 	return out, errors.Join(bad...)
 }
 
-// load reads the ledger from a file or a release's notes.
+// load reads the ledger from a file or a release's notes, through the one
+// loader restore and audit share.
 func load(ctx context.Context, o Options) (*ledger.Ledger, string, error) {
-	if o.FromLedger != "" {
-		read := o.ReadFile
-		if read == nil {
-			read = os.ReadFile
-		}
-		b, err := read(o.FromLedger)
-		if err != nil {
-			return nil, "", errkind.BadInputf("reading --from-ledger: %v", err)
-		}
-		l, err := ledger.Parse(b)
-		if err != nil {
-			return nil, "", errkind.BadInputf("ledger %s: %v", o.FromLedger, err)
-		}
-		return l, "ledger file " + o.FromLedger, nil
+	if len(o.FromLedgers) > 1 {
+		return nil, "", errkind.BadInputf("restore takes one ledger file, got %d: merge them, or restore from each in turn", len(o.FromLedgers))
 	}
-	owner, repo, ok := strings.Cut(o.Event.Repository, "/")
-	if !ok || owner == "" || repo == "" {
-		return nil, "", errkind.BadInputf("--from-release %s needs the repository: set GITHUB_REPOSITORY=owner/name", o.FromRelease)
+	src := ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, ReadFile: o.ReadFile}
+	if o.GitHub != nil {
+		src.GitHub = o.GitHub
 	}
-	if o.GitHub == nil {
-		return nil, "", errkind.BadInputf("--from-release %s needs a GitHub token: --github-token or GITHUB_TOKEN", o.FromRelease)
-	}
-	rel, err := o.GitHub.FindRelease(ctx, owner, repo, o.FromRelease)
-	if errors.Is(err, githubapi.ErrReleaseNotFound) {
-		return nil, "", errkind.BadInputf("%s/%s has no release %s", owner, repo, o.FromRelease)
-	}
+	var l *ledger.Ledger
+	var from string
+	_, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
+		l, from = got.Ledger, got.From
+		return nil
+	})
 	if err != nil {
-		return nil, "", errkind.New(errkind.Remote, err)
+		return nil, "", err
 	}
-	l, found, err := ledger.Extract(rel.Body)
-	if err != nil {
-		return nil, "", errkind.BadInputf("the ledger in the notes of release %s: %v", o.FromRelease, err)
-	}
-	if !found {
-		return nil, "", errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", o.FromRelease)
-	}
-	return l, "release " + o.FromRelease, nil
+	return l, from, nil
 }

@@ -62,7 +62,7 @@ func TestRestoreByteForByte(t *testing.T) {
 	regtest.PushImage(t, imgRef)
 	overwritten, _ := regtest.Raw(t, idxRef)
 
-	dry, err := planOnly(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
+	dry, err := planOnly(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
 	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
@@ -70,7 +70,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Fatalf("dry run changed %s", idxRef)
 	}
 
-	r, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
+	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
 	if err != nil {
 		t.Fatalf("Run: %v\n%+v", err, r)
 	}
@@ -83,7 +83,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Errorf("changed %+v", r.Outputs.Changed)
 	}
 
-	again, err := Run(context.Background(), Options{FromLedger: path, Registry: newClient(t)})
+	again, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
 	if err != nil || again.Summary != "OK: 2 unchanged" || len(again.Outputs.Changed) != 0 {
 		t.Errorf("second run: %v %+v", err, again)
 	}
@@ -107,7 +107,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		before[ref], _ = regtest.Raw(t, ref)
 	}
 	srv.ResetCounts()
-	r, err := Run(context.Background(), Options{FromLedger: writeLedger(t, targets), Registry: newClient(t)})
+	r, err := Run(context.Background(), Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: newClient(t)})
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
 		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
 	}
@@ -181,7 +181,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		return c
 	}
 
-	dry, err := planOnly(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
+	dry, err := planOnly(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
 	if err != nil || proxy.Counts().ManifestPut != 0 {
 		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
 	}
@@ -190,7 +190,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 	}
 
 	// Attempts 2: the third PUT fails twice (two faults), the others pass.
-	r, err := Run(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
+	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v, want partly applied (exit 4)", err)
 	}
@@ -205,7 +205,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		t.Errorf("states %v summary %q", states, r.Summary)
 	}
 
-	r, err = Run(context.Background(), Options{FromLedger: path, Registry: client(), Jobs: 1})
+	r, err = Run(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
 	if err != nil || r.Summary != "OK: 1 restored, 4 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
@@ -234,7 +234,7 @@ func TestUndoRoundTrip(t *testing.T) {
 	}
 	undo := filepath.Join(t.TempDir(), "undo.json")
 	os.WriteFile(undo, []byte(r.Outputs.Undo), 0o600)
-	if _, err := Run(context.Background(), Options{FromLedger: undo, Registry: newClient(t)}); err != nil {
+	if _, err := Run(context.Background(), Options{FromLedgers: []string{undo}, Registry: newClient(t)}); err != nil {
 		t.Fatal(err)
 	}
 	for ref, want := range now {
@@ -306,13 +306,13 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(badLedger, []byte(`{"schema":"tagguard.ledger/v2","images":[]}`), 0o600)
 	for name, o := range map[string]Options{
 		"no source":          {},
-		"two sources":        {Pins: []string{good}, FromLedger: "x.json"},
+		"two sources":        {Pins: []string{good}, FromLedgers: []string{"x.json"}},
 		"pin without digest": {Pins: []string{srv.Ref("org/app:1.0.0")}},
 		"pin short digest":   {Pins: []string{srv.Ref("org/app:1.0.0") + "@sha256:abc"}},
 		"pin without tag":    {Pins: []string{srv.Ref("org/app") + "@sha256:" + strings.Repeat("a", 64)}},
 		"conflicting pins":   {Pins: []string{good, srv.Ref("org/app:1.0.0") + "@sha256:" + strings.Repeat("b", 64)}},
-		"missing file":       {FromLedger: filepath.Join(t.TempDir(), "none.json")},
-		"newer schema":       {FromLedger: badLedger},
+		"missing file":       {FromLedgers: []string{filepath.Join(t.TempDir(), "none.json")}},
+		"newer schema":       {FromLedgers: []string{badLedger}},
 		"bad glob":           {Pins: []string{good}, Tags: []string{"["}},
 		"glob matches none":  {Pins: []string{good}, Tags: []string{"9.*"}},
 		"release, no repo":   {FromRelease: "v1.0.0"},

@@ -1,0 +1,147 @@
+// Package ledgers is the one way tagguard loads "every ledger from these
+// sources": ledger files, one release's notes, or every release of the
+// repository. restore and audit both read their ledgers through it. Release
+// notes are streamed a page at a time, so memory stays flat in the number
+// of releases.
+package ledgers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/ledger"
+)
+
+// Releases is the GitHub side: one release by tag, or all of them.
+type Releases interface {
+	FindRelease(ctx context.Context, owner, repo, tag string) (*githubapi.Release, error)
+	EachRelease(ctx context.Context, owner, repo string, fn func(*githubapi.Release) error) error
+}
+
+// Sources names where the ledgers are.
+type Sources struct {
+	Files        []string // ledger files (record's --ledger-file, restore's undo)
+	Release      string   // the tag of one release whose notes hold a ledger
+	AllReleases  bool     // every release of Repository with a ledger section
+	Repository   string   // OWNER/NAME, for the release sources
+	GitHub       Releases // nil without a token
+	ReadFile     func(string) ([]byte, error)
+	SkipNoLedger bool // a single release without a ledger section is not an error
+}
+
+// Loaded is one ledger and where it came from.
+type Loaded struct {
+	Ledger *ledger.Ledger
+	From   string // "ledger file PATH" or "release TAG"
+}
+
+// Problem is a release whose ledger section could not be read: reported,
+// not fatal for the other releases.
+type Problem struct {
+	From   string `json:"from"`
+	Reason string `json:"reason"`
+}
+
+// Count says how many sources were given: a command that takes exactly
+// one checks it.
+func (s Sources) Count() int {
+	n := len(s.Files)
+	if s.Release != "" {
+		n++
+	}
+	if s.AllReleases {
+		n++
+	}
+	return n
+}
+
+// Validate checks what can be checked before a request: the repository and
+// the token when a release source is named.
+func (s Sources) Validate() error {
+	if s.Release == "" && !s.AllReleases {
+		return nil
+	}
+	what := "--from-releases"
+	if s.Release != "" {
+		what = "--from-release " + s.Release
+	}
+	owner, repo, ok := strings.Cut(s.Repository, "/")
+	if !ok || owner == "" || repo == "" {
+		return errkind.BadInputf("%s needs the repository: set GITHUB_REPOSITORY=owner/name", what)
+	}
+	if s.GitHub == nil {
+		return errkind.BadInputf("%s needs a GitHub token: --github-token or GITHUB_TOKEN", what)
+	}
+	return nil
+}
+
+// Each hands every ledger of the sources to fn: files first, in order, then
+// the release, then every release newest first. A file that cannot be read
+// or parsed, and a named release without a ledger, are bad input; a broken
+// section in one of all the releases is a Problem, and the walk goes on.
+func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	read := s.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	for _, path := range s.Files {
+		b, err := read(path)
+		if err != nil {
+			return nil, errkind.BadInputf("reading ledger file %s: %v", path, err)
+		}
+		l, err := ledger.Parse(b)
+		if err != nil {
+			return nil, errkind.BadInputf("ledger %s: %v", path, err)
+		}
+		if err := fn(Loaded{Ledger: l, From: "ledger file " + path}); err != nil {
+			return nil, err
+		}
+	}
+	owner, repo, _ := strings.Cut(s.Repository, "/")
+	if s.Release != "" {
+		rel, err := s.GitHub.FindRelease(ctx, owner, repo, s.Release)
+		if errors.Is(err, githubapi.ErrReleaseNotFound) {
+			return nil, errkind.BadInputf("%s/%s has no release %s", owner, repo, s.Release)
+		}
+		if err != nil {
+			return nil, errkind.New(errkind.Remote, err)
+		}
+		l, found, err := ledger.Extract(rel.Body)
+		switch {
+		case err != nil:
+			return nil, errkind.BadInputf("the ledger in the notes of release %s: %v", s.Release, err)
+		case !found && !s.SkipNoLedger:
+			return nil, errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", s.Release)
+		case found:
+			if err := fn(Loaded{Ledger: l, From: "release " + s.Release}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var problems []Problem
+	if s.AllReleases {
+		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
+			l, found, err := ledger.Extract(rel.Body)
+			switch {
+			case err != nil:
+				problems = append(problems, Problem{From: "release " + rel.TagName, Reason: err.Error()})
+				return nil
+			case !found:
+				return nil
+			}
+			return fn(Loaded{Ledger: l, From: "release " + rel.TagName})
+		})
+		if err != nil {
+			return problems, errkind.New(errkind.Remote, fmt.Errorf("reading every release's ledger: %w", err))
+		}
+	}
+	return problems, nil
+}
