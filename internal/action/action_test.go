@@ -10,7 +10,10 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/redact"
 	"github.com/tagguard/tagguard/internal/report"
@@ -118,7 +121,7 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 func TestEveryDeclaredOutputIsWritten(t *testing.T) {
 	t.Parallel()
 	written := map[string]bool{}
-	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}} {
+	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}, &promote.Report{}, &audit.Report{Drift: &ledger.Ledger{}}} {
 		outs, _, err := Outputs(rep, rep.Show())
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ var outputs = []struct{ name, mode, desc string }{
 	{"ledger", "record, promote", "the ledger JSON (schema tagguard.ledger/v1)"},
 	{"changed", "restore", "JSON list of the tags restored: ref, from, to"},
 	{"undo", "restore", "a ledger of the previous digests: restore from it (from-ledger) to reverse the restore"},
+	{"drift", "audit", "a ledger of the recorded refs that drifted or went missing and can still be restored: restore from it (from-ledger) after review"},
 }
 
 // OutputNames returns the names of every output, for tests.
@@ -47,7 +48,7 @@ branding:
   color: blue
 inputs:
   mode:
-    description: "What to run: check (guard before a publish), promote (guard and write the tags of push-by-digest sources), record (after the push) or restore (re-point tags at recorded digests)."
+    description: "What to run: audit (are the recorded tags still where the ledgers say), check (guard before a publish), promote (guard and write the tags of push-by-digest sources), record (after the push) or restore (re-point tags at recorded digests)."
     required: true
 `)
 	for _, o := range options.Table() {

@@ -69,6 +69,7 @@ type deps struct {
 type planner func(ctx context.Context, d deps) (report.Report, applyFunc, error)
 
 var planners = map[string]planner{
+	options.Audit:   planAudit,
 	options.Check:   planCheck,
 	options.Promote: planPromote,
 	options.Record:  planRecord,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/record"
@@ -96,4 +97,25 @@ func planRestore(ctx context.Context, d deps) (report.Report, applyFunc, error) 
 		return nil, nil, err
 	}
 	return p.Report(), func(ctx context.Context) (report.Report, error) { return p.Apply(ctx) }, err
+}
+
+func planAudit(ctx context.Context, d deps) (report.Report, applyFunc, error) {
+	v := d.vals
+	o := audit.Options{
+		FromReleases: v.Bool(options.FromReleases),
+		FromRelease:  v.String(options.FromRelease),
+		FromLedgers:  v.List(options.FromLedger),
+		Tags:         v.List(options.Tags),
+		Event:        d.event,
+		Jobs:         v.Int(options.Jobs),
+		Registry:     d.registry,
+	}
+	if d.github != nil {
+		o.GitHub = d.github
+	}
+	r, err := audit.Plan(ctx, o)
+	if r == nil {
+		return nil, nil, err
+	}
+	return r, nil, err
 }

@@ -28,6 +28,7 @@ Usage:
   tagguard promote [flags]   the guarded publish: write the tags of push-by-digest sources, read back, record
   tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
   tagguard restore [flags]   re-point tags at recorded digests (registry API calls only)
+  tagguard audit   [flags]   are the recorded tags still where the ledgers say? (read-only)
   tagguard action            run as a GitHub Action step (inputs from INPUT_*; the default in Actions)
   tagguard demo              the whole story against an in-process registry
   tagguard version           print the version

@@ -73,6 +73,18 @@ Examples:
   tagguard check --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest
   tagguard check --images ghcr.io/org/app:1.2.3 --digest sha256:... --expected-base main --base main
   tagguard check --images "$TAGS" --expected-base 'main,release/*' --format json`,
+	options.Audit: `Check, read-only, that every tag the ledgers recorded still points where the
+newest record says: ok, drifted (another digest), missing (tag gone) or
+unknown (not read); for a ref not ok, whether its recorded digest (and an
+index's children) still exists: restorable, or unrestorable (rebuild from
+source). One ledger recording a tag's mirrors at different digests is
+inconsistent. The JSON report's drift is a ledger of the restorable refs
+for restore --from-ledger.
+
+Examples:
+  tagguard audit --from-releases
+  tagguard audit --from-ledger ledger-1.2.3.json --from-ledger ledger-1.2.4.json --tags '1.*'
+  tagguard audit --from-releases --format json | jq .drift > drift.json && tagguard restore --from-ledger drift.json --dry-run`,
 	options.Promote: `The guarded publish for push-by-digest builds: prove every source present,
 publish one source as its exact bytes or several as one image index (one
 entry per platform, always the same bytes for the same sources), judge the

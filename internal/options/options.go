@@ -39,6 +39,7 @@ type Option struct {
 
 // Commands that take options, in the order --help lists them.
 const (
+	Audit   = "audit"
 	Check   = "check"
 	Promote = "promote"
 	Record  = "record"
@@ -46,7 +47,7 @@ const (
 )
 
 // Commands lists the commands that take options, in order.
-var Commands = []string{Check, Promote, Record, Restore}
+var Commands = []string{Audit, Check, Promote, Record, Restore}
 
 // The names of the options. Call sites use these, never a string of their
 // own: a typo is then a compile error, not an option that reads as empty.
@@ -75,6 +76,7 @@ const (
 	Pin              = "pin"
 	Tags             = "tags"
 	Sources          = "sources"
+	FromReleases     = "from-releases"
 )
 
 // Table returns every option, common ones first.
@@ -103,10 +105,11 @@ func Table() []Option {
 		{Name: LedgerFile, Type: String, Commands: []string{Promote, Record}, Usage: "also write the ledger JSON to this file (e.g. for an artifact upload)"},
 		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Promote, Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
-		{Name: FromRelease, Type: String, Commands: []string{Restore}, Usage: "restore from the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: FromLedger, Type: List, Commands: []string{Restore}, Usage: "restore from a ledger file (record's --ledger-file, or a previous restore's undo output)"},
+		{Name: FromReleases, Type: Bool, Default: "false", Commands: []string{Audit}, Usage: "audit the ledgers of every release of the repository (all pages; drafts when the token sees them)"},
+		{Name: FromRelease, Type: String, Commands: []string{Audit, Restore}, Usage: "the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
+		{Name: FromLedger, Type: List, Commands: []string{Audit, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several"},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
-		{Name: Tags, Type: List, Commands: []string{Restore}, Usage: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source"},
+		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*); default: every tag of the source"},
 	}
 }
 

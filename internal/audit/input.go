@@ -1,0 +1,69 @@
+// Package audit checks, read-only, that every tag the ledgers recorded
+// still points where the newest record says: a hand push, another pipeline
+// or a cleanup policy can move a released tag or delete what it pointed at,
+// and audit finds that the same day, while restore still works. It never
+// writes.
+package audit
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// Registry is what audit reads. It has no method that writes.
+type Registry interface {
+	ParseTag(s string) (name.Tag, error)
+	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
+	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
+}
+
+// Options is one audit.
+type Options struct {
+	FromReleases bool     // every release of the repository with a ledger
+	FromRelease  string   // one release's ledger
+	FromLedgers  []string // ledger files
+	Tags         []string // globs over tag names; empty means all
+	Event        event.Context
+	Jobs         int
+	Registry     Registry
+	GitHub       ledgers.Releases // nil without a token
+	ReadFile     func(string) ([]byte, error)
+	Now          func() time.Time
+}
+
+func (o Options) sources() ledgers.Sources {
+	s := ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, AllReleases: o.FromReleases,
+		Repository: o.Event.Repository, ReadFile: o.ReadFile}
+	if o.GitHub != nil {
+		s.GitHub = o.GitHub
+	}
+	return s
+}
+
+func validate(o Options) error {
+	var bad []error
+	if o.sources().Count() == 0 {
+		bad = append(bad, errors.New("nothing to audit: give --from-releases, --from-release TAG or --from-ledger PATH"))
+	}
+	for _, g := range o.Tags {
+		if err := policy.ValidGlob(g); err != nil {
+			bad = append(bad, err)
+		}
+	}
+	if err := o.sources().Validate(); err != nil {
+		bad = append(bad, errors.Unwrap(err))
+	}
+	if len(bad) > 0 {
+		return errkind.New(errkind.BadInput, errors.Join(bad...))
+	}
+	return nil
+}

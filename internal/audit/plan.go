@@ -1,0 +1,245 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// record is the newest ledger entry of one ref.
+type record struct {
+	tag          name.Tag
+	image        ledger.Image
+	created      time.Time
+	from         string
+	inconsistent string // why this ledger's mirrors disagree, if they do
+}
+
+// Plan audits: it loads every ledger, keeps the newest record of each ref,
+// reads each tag (one HEAD), and for each ref that is not where it should
+// be, whether its recorded digest (and an index's children) still exists.
+// Nothing is written. The error is bad input (2), or a registry or GitHub
+// failure (3) with the report of what could be read.
+func Plan(ctx context.Context, o Options) (*Report, error) {
+	if err := validate(o); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	records := map[string]*record{}
+	ledgersRead := 0
+	problems, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
+		ledgersRead++
+		keep(o, records, got)
+		return nil
+	})
+	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems}
+	if err != nil {
+		if errkind.Of(err) == errkind.BadInput {
+			return nil, err
+		}
+		r.finish(o.Now())
+		return r, err
+	}
+	keys := make([]string, 0, len(records))
+	for k := range records {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	r.Refs = make([]Ref, len(keys))
+	recs := make([]*record, len(keys))
+	for i, k := range keys {
+		recs[i] = records[k]
+		rec := recs[i]
+		r.Refs[i] = Ref{Ref: rec.image.Ref, Recorded: rec.image.Digest, From: rec.from, Created: rec.created}
+	}
+	readTags(ctx, o, recs, r.Refs)
+	checkRestorable(ctx, o, recs, r.Refs)
+	r.finish(o.Now())
+	return r, r.err()
+}
+
+// keep folds one ledger into the records: the newest record of a ref wins
+// (a floating tag recorded by every release, a re-record after a restore);
+// older records are history, not drift. Within one ledger, a tag recorded
+// in several registries (a mirror) at different digests is inconsistent.
+func keep(o Options, records map[string]*record, got ledgers.Loaded) {
+	l := got.Ledger
+	mirrors := map[string]map[string][]string{} // repository path:tag → digest → hosts
+	tags := map[string]name.Tag{}
+	for _, im := range l.Images {
+		t, err := o.Registry.ParseTag(im.Ref)
+		if err != nil {
+			continue // a ledger validates its refs; one the client refuses is not audited
+		}
+		tags[im.Ref] = t
+		k := t.RepositoryStr() + ":" + t.TagStr()
+		if mirrors[k] == nil {
+			mirrors[k] = map[string][]string{}
+		}
+		mirrors[k][im.Digest] = append(mirrors[k][im.Digest], t.RegistryStr())
+	}
+	for _, im := range l.Images {
+		t, ok := tags[im.Ref]
+		if !ok || (len(o.Tags) > 0 && !policy.MatchAny(o.Tags, t.TagStr())) {
+			continue
+		}
+		key := t.Name()
+		if prev, ok := records[key]; ok && !l.Created.After(prev.created) {
+			continue
+		}
+		rec := &record{tag: t, image: im, created: l.Created, from: got.From}
+		if ds := mirrors[t.RepositoryStr()+":"+t.TagStr()]; len(ds) > 1 {
+			var parts []string
+			for d, hosts := range ds {
+				parts = append(parts, fmt.Sprintf("%s in %s", d, strings.Join(hosts, ", ")))
+			}
+			slices.Sort(parts)
+			rec.inconsistent = fmt.Sprintf("%s records %s:%s at different digests in different registries: %s", got.From, t.RepositoryStr(), t.TagStr(), strings.Join(parts, "; "))
+		}
+		records[key] = rec
+	}
+}
+
+// readTags HEADs every recorded ref once.
+func readTags(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
+		ref := &refs[i]
+		d, err := o.Registry.Resolve(ctx, recs[i].tag)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			ref.State, ref.Reason = Missing, "the tag is gone"
+		case err != nil:
+			ref.State, ref.Reason, ref.err = Unknown, "could not read the tag: "+report.OneLine(err.Error()), err
+		case d.Digest.String() == recs[i].image.Digest:
+			ref.State, ref.Now = OK, d.Digest.String()
+		default:
+			ref.State, ref.Now = Drifted, d.Digest.String()
+			ref.Reason = fmt.Sprintf("now at %s, recorded at %s", d.Digest, recs[i].image.Digest)
+		}
+		if recs[i].inconsistent != "" && ref.State != Unknown {
+			ref.State, ref.Reason = Inconsistent, recs[i].inconsistent
+		}
+	})
+	for _, i := range notStarted {
+		refs[i].State, refs[i].Reason, refs[i].err = Unknown, "not read: "+ctx.Err().Error(), ctx.Err()
+	}
+}
+
+// checkRestorable asks, once per recorded digest of a ref that is not ok,
+// whether restore could put it back: the digest (and an index's children)
+// must still be in the repository.
+func checkRestorable(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	type target struct {
+		ref       name.Digest
+		mediaType string
+		verdict   *bool
+		reason    string
+		err       error
+	}
+	byKey := map[string]*target{}
+	var targets []*target
+	for i, rec := range recs {
+		if refs[i].State != Drifted && refs[i].State != Missing {
+			continue
+		}
+		d := rec.tag.Context().Digest(rec.image.Digest)
+		if byKey[d.Name()] == nil {
+			t := &target{ref: d, mediaType: rec.image.MediaType}
+			byKey[d.Name()], targets = t, append(targets, t)
+		}
+	}
+	notStarted := fanout.Each(ctx, o.Jobs, len(targets), func(i int) {
+		t := targets[i]
+		yes, no := true, false
+		gone, err := missing(ctx, o.Registry, t.ref, t.mediaType)
+		switch {
+		case err != nil:
+			t.reason, t.err = "could not tell whether it can be restored: "+report.OneLine(err.Error()), err
+		case gone != "":
+			t.verdict, t.reason = &no, gone+" (pruned: rebuild from source)"
+		default:
+			t.verdict = &yes
+		}
+	})
+	for _, i := range notStarted {
+		targets[i].reason, targets[i].err = "not read: "+ctx.Err().Error(), ctx.Err()
+	}
+	for i, rec := range recs {
+		if t := byKey[rec.tag.Context().Digest(rec.image.Digest).Name()]; t != nil && (refs[i].State == Drifted || refs[i].State == Missing) {
+			refs[i].Restorable, refs[i].err = t.verdict, t.err
+			if t.reason != "" {
+				refs[i].Reason += "; " + t.reason
+			}
+		}
+	}
+}
+
+// missing says what of d is gone: the digest itself, or for an index the
+// manifests it names. An image is one HEAD; an index one GET (hashed) and
+// a HEAD per child.
+func missing(ctx context.Context, reg Registry, d name.Digest, mediaType string) (string, error) {
+	if mediaType == "" {
+		// An older ledger without a media type: HEAD tells.
+		desc, err := reg.Resolve(ctx, d)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+		}
+		if err != nil || !desc.MediaType.IsIndex() {
+			return "", err
+		}
+		mediaType = string(desc.MediaType)
+	}
+	if !strings.Contains(mediaType, "index") && !strings.Contains(mediaType, "manifest.list") {
+		_, err := reg.Resolve(ctx, d)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+		}
+		return "", err
+	}
+	m, err := reg.Manifest(ctx, d)
+	if errors.Is(err, registry.ErrNotFound) {
+		return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return "", errkind.Remotef("reading index %s: %v", d, err)
+	}
+	var gone []string
+	for _, c := range idx.Manifests {
+		_, err := reg.Resolve(ctx, d.Context().Digest(c.Digest.String()))
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			what := c.Digest.String()
+			if c.Platform != nil {
+				what = c.Platform.String() + " " + what
+			}
+			gone = append(gone, what)
+		case err != nil:
+			return "", err
+		}
+	}
+	if len(gone) > 0 {
+		return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", d.DigestStr(), d.Context(), strings.Join(gone, ", ")), nil
+	}
+	return "", nil
+}

@@ -1,0 +1,186 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// State is where a recorded tag is now.
+type State string
+
+// The states.
+const (
+	OK           State = "ok"           // at the recorded digest
+	Drifted      State = "drifted"      // at another digest
+	Missing      State = "missing"      // the tag is gone
+	Unknown      State = "unknown"      // could not be read
+	Inconsistent State = "inconsistent" // one ledger recorded its mirrors at different digests
+)
+
+// Report is the outcome of an audit.
+type Report struct {
+	Command  string            `json:"command"`
+	Summary  string            `json:"summary"`
+	Ledgers  int               `json:"ledgers"`
+	Problems []ledgers.Problem `json:"problems,omitempty"`
+	Refs     []Ref             `json:"refs"`
+	// Drift is a ledger of the restorable refs that are not ok, at their
+	// recorded digests: tagguard restore --from-ledger puts them back.
+	Drift   *ledger.Ledger `json:"drift"`
+	Outputs Outputs        `json:"outputs"`
+	blocked bool
+}
+
+// Ref is one recorded ref and where it is now.
+type Ref struct {
+	Ref        string    `json:"ref"`
+	Recorded   string    `json:"recorded"`
+	Now        string    `json:"now,omitempty"`
+	State      State     `json:"state"`
+	Restorable *bool     `json:"restorable,omitempty"` // only for a ref not ok, when known
+	Reason     string    `json:"reason,omitempty"`
+	From       string    `json:"from"`    // the ledger of the newest record
+	Created    time.Time `json:"created"` // when it was recorded
+	err        error
+}
+
+// Outputs are the action outputs of audit.
+type Outputs struct {
+	Drift string `json:"drift"` // the drift ledger's JSON
+}
+
+func (r *Report) finish(now time.Time) {
+	counts := map[State]int{}
+	unrestorable := 0
+	r.Drift = &ledger.Ledger{Schema: ledger.Schema, Created: now.UTC().Truncate(time.Second)}
+	for _, ref := range r.Refs {
+		counts[ref.State]++
+		if ref.Restorable != nil && !*ref.Restorable {
+			unrestorable++
+		}
+		if ref.Restorable != nil && *ref.Restorable {
+			r.Drift.Images = append(r.Drift.Images, ledger.Image{Ref: ref.Ref, Digest: ref.Recorded})
+		}
+	}
+	if b, err := r.Drift.Marshal(); err == nil {
+		r.Outputs.Drift = strings.TrimSpace(string(b))
+	}
+	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+unrestorable > 0
+	var parts []string
+	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unknown} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	if unrestorable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unrestorable", unrestorable))
+	}
+	what := fmt.Sprintf("%s from %s", report.Plural(len(r.Refs), "recorded ref"), report.Plural(r.Ledgers, "ledger"))
+	switch {
+	case counts[Unknown] > 0 || r.unread():
+		r.Summary = "INCOMPLETE: " + what + ": " + strings.Join(parts, ", ") + "; some could not be read"
+	case r.blocked:
+		r.Summary = "DRIFT: " + what + ": " + strings.Join(parts, ", ")
+	case len(r.Refs) == 0:
+		r.Summary = "OK: no recorded ref to audit (" + report.Plural(r.Ledgers, "ledger") + ")"
+	default:
+		r.Summary = "OK: " + what + ", every tag where its newest record says"
+	}
+}
+
+// unread reports a restorability that could not be told.
+func (r *Report) unread() bool {
+	for _, ref := range r.Refs {
+		if ref.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// err: a registry that could not be read is exit 3 (the report still says
+// what drifted).
+func (r *Report) err() error {
+	var n int
+	for _, ref := range r.Refs {
+		if ref.err != nil {
+			n++
+		}
+	}
+	if n > 0 {
+		return errkind.Remotef("audit incomplete: %d of %s could not be read; the report names each", n, report.Plural(len(r.Refs), "ref"))
+	}
+	return nil
+}
+
+// Blocking reports drift: a tag drifted, missing, unrestorable or
+// inconsistent.
+func (r *Report) Blocking() bool { return r.blocked }
+
+// WriteText writes the human report.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tagguard audit: %s\n", r.Summary)
+	for _, p := range r.Problems {
+		fmt.Fprintf(&b, "note: %s: %s\n", p.From, p.Reason)
+	}
+	b.WriteString("\n")
+	for _, ref := range r.Refs {
+		label := strings.ToUpper(string(ref.State))
+		if ref.Restorable != nil && !*ref.Restorable {
+			label += " (UNRESTORABLE)"
+		}
+		fmt.Fprintf(&b, "%-13s %s\n", label, ref.Ref)
+		fmt.Fprintf(&b, "              recorded %s (%s, %s)\n", ref.Recorded, ref.From, ref.Created.Format(time.RFC3339))
+		if ref.Reason != "" {
+			fmt.Fprintf(&b, "              %s\n", ref.Reason)
+		}
+	}
+	if len(r.Drift.Images) > 0 {
+		fmt.Fprintf(&b, "\n%s can be restored from the drift ledger (the JSON report's drift, or the action's drift output):\n  tagguard restore --from-ledger drift.json --dry-run\n", report.Plural(len(r.Drift.Images), "ref"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Show is what the action shows of an audit: a row per ref not ok first,
+// an error annotation per drifted, missing, unrestorable or inconsistent
+// ref, a warning per unread one, and the drift output.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary}
+	for _, p := range r.Problems {
+		s.Notes = append(s.Notes, p.From+": "+p.Reason)
+	}
+	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "recorded", Kind: report.Digest}, {Name: "now", Kind: report.Digest}, {Name: "restorable"}, {Name: "detail"}}}
+	var ok []report.Row
+	for _, ref := range r.Refs {
+		restorable := ""
+		if ref.Restorable != nil {
+			restorable = fmt.Sprint(*ref.Restorable)
+		}
+		row := report.Row{Level: report.Bad, Cells: []string{string(ref.State), ref.Ref, ref.Recorded, ref.Now, restorable, ref.Reason}}
+		switch ref.State {
+		case OK:
+			row.Level = report.Good
+			ok = append(ok, row)
+			continue
+		case Unknown:
+			row.Level = report.Warning
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Warning, Title: "tagguard: " + ref.Ref + " unknown", Message: ref.Ref + ": " + ref.Reason})
+		default:
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + ref.Ref + " " + string(ref.State), Message: ref.Ref + ": " + ref.Reason})
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Rows = append(t.Rows, ok...)
+	s.Tables = []report.Table{t}
+	s.Outputs = []report.Output{{Name: "drift", Value: r.Outputs.Drift}}
+	return s
+}
