@@ -311,6 +311,32 @@ func TestRunnerContract(t *testing.T) {
 		assertNoSecret(t, s, regtest.Password, ghToken)
 	})
 
+	t.Run("audit every release", func(t *testing.T) {
+		// The release notes hold the ledger record wrote above; 0.15.0
+		// was restored, so it is where the ledger says.
+		s := runStep(t, map[string]string{"mode": "audit", "registry-auth": auth, "from-releases": "true", "tags": "0.15.0"}, env, false)
+		if s.exit != 0 || !strings.Contains(s.summary, "### tagguard audit: OK") {
+			t.Fatalf("exit %d\n%s\n%s\n%s", s.exit, s.stdout, s.stderr, s.summary)
+		}
+		// latest moved since v0.15.0 recorded it (the promote above wrote
+		// no release notes): drift.
+		s = runStep(t, map[string]string{"mode": "audit", "registry-auth": auth, "from-releases": "true"}, env, false)
+		if s.exit != 1 || !strings.Contains(s.stdout, "org/app%3Alatest drifted::") {
+			t.Fatalf("drift: exit %d\n%s\n%s", s.exit, s.stdout, s.stderr)
+		}
+		l, err := ledger.Parse([]byte(s.outputs["drift"]))
+		if err != nil || len(l.Images) != 1 || l.Images[0].Digest != d015.String() {
+			t.Errorf("drift output %q: %v", s.outputs["drift"], err)
+		}
+		// The drift ledger is restore's input: audit, review, restore.
+		driftFile := filepath.Join(t.TempDir(), "drift.json")
+		os.WriteFile(driftFile, []byte(s.outputs["drift"]), 0o644)
+		if s := runStep(t, map[string]string{"mode": "restore", "registry-auth": auth, "from-ledger": driftFile}, env, false); s.exit != 0 {
+			t.Errorf("restore from the drift: exit %d\n%s", s.exit, s.stdout)
+		}
+		assertNoSecret(t, s, regtest.Password, ghToken)
+	})
+
 	t.Run("unwritable GITHUB_OUTPUT fails the step", func(t *testing.T) {
 		s := runStep(t, map[string]string{"mode": "check", "registry-auth": auth, "images": reg.Ref("org/app:0.16.0")},
 			map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_OUTPUT": t.TempDir()}, false)

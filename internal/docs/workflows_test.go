@@ -211,7 +211,7 @@ func isTagguard(uses string) bool {
 		strings.HasPrefix(uses, "docker://ghcr.io/tagguard/tagguard:")
 }
 
-var modes = []string{"check", "promote", "record", "restore"}
+var modes = []string{"audit", "check", "promote", "record", "restore"}
 
 // tagguardStep is a step that runs tagguard with inputs: a uses: step's
 // with: block, or a run: step passing the runner's INPUT_<NAME> environment
@@ -285,6 +285,7 @@ func TestWorkflowInputs(t *testing.T) {
 	// The parse found what the examples are about; an empty result would
 	// otherwise pass silently.
 	want := map[string][]string{
+		"audit":   {"examples/audit.yml"},
 		"check":   {".github/workflows/release.yml", "examples/release.yml"},
 		"promote": {"examples/promote.yml"},
 		"record":  {".github/workflows/release.yml", "examples/release.yml"},
