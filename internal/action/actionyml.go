@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 // Image is the prebuilt image action.yml runs: pulling it takes about a
 // second, where building the Dockerfile on every job costs 25–60 s. The
 // release workflow publishes it and moves the v1 tag only forward.
-const Image = "docker://ghcr.io/tagguard/tagguard:v1"
+const Image = "docker://" + ImageRepository + ":v1"
 
 // Outputs lists every output of every mode, with its description.
 var outputs = []struct{ name, mode, desc string }{
@@ -37,10 +39,38 @@ func OutputNames() []string {
 // RenderActionYML renders action.yml from the option table, so inputs and
 // flags cannot drift apart: a test compares it with the file.
 func RenderActionYML() string {
-	var b strings.Builder
-	b.WriteString(`# Generated from internal/options by internal/action (go test ./internal/action -update).
+	return render(`# Generated from internal/options by internal/action (go test ./internal/action -update).
 # Edit the option table, not this file.
-name: tagguard
+`, yamlString(Image)+"\n")
+}
+
+// ImageRepository is the repository the release publishes the image to.
+const ImageRepository = "ghcr.io/tagguard/tagguard"
+
+// RenderReleaseActionYML renders action.yml for the release commit of
+// version: the same inputs and outputs, with the image named by the digest
+// promote published, so `uses: tagguard/tagguard@<commit>` runs exactly
+// that image and nothing can move it. version is X.Y.Z (with or without v);
+// digest is sha256:<64 hex>.
+func RenderReleaseActionYML(version, digest string) (string, error) {
+	v, ok := policy.ParseVersion(version)
+	if !ok {
+		return "", fmt.Errorf("version %q is not a semantic version such as 1.2.3", version)
+	}
+	d, err := refs.ParseDigest(digest)
+	if err != nil {
+		return "", err
+	}
+	tag := "v" + v.String()
+	return render(fmt.Sprintf(`# tagguard %s. Generated at release from internal/options by internal/action/releaseyml.
+# The image is named by digest: this commit runs exactly the image released as %s.
+`, tag, tag), yamlString("docker://"+ImageRepository+"@"+d.String())+" # "+tag+"\n"), nil
+}
+
+func render(header, image string) string {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString(`name: tagguard
 description: Release guards for container image tags - block overwrites of version tags, record pushed digests, restore tags to recorded digests.
 author: tagguard
 branding:
@@ -68,7 +98,7 @@ inputs:
 		}
 		fmt.Fprintf(&b, "  %s:\n    description: %s\n", o.name, yamlString(o.desc+" ("+mode+")"))
 	}
-	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n", yamlString(Image))
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s", image)
 	return b.String()
 }
 
