@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -66,7 +67,17 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	resume := "tagguard-" + hex.EncodeToString(token)
 	a.Group("tagguard " + cmd + " report")
 	a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
-	writeErr := report.Write(w, format, rep)
+	// The human report names inputs, as every message in a step does; the
+	// JSON report stays the machine's, byte for byte the report output.
+	var writeErr error
+	if format == "json" {
+		writeErr = report.Write(w, format, rep)
+	} else {
+		var b strings.Builder
+		if writeErr = rep.WriteText(&b); writeErr == nil {
+			_, writeErr = io.WriteString(w, Say(b.String()))
+		}
+	}
 	a.IssueCommand(&githubactions.Command{Name: resume})
 	a.EndGroup()
 	shown := rep.Show()

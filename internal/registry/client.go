@@ -92,7 +92,10 @@ func New(cfg Config) (*Client, error) {
 	opts := []remote.Option{
 		remote.WithTransport(rt),
 		remote.WithAuthFromKeychain(keychain(cfg)),
-		remote.WithJobs(cfg.Jobs),
+		// --jobs is enforced once, by the limiter above: it bounds every
+		// request in flight, tokens and blob copies included. The fan-outs
+		// of the commands and go-containerregistry's own (left at its
+		// default) only size goroutine pools.
 		remote.WithUserAgent(ua),
 		// Our retrier is in charge; go-containerregistry's would retry again
 		// beneath it and ignore Retry-After.
