@@ -2,11 +2,15 @@ package promote
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -145,5 +149,28 @@ func TestPromoteLostRace(t *testing.T) {
 	}
 	if d, _ := regtest.Raw(t, reg.Ref("org/app:2.0.0")); strings.HasSuffix(src, d) {
 		t.Errorf("2.0.0 was overwritten with the promoted digest")
+	}
+}
+
+// TestPromoteIndexWithAPrunedChildRefuses: an index source whose platform
+// manifest is gone is not whole: exit 1 before anything is written.
+func TestPromoteIndexWithAPrunedChildRefuses(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	src := pushIndexByDigest(t, reg.Host+"/org/app", "linux/amd64", "linux/arm64")
+	_, raw := regtest.Raw(t, src)
+	var idx struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := name.NewDigest(reg.Host + "/org/app@" + idx.Manifests[0].Digest)
+	if err := remote.Delete(d); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:3.0.0")}, Registry: newClient(t)})
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), idx.Manifests[0].Digest) {
+		t.Errorf("err %v, want a pre-flight refusal naming the pruned child", err)
 	}
 }
