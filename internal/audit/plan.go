@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
@@ -220,26 +218,5 @@ func missing(ctx context.Context, reg Registry, d name.Digest, mediaType string)
 	if err != nil {
 		return "", err
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
-	if err != nil {
-		return "", errkind.Remotef("reading index %s: %v", d, err)
-	}
-	var gone []string
-	for _, c := range idx.Manifests {
-		_, err := reg.Resolve(ctx, d.Context().Digest(c.Digest.String()))
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-			what := c.Digest.String()
-			if c.Platform != nil {
-				what = c.Platform.String() + " " + what
-			}
-			gone = append(gone, what)
-		case err != nil:
-			return "", err
-		}
-	}
-	if len(gone) > 0 {
-		return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", d.DigestStr(), d.Context(), strings.Join(gone, ", ")), nil
-	}
-	return "", nil
+	return registry.MissingChildren(ctx, reg, d, m)
 }

@@ -62,16 +62,7 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", truncate(s, maxQuoted))
 }
 
-func truncate(s string, n int) string {
-	runes := 0
-	for i := range s {
-		if runes == n {
-			return s[:i] + "…"
-		}
-		runes++
-	}
-	return s
-}
+func truncate(s string, n int) string { return report.Truncate(s, n) }
 
 // clean makes the message of an error we did not write (encoding/json,
 // go-containerregistry) safe to show: those may echo input verbatim.

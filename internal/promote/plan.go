@@ -1,7 +1,6 @@
 package promote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -125,7 +124,7 @@ func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 			s.missing, s.err = fmt.Sprintf("%s is not in %s: the build's push did not land there, or it was pruned", s.ref.DigestStr(), s.ref.Context()), nil
 		case s.err != nil:
 		case s.m.MediaType.IsIndex():
-			s.missing, s.err = missingChildren(ctx, o.Registry, s)
+			s.missing, s.err = registry.MissingChildren(ctx, o.Registry, s.ref, s.m)
 		case s.m.MediaType.IsImage():
 			s.platform, s.err = o.Registry.Platform(ctx, s.ref.Context(), s.m)
 		default:
@@ -136,29 +135,6 @@ func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 		out[i].ref, out[i].err = refs[i], ctx.Err()
 	}
 	return out
-}
-
-// missingChildren HEADs every manifest an index names and says which are
-// gone: a pruned platform would make the tag unpullable.
-func missingChildren(ctx context.Context, reg Registry, s *source) (string, error) {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
-	if err != nil {
-		return "", errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", s.ref, err))
-	}
-	var gone []string
-	for _, d := range idx.Manifests {
-		_, err := reg.Resolve(ctx, s.ref.Context().Digest(d.Digest.String()))
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-			gone = append(gone, d.Digest.String())
-		case err != nil:
-			return "", err
-		}
-	}
-	if len(gone) == 0 {
-		return "", nil
-	}
-	return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", s.ref.DigestStr(), s.ref.Context(), strings.Join(gone, ", ")), nil
 }
 
 // preflightError refuses the run when a source is missing (exit 1) or

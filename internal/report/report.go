@@ -34,8 +34,10 @@ func OneLine(s string) string {
 }
 
 // Clip is OneLine bounded to n characters, with … where it was cut.
-func Clip(s string, n int) string {
-	s = OneLine(s)
+func Clip(s string, n int) string { return Truncate(OneLine(s), n) }
+
+// Truncate bounds s to n characters, with … where it was cut.
+func Truncate(s string, n int) string {
 	runes := 0
 	for i := range s {
 		if runes == n {

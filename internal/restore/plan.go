@@ -1,7 +1,6 @@
 package restore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
@@ -109,7 +106,7 @@ func preflight(ctx context.Context, o Options, ts []target) (manifests map[strin
 		if errors.Is(res.err, registry.ErrNotFound) {
 			res.missing, res.err = fmt.Sprintf("%s is not in %s", t.digest, t.tag.Context()), nil
 		} else if res.err == nil && res.m.MediaType.IsIndex() {
-			res.missing, res.err = missingChildren(ctx, o.Registry, t, res.m)
+			res.missing, res.err = registry.MissingChildren(ctx, o.Registry, ref, res.m)
 		}
 	})
 	for _, i := range notStarted {
@@ -144,33 +141,6 @@ func preflight(ctx context.Context, o Options, ts []target) (manifests map[strin
 		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(errs), errors.Join(errs...)))
 	}
 	return manifests, nil, nil
-}
-
-// missingChildren HEADs the manifests an index names, one at a time (the
-// caller already runs targets in parallel), and says which are gone.
-func missingChildren(ctx context.Context, reg Registry, t target, m registry.Manifest) (string, error) {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
-	if err != nil {
-		return "", errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", t.digest, err))
-	}
-	var gone []string
-	for _, d := range idx.Manifests {
-		_, err := reg.Resolve(ctx, t.tag.Context().Digest(d.Digest.String()))
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-			what := d.Digest.String()
-			if d.Platform != nil {
-				what = d.Platform.String() + " " + what
-			}
-			gone = append(gone, what)
-		case err != nil:
-			return "", err
-		}
-	}
-	if len(gone) == 0 {
-		return "", nil
-	}
-	return fmt.Sprintf("index %s is in %s, but manifests it names are not: %s", t.digest, t.tag.Context(), strings.Join(gone, ", ")), nil
 }
 
 func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String()).Name() }
