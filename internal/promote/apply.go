@@ -29,10 +29,16 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	}
 	p.writeTags(ctx, r)
 	r.finish()
-	if err := r.err(); err != nil {
-		return r, err
+	// What was written and read back is recorded even when another tag
+	// failed or lost a race: the record is what is true now.
+	writeErr, recErr := r.err(), p.record(ctx, r)
+	switch {
+	case writeErr != nil && recErr != nil:
+		return r, fmt.Errorf("%w; recording the tags that were written failed too: %v", writeErr, recErr)
+	case writeErr != nil:
+		return r, writeErr
 	}
-	return r, p.record(ctx, r)
+	return r, recErr
 }
 
 // place makes the published manifest and everything it names present, by
@@ -141,6 +147,9 @@ func (p *Plan) record(ctx context.Context, r *Report) error {
 		}
 		images = append(images, t.Ref)
 		entries = append(entries, record.Entry{Ref: t.Ref, Digest: t.Now, MediaType: r.Published.MediaType, Platforms: r.Published.Platforms, Verdict: record.Recorded})
+	}
+	if len(entries) == 0 {
+		return nil // nothing reads back at the digest: nothing to record
 	}
 	rp, err := record.PlanRead(ctx, p.o.recordOptions(images), entries)
 	if err == nil {

@@ -174,3 +174,26 @@ func TestPromoteIndexWithAPrunedChildRefuses(t *testing.T) {
 		t.Errorf("err %v, want a pre-flight refusal naming the pruned child", err)
 	}
 }
+
+// TestLostRaceStillRecordsWhatWasWritten: after a lost race the tags that
+// were written are recorded (ledger file), and the run exits 4.
+func TestLostRaceStillRecordsWhatWasWritten(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	src := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
+	path := t.TempDir() + "/ledger.json"
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, LedgerFile: path, Registry: newClient(t), Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regtest.PushImage(t, srv.Ref("org/app:4.0.0"))
+	r, err := p.Apply(context.Background())
+	if errkind.Of(err) != errkind.Partial {
+		t.Fatalf("err %v, want exit 4", err)
+	}
+	b, rerr := os.ReadFile(path)
+	l, perr := ledger.Parse(b)
+	if rerr != nil || perr != nil || len(l.Images) != 1 || !strings.HasSuffix(l.Images[0].Ref, ":edge") {
+		t.Errorf("ledger file: %v %v %+v; report %+v", rerr, perr, l, r.Record)
+	}
+}
