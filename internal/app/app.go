@@ -83,20 +83,20 @@ func Secrets(vals *options.Values, opts []options.Option, getenv func(string) st
 	var out []string
 	for _, s := range vals.Secrets(opts) {
 		// A HOST=USER:SECRET line is masked as its secret in every
-		// encoding, never announced whole; anything else is masked as it
-		// is (a line that does not parse may still hold a secret).
+		// encoding, never announced whole.
 		if creds, err := registry.ParseCredentials([]string{s}); err == nil {
 			for _, c := range creds {
 				out = append(out, redact.Credential(c.User, c.Secret)...)
 			}
 			continue
 		}
+		// Anything else is masked as it is (a line that does not parse may
+		// still hold a secret), and as the Basic credential a token is
+		// lent as: ghcr.io takes the workflow's token with the actor (or
+		// x-access-token) as user.
 		out = append(out, s)
-	}
-	// The GitHub token is also lent to ghcr.io as Basic actor:token.
-	if token := vals.String(options.GitHubToken); token != "" {
-		out = append(out, redact.Credential(getenv("GITHUB_ACTOR"), token)...)
-		out = append(out, redact.Credential("x-access-token", token)...)
+		out = append(out, redact.Credential(getenv("GITHUB_ACTOR"), s)...)
+		out = append(out, redact.Credential("x-access-token", s)...)
 	}
 	return out
 }

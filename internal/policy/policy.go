@@ -16,7 +16,7 @@ import (
 // Kind is how a guard treats a tag.
 type Kind string
 
-// The tag kinds of DESIGN.md.
+// The tag kinds: how the guards treat a tag.
 const (
 	Immutable Kind = "immutable" // must never be overwritten
 	Floating  Kind = "floating"  // latest, 1, 1.2: may move, but only forward
