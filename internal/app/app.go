@@ -175,7 +175,7 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 		UserAgent:   "tagguard/" + Version(),
 	}
 	if env.Masker != nil {
-		cfg.NoteSecret = func(s string) { env.Masker.Add(s) }
+		cfg.NoteCredential = env.Masker.AddCredential
 	}
 	if d.registry, err = registry.New(cfg); err != nil {
 		return deps{}, err

@@ -6,8 +6,10 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,7 +25,10 @@ const minSecret = 4
 type Masker struct {
 	mu      sync.Mutex
 	secrets map[string]bool
-	r       *strings.Replacer
+	// plain are the secrets as they are, for recognising a base64 run
+	// that decodes to one (user:secret with other wrapping or padding).
+	plain [][]byte
+	r     *strings.Replacer
 	// announce is told each new secret before it is masked anywhere, so
 	// the runner can mask it too (::add-mask::).
 	announce func(string)
@@ -37,18 +42,25 @@ func New(announce func(string), secrets ...string) *Masker {
 	return m
 }
 
-// Add masks more secrets from now on.
+// Add masks more secrets from now on, each as it is and in its percent-
+// and form-encoded forms (a secret echoed in a URL or a query string).
 func (m *Masker) Add(secrets ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	changed := false
-	for _, s := range secrets {
-		if len(s) < minSecret || m.secrets[s] {
+	for _, plain := range secrets {
+		if len(plain) < minSecret || m.secrets[plain] {
 			continue
 		}
-		m.secrets[s], changed = true, true
-		if m.announce != nil {
-			m.announce(s)
+		m.plain = append(m.plain, []byte(plain))
+		for _, s := range urlForms(plain) {
+			if m.secrets[s] {
+				continue
+			}
+			m.secrets[s], changed = true, true
+			if m.announce != nil {
+				m.announce(s)
+			}
 		}
 	}
 	if !changed {
@@ -67,18 +79,25 @@ func (m *Masker) Add(secrets ...string) {
 	m.r = strings.NewReplacer(pairs...)
 }
 
-// Replace returns s with every secret masked and every Authorization
-// value from outside stripped.
+// AddCredential masks a credential tagguard may send: the secret and
+// user:secret, in every encoding of Credential. It is how a credential is
+// registered the moment it is resolved, whatever its source.
+func (m *Masker) AddCredential(user, secret string) { m.Add(Credential(user, secret)...) }
+
+// Replace returns s with every secret masked, every base64 run that
+// decodes to text holding a secret masked, and every Authorization value
+// from outside stripped.
 func (m *Masker) Replace(s string) string {
 	m.mu.Lock()
-	r := m.r
+	r, plain := m.r, m.plain
 	m.mu.Unlock()
-	return StripAuthorization(r.Replace(s))
+	return StripAuthorization(stripBase64(r.Replace(s), plain))
 }
 
-// Credential returns the secret with every encoding of user:secret a
-// runner could see: HTTP Basic's base64, with and without padding, in the
-// standard and the URL alphabet.
+// Credential returns the secret and user:secret with every encoding a
+// runner could see: HTTP Basic's base64 of user:secret, with and without
+// padding, in the standard and the URL alphabet; Add adds the percent- and
+// form-encoded forms of each.
 func Credential(user, secret string) []string {
 	if secret == "" {
 		return nil
@@ -86,11 +105,73 @@ func Credential(user, secret string) []string {
 	out := []string{secret}
 	if user != "" {
 		pair := []byte(user + ":" + secret)
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		out = append(out, string(pair))
+		for _, enc := range encodings {
 			out = append(out, enc.EncodeToString(pair))
 		}
 	}
 	return out
+}
+
+var encodings = []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding}
+
+// urlForms is s as it is, percent-encoded (a path or user info) and
+// form-encoded (a query or a form body), with upper- and lower-case hex.
+func urlForms(s string) []string {
+	out := []string{s}
+	for _, e := range []string{url.QueryEscape(s), url.PathEscape(s)} {
+		out = append(out, e, lowerHex(e))
+		if strings.Contains(e, "+") { // a form's space, also sent as %20
+			out = append(out, strings.ReplaceAll(e, "+", "%20"))
+		}
+	}
+	return out
+}
+
+// lowerHex writes the hex digits of every %XX escape in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// base64Run is a run of base64 text long enough to hold a credential.
+var base64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{8,}={0,2}`)
+
+// stripBase64 masks every base64 run that decodes (in either alphabet,
+// padded or not) to bytes holding a known secret: user:secret however it
+// was wrapped, not only the forms Credential lists.
+func stripBase64(s string, plain [][]byte) string {
+	if len(plain) == 0 {
+		return s
+	}
+	return base64Run.ReplaceAllStringFunc(s, func(run string) string {
+		trimmed := strings.TrimRight(run, "=")
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			dec, err := enc.DecodeString(trimmed)
+			if err != nil {
+				continue
+			}
+			for _, p := range plain {
+				if bytes.Contains(dec, p) {
+					return "***"
+				}
+			}
+		}
+		return run
+	})
 }
 
 func sortLongestFirst(ss []string) {

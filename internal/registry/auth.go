@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -86,6 +87,40 @@ func (k ghcrKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 		user = "x-access-token"
 	}
 	return &authn.Basic{Username: user, Password: k.token}, nil
+}
+
+// noting hands every credential the keychain resolves to note before
+// go-containerregistry sends it: the Docker config's auths, credential
+// helpers and stores are read only here, at the first request to a host,
+// and a registry that echoes what it was sent must find it masked.
+type noting struct {
+	inner authn.Keychain
+	note  func(user, secret string)
+}
+
+func (k noting) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	a, err := k.inner.Resolve(r)
+	if err != nil || k.note == nil || a == authn.Anonymous {
+		return a, err
+	}
+	cfg, err := a.Authorization()
+	if err != nil {
+		return nil, err
+	}
+	k.note(cfg.Username, cfg.Password)
+	if cfg.Auth != "" {
+		k.note("", cfg.Auth)
+		if dec, err := base64.StdEncoding.DecodeString(cfg.Auth); err == nil {
+			if user, secret, ok := strings.Cut(string(dec), ":"); ok {
+				k.note(user, secret)
+			}
+		}
+	}
+	k.note("", cfg.IdentityToken)
+	k.note("", cfg.RegistryToken)
+	// The resolved values, not the keychain again: a credential helper
+	// runs once and what it said is what was masked.
+	return authn.FromConfig(*cfg), nil
 }
 
 func keychain(cfg Config) authn.Keychain {

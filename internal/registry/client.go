@@ -39,9 +39,12 @@ type Config struct {
 	GitHubOwner string       // the workflow's repository owner: the token is lent for its images only
 	Transport   http.RoundTripper
 	UserAgent   string
-	// NoteSecret hears of every bearer token a token service issues,
-	// before it is used, so it can be masked. May be nil.
-	NoteSecret func(string)
+	// NoteCredential hears of every credential the client may send, the
+	// moment it is resolved and before it is used, whatever its source
+	// (--registry-auth, the Docker config's auths, a credential helper or
+	// store, the GitHub token, a token service's bearer token; user is ""
+	// for a token), so it can be masked. May be nil.
+	NoteCredential func(user, secret string)
 	// Retry tuning; zero values mean 5 attempts starting at 500ms, capped at 30s.
 	Attempts int
 	Backoff  time.Duration
@@ -82,7 +85,7 @@ func New(cfg Config) (*Client, error) {
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
 	rt = digestRecorder{inner: rt}
 	rt = pageGuard{inner: rt}
-	rt = tokenWatch{inner: rt, note: cfg.NoteSecret}
+	rt = tokenWatch{inner: rt, note: cfg.NoteCredential}
 	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent
@@ -91,7 +94,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	opts := []remote.Option{
 		remote.WithTransport(rt),
-		remote.WithAuthFromKeychain(keychain(cfg)),
+		remote.WithAuthFromKeychain(noting{inner: keychain(cfg), note: cfg.NoteCredential}),
 		// --jobs is enforced once, by the limiter above: it bounds every
 		// request in flight, tokens and blob copies included. The fan-outs
 		// of the commands and go-containerregistry's own (left at its

@@ -15,7 +15,7 @@ import (
 // answer JSON with a token.
 type tokenWatch struct {
 	inner http.RoundTripper
-	note  func(string)
+	note  func(user, secret string)
 }
 
 func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -39,7 +39,7 @@ func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	if json.Unmarshal(b, &t) == nil {
 		for _, s := range []string{t.Token, t.AccessToken, t.RefreshToken} {
 			if s != "" {
-				w.note(s)
+				w.note("", s)
 			}
 		}
 	}
