@@ -2,11 +2,11 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
-	"encoding/base64"
-	"fmt"
 	"strings"
 	"testing"
 )
