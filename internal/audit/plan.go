@@ -23,9 +23,11 @@ import (
 type record struct {
 	tag          name.Tag
 	image        ledger.Image
-	created      time.Time
+	created      time.Time // the ledger's own date, as it says
+	date         time.Time // what orders records: see ledgers.Loaded.Date
+	suspect      bool      // the ledger's own date cannot be believed
 	from         string
-	inconsistent string // why this ledger's mirrors disagree, if they do
+	inconsistent string // why this ledger's mirrors, or two records as new as each other, disagree
 }
 
 // Plan audits: it loads every ledger, keeps the newest record of each ref,
@@ -42,16 +44,23 @@ func Plan(ctx context.Context, o Options) (*Report, error) {
 	}
 	records := map[string]*record{}
 	ledgersRead := 0
-	problems, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
+	var flags []ledgers.Problem
+	src := o.sources()
+	src.Now = o.Now
+	problems, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
 		ledgersRead++
+		if got.Suspect != "" {
+			flags = append(flags, ledgers.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
+		}
 		keep(o, records, got)
 		return nil
 	})
-	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems}
+	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems, Flags: flags}
 	if err != nil {
 		if errkind.Of(err) == errkind.BadInput {
 			return nil, err
 		}
+		r.loadErr = err
 		r.finish(o.Now())
 		return r, err
 	}
@@ -75,8 +84,11 @@ func Plan(ctx context.Context, o Options) (*Report, error) {
 
 // keep folds one ledger into the records: the newest record of a ref wins
 // (a floating tag recorded by every release, a re-record after a restore);
-// older records are history, not drift. Within one ledger, a tag recorded
-// in several registries (a mirror) at different digests is inconsistent.
+// older records are history, not drift. Newest is by Loaded.Date, so a
+// release's notes cannot date themselves forward; a suspect record never
+// outranks another, and two records as new as each other that disagree
+// are inconsistent. Within one ledger, a tag recorded in several
+// registries (a mirror) at different digests is inconsistent.
 func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 	l := got.Ledger
 	mirrors := map[string]map[string][]string{} // repository path:tag → digest → hosts
@@ -99,10 +111,23 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 			continue
 		}
 		key := t.Name()
-		if prev, ok := records[key]; ok && !l.Created.After(prev.created) {
-			continue
+		suspect := got.Suspect != ""
+		if prev, ok := records[key]; ok {
+			switch {
+			case suspect && !prev.suspect:
+				continue
+			case !suspect && prev.suspect:
+			case got.Date.Before(prev.date):
+				continue
+			case got.Date.Equal(prev.date):
+				if prev.image.Digest != im.Digest && prev.inconsistent == "" {
+					prev.inconsistent = fmt.Sprintf("%s and %s record it at different digests (%s, %s) and neither is newer (%s): tell which is right, and re-record it",
+						prev.from, got.From, prev.image.Digest, im.Digest, got.Date.UTC().Format(time.RFC3339))
+				}
+				continue
+			}
 		}
-		rec := &record{tag: t, image: im, created: l.Created, from: got.From}
+		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From}
 		if ds := mirrors[t.RepositoryStr()+":"+t.TagStr()]; len(ds) > 1 {
 			var parts []string
 			for d, hosts := range ds {

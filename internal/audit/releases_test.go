@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -56,13 +57,15 @@ func TestAuditEveryRelease(t *testing.T) {
 		case 8:
 			body = strings.Replace(body, "tagguard:ledger:end", "tagguard:ledger:stop", 1)
 		}
-		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + tag, Body: body, Draft: i == 249})
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + tag, Body: body, Draft: i == 249, CreatedAt: day.Add(time.Duration(i) * time.Hour)})
 	}
 	regtest.Tag(t, srv.Ref("org/app:1.0.200"), srv.Ref("org/app:latest"))
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
-	r, err := Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(t), Jobs: 8})
-	if err != nil {
-		t.Fatalf("%v\n%+v", err, r)
+	r, err := Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(t), Jobs: 8,
+		Now: func() time.Time { return day.Add(300 * time.Hour) }})
+	// v1.0.8's broken section makes the audit incomplete (issue 15 item 1).
+	if errkind.ExitCode(err) != 3 || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !strings.Contains(err.Error(), "v1.0.8") {
+		t.Fatalf("exit %d (%v), %s: want 3, INCOMPLETE, naming v1.0.8", errkind.ExitCode(err), err, r.Summary)
 	}
 	if r.Ledgers != 248 || len(r.Problems) != 1 || !strings.Contains(r.Problems[0].From, "v1.0.8") {
 		t.Errorf("%d ledgers, problems %+v: want 248 ledgers and v1.0.8's broken section noted", r.Ledgers, r.Problems)

@@ -29,13 +29,19 @@ type Report struct {
 	Command  string            `json:"command"`
 	Summary  string            `json:"summary"`
 	Ledgers  int               `json:"ledgers"`
+	// Problems are releases whose ledger section could not be read: the
+	// audit is incomplete while there are any.
 	Problems []ledgers.Problem `json:"problems,omitempty"`
-	Refs     []Ref             `json:"refs"`
+	// Flags are ledgers whose own date cannot be believed: read, but
+	// never allowed to outrank another record.
+	Flags []ledgers.Problem `json:"flags,omitempty"`
+	Refs  []Ref             `json:"refs"`
 	// Drift is a ledger of the restorable refs that are not ok, at their
 	// recorded digests: tagguard restore --from-ledger puts them back.
 	Drift   *ledger.Ledger `json:"drift"`
 	Outputs Outputs        `json:"outputs"`
 	blocked bool
+	loadErr error // the ledgers could not all be loaded
 }
 
 // Ref is one recorded ref and where it is now.
@@ -84,6 +90,16 @@ func (r *Report) finish(now time.Time) {
 	}
 	what := fmt.Sprintf("%s from %s", report.Plural(len(r.Refs), "recorded ref"), report.Plural(r.Ledgers, "ledger"))
 	switch {
+	case r.loadErr != nil:
+		r.Summary = "INCOMPLETE: the ledgers could not all be read (" + report.OneLine(r.loadErr.Error()) + "); " + what + " so far"
+		if len(parts) > 0 {
+			r.Summary += ": " + strings.Join(parts, ", ")
+		}
+	case len(r.Problems) > 0:
+		r.Summary = "INCOMPLETE: " + report.Plural(len(r.Problems), "release") + " with a ledger section that cannot be read; " + what
+		if len(parts) > 0 {
+			r.Summary += ": " + strings.Join(parts, ", ")
+		}
 	case counts[Unknown] > 0 || r.unread():
 		r.Summary = "INCOMPLETE: " + what + ": " + strings.Join(parts, ", ") + "; some could not be read"
 	case r.blocked:
@@ -114,8 +130,17 @@ func (r *Report) err() error {
 			n++
 		}
 	}
-	if n > 0 {
+	switch {
+	case n > 0:
 		return errkind.Remotef("audit incomplete: %d of %s could not be read; the report names each", n, report.Plural(len(r.Refs), "ref"))
+	case len(r.Problems) > 0:
+		// Anyone who can edit release notes could otherwise take a
+		// release out of the audit by breaking its section.
+		var from []string
+		for _, p := range r.Problems {
+			from = append(from, p.From)
+		}
+		return errkind.Remotef("audit incomplete: the ledger section of %s cannot be read: fix or re-record it (tagguard record --release-tag …)", strings.Join(from, ", "))
 	}
 	return nil
 }
@@ -129,7 +154,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tagguard audit: %s\n", r.Summary)
 	for _, p := range r.Problems {
-		fmt.Fprintf(&b, "note: %s: %s\n", p.From, p.Reason)
+		fmt.Fprintf(&b, "unreadable: %s: %s\n", p.From, p.Reason)
+	}
+	for _, p := range r.Flags {
+		fmt.Fprintf(&b, "warning: %s: %s\n", p.From, p.Reason)
 	}
 	b.WriteString("\n")
 	for _, ref := range r.Refs {
@@ -157,6 +185,12 @@ func (r *Report) Show() report.Shown {
 	s := report.Shown{Title: r.Summary}
 	for _, p := range r.Problems {
 		s.Notes = append(s.Notes, p.From+": "+p.Reason)
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + p.From + " unreadable",
+			Message: p.From + ": its ledger section cannot be read (" + p.Reason + "), so its tags were not audited: fix or re-record it"})
+	}
+	for _, p := range r.Flags {
+		s.Notes = append(s.Notes, p.From+": "+p.Reason)
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Warning, Title: "tagguard: " + p.From + " date not believed", Message: p.From + ": " + p.Reason})
 	}
 	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "recorded", Kind: report.Digest}, {Name: "now", Kind: report.Digest}, {Name: "restorable"}, {Name: "detail"}}}
 	var ok []report.Row

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -20,6 +21,19 @@ type Release struct {
 	Body    string
 	Draft   bool
 	HTMLURL string
+	// CreatedAt and PublishedAt are GitHub's own dates; PublishedAt is zero
+	// for a draft.
+	CreatedAt   time.Time
+	PublishedAt time.Time
+}
+
+// Date is when GitHub says the release happened: published, else (a
+// draft) created. It is what orders releases, never text in the notes.
+func (r *Release) Date() time.Time {
+	if !r.PublishedAt.IsZero() {
+		return r.PublishedAt
+	}
+	return r.CreatedAt
 }
 
 func fromGitHub(r *github.RepositoryRelease) *Release {
@@ -30,6 +44,9 @@ func fromGitHub(r *github.RepositoryRelease) *Release {
 		Body:    r.GetBody(),
 		Draft:   r.GetDraft(),
 		HTMLURL: r.GetHTMLURL(),
+
+		CreatedAt:   r.GetCreatedAt().Time,
+		PublishedAt: r.GetPublishedAt().Time,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -32,12 +33,25 @@ type Sources struct {
 	GitHub       Releases // nil without a token
 	ReadFile     func(string) ([]byte, error)
 	SkipNoLedger bool // a single release without a ledger section is not an error
+	// Now is the clock a ledger's date is judged by; time.Now when nil.
+	Now func() time.Time
 }
+
+// skew is how far a ledger's clock may run ahead of ours, or of GitHub's.
+const skew = 5 * time.Minute
 
 // Loaded is one ledger and where it came from.
 type Loaded struct {
 	Ledger *ledger.Ledger
 	From   string // "ledger file PATH" or "release TAG"
+	// Date orders records of one ref: for a release, GitHub's own date of
+	// it (published, else created), never text inside the notes anyone
+	// with write access can edit; for a file, the ledger's created.
+	Date time.Time
+	// Suspect says why the ledger's own date cannot be believed: it lies
+	// in the future, or after a release GitHub lists as newer. Such a
+	// record never outranks another.
+	Suspect string
 }
 
 // Problem is a release whose ledger section could not be read: reported,
@@ -92,6 +106,10 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	if read == nil {
 		read = os.ReadFile
 	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
 	for _, path := range s.Files {
 		b, err := read(path)
 		if err != nil {
@@ -101,7 +119,9 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		if err != nil {
 			return nil, errkind.BadInputf("ledger %s: %v", path, err)
 		}
-		if err := fn(Loaded{Ledger: l, From: "ledger file " + path}); err != nil {
+		got := Loaded{Ledger: l, From: "ledger file " + path, Date: l.Created}
+		got.Suspect = future(l, now())
+		if err := fn(got); err != nil {
 			return nil, err
 		}
 	}
@@ -121,14 +141,22 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		case !found && !s.SkipNoLedger:
 			return nil, errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", s.Release)
 		case found:
-			if err := fn(Loaded{Ledger: l, From: "release " + s.Release}); err != nil {
+			got := Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: future(l, now())}
+			if err := fn(got); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var problems []Problem
 	if s.AllReleases {
+		// Releases come newest first (by creation): a ledger that claims
+		// to be later than a release listed before its own is suspect.
+		var newer *githubapi.Release
 		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
+			before := newer
+			if newer == nil || rel.CreatedAt.Before(newer.CreatedAt) {
+				newer = rel
+			}
 			l, found, err := ledger.Extract(rel.Body)
 			switch {
 			case err != nil:
@@ -137,11 +165,24 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 			case !found:
 				return nil
 			}
-			return fn(Loaded{Ledger: l, From: "release " + rel.TagName})
+			got := Loaded{Ledger: l, From: "release " + rel.TagName, Date: rel.Date(), Suspect: future(l, now())}
+			if got.Suspect == "" && before != nil && l.Created.After(before.CreatedAt.Add(skew)) {
+				got.Suspect = fmt.Sprintf("its ledger says it was recorded at %s, after release %s was created (%s), which GitHub lists as newer",
+					l.Created.UTC().Format(time.RFC3339), before.TagName, before.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return fn(got)
 		})
 		if err != nil {
 			return problems, errkind.New(errkind.Remote, fmt.Errorf("reading every release's ledger: %w", err))
 		}
 	}
 	return problems, nil
+}
+
+// future says why a ledger dated ahead of now cannot be believed.
+func future(l *ledger.Ledger, now time.Time) string {
+	if l.Created.After(now.Add(skew)) {
+		return fmt.Sprintf("its ledger says it was recorded at %s, which is in the future", l.Created.UTC().Format(time.RFC3339))
+	}
+	return ""
 }

@@ -1,0 +1,139 @@
+package audit
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// auditReleases audits every release of org/app on gh, at now.
+func auditReleases(t *testing.T, gh *ghtest.Server, now time.Time) (*Report, error) {
+	t.Helper()
+	c, err := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL, Retry: githubapi.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c,
+		Registry: newClient(t), Jobs: 4, Now: func() time.Time { return now }})
+}
+
+// TestUnreadableSectionsMakeAnIncompleteAudit is issue 15 item 1: when
+// every release's ledger section was broken the audit said "OK: no
+// recorded ref to audit" and exited 0; anyone who can edit release notes
+// could take a release out of the daily audit. Now each is named, in an
+// annotation too, the headline says INCOMPLETE and the exit code is 3. A
+// release without a section (older than tagguard) is no problem.
+func TestUnreadableSectionsMakeAnIncompleteAudit(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
+	good := releaseBody(t, day, ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	broken := map[string]string{
+		"v1.0.1": strings.Replace(good, `"schema"`, `"schema`, 1),                                         // invalid JSON
+		"v1.0.2": strings.Replace(good, `"ref": "`+srv.Ref("org/app:1.0.0"), `"ref": "Not/A Ref:1.0.0`, 1),                   // a bad ref
+		"v1.0.3": good + "\n" + good,                                                                      // two sections
+		"v1.0.4": strings.Replace(good, `"images"`, `"pad":"`+strings.Repeat("x", ledger.MaxSize)+`","images"`, 1), // over the cap
+	}
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v0.9.0", Body: "notes from before tagguard", CreatedAt: day.Add(-time.Hour)})
+	for _, tag := range []string{"v1.0.1", "v1.0.2", "v1.0.3", "v1.0.4"} {
+		gh.AddRelease("org", "app", ghtest.Release{TagName: tag, Body: broken[tag], CreatedAt: day})
+	}
+	r, err := auditReleases(t, gh, day.Add(time.Hour))
+	if errkind.ExitCode(err) != 3 {
+		t.Fatalf("exit %d (%v): want 3", errkind.ExitCode(err), err)
+	}
+	if !strings.HasPrefix(r.Summary, "INCOMPLETE") || strings.Contains(r.Summary, "OK") {
+		t.Errorf("headline %q: want INCOMPLETE, never OK", r.Summary)
+	}
+	shown := r.Show()
+	for _, tag := range []string{"v1.0.1", "v1.0.2", "v1.0.3", "v1.0.4"} {
+		found := false
+		for _, a := range shown.Annotations {
+			found = found || (a.Level == report.Bad && strings.Contains(a.Message, "release "+tag))
+		}
+		if !found || !strings.Contains(err.Error(), tag) {
+			t.Errorf("release %s is not named in an error annotation and the error: %v", tag, err)
+		}
+	}
+	if strings.Contains(err.Error(), "v0.9.0") {
+		t.Errorf("a release without a section is named as a problem: %v", err)
+	}
+}
+
+// TestGitHubFailureIsNeverOK is issue 16 item 3: with GitHub answering 500
+// the audit exited 3 under the headline "OK: no recorded ref to audit".
+func TestGitHubFailureIsNeverOK(t *testing.T) {
+	t.Parallel()
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "x"})
+	gh.FailNext(10, ghtest.ServerError(500))
+	r, err := auditReleases(t, gh, day)
+	if errkind.ExitCode(err) != 3 || r == nil || !strings.HasPrefix(r.Summary, "INCOMPLETE") {
+		t.Fatalf("exit %d, report %+v: want 3 and an INCOMPLETE headline", errkind.ExitCode(err), r)
+	}
+}
+
+// TestForgedDateNeverWins is issue 15 item 7: an old release whose notes
+// were edited to say created 2099 outranked every later record, so audit
+// called the true state drift and its drift ledger would restore the
+// forged digest. Releases are now ordered by GitHub's own dates; the
+// forged record is flagged and never wins.
+func TestForgedDateNeverWins(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	old := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
+	cur := regtest.PushImage(t, srv.Ref("org/app:1.1.0")).String()
+	regtest.Tag(t, srv.Ref("org/app:1.1.0"), srv.Ref("org/app:latest"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	forged := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, when := range []time.Time{forged, day.Add(2 * time.Hour)} { // in the future; after v1.1.0
+		gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: releaseBody(t, when,
+			ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: old, MediaType: imageType},
+			ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: old, MediaType: imageType})})
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", CreatedAt: day.Add(time.Hour), Body: releaseBody(t, day.Add(time.Hour),
+			ledger.Image{Ref: srv.Ref("org/app:1.1.0"), Digest: cur, MediaType: imageType},
+			ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: cur, MediaType: imageType})})
+		r, err := auditReleases(t, gh, day.Add(24*time.Hour))
+		if err != nil || r.Blocking() {
+			t.Fatalf("%s: %v, %s: want ok", when, err, r.Summary)
+		}
+		for _, ref := range r.Refs {
+			if strings.HasSuffix(ref.Ref, ":latest") && (ref.State != OK || ref.From != "release v1.1.0") {
+				t.Errorf("%s: latest %s from %s: want ok from release v1.1.0", when, ref.State, ref.From)
+			}
+		}
+		if len(r.Flags) != 1 || r.Flags[0].From != "release v1.0.0" {
+			t.Errorf("%s: flags %+v: want release v1.0.0 flagged", when, r.Flags)
+		}
+	}
+	_ = gh
+}
+
+// TestTieIsInconsistent: two records of one ref as new as each other at
+// different digests gave ok or drifted by the order of the flags; now
+// they are inconsistent in both orders.
+func TestTieIsInconsistent(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	a := regtest.PushImage(t, srv.Ref("org/app:a")).String()
+	b := regtest.PushImage(t, srv.Ref("org/app:latest")).String()
+	la := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: a, MediaType: imageType})
+	lb := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: b, MediaType: imageType})
+	for _, files := range [][]string{{la, lb}, {lb, la}} {
+		r, _ := Plan(context.Background(), Options{FromLedgers: files, Registry: newClient(t), Jobs: 2, Now: func() time.Time { return day }})
+		if len(r.Refs) != 1 || r.Refs[0].State != Inconsistent || !r.Blocking() {
+			t.Errorf("%v: %+v: want latest inconsistent", files, r.Refs)
+		}
+	}
+}
