@@ -26,9 +26,9 @@ const (
 
 // Report is the outcome of an audit.
 type Report struct {
-	Command  string            `json:"command"`
-	Summary  string            `json:"summary"`
-	Ledgers  int               `json:"ledgers"`
+	Command string `json:"command"`
+	Summary string `json:"summary"`
+	Ledgers int    `json:"ledgers"`
 	// Problems are releases whose ledger section could not be read: the
 	// audit is incomplete while there are any.
 	Problems []ledgers.Problem `json:"problems,omitempty"`

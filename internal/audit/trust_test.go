@@ -39,9 +39,9 @@ func TestUnreadableSectionsMakeAnIncompleteAudit(t *testing.T) {
 	good := releaseBody(t, day, ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 	broken := map[string]string{
-		"v1.0.1": strings.Replace(good, `"schema"`, `"schema`, 1),                                         // invalid JSON
-		"v1.0.2": strings.Replace(good, `"ref": "`+srv.Ref("org/app:1.0.0"), `"ref": "Not/A Ref:1.0.0`, 1),                   // a bad ref
-		"v1.0.3": good + "\n" + good,                                                                      // two sections
+		"v1.0.1": strings.Replace(good, `"schema"`, `"schema`, 1),                                                  // invalid JSON
+		"v1.0.2": strings.Replace(good, `"ref": "`+srv.Ref("org/app:1.0.0"), `"ref": "Not/A Ref:1.0.0`, 1),         // a bad ref
+		"v1.0.3": good + "\n" + good,                                                                               // two sections
 		"v1.0.4": strings.Replace(good, `"images"`, `"pad":"`+strings.Repeat("x", ledger.MaxSize)+`","images"`, 1), // over the cap
 	}
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v0.9.0", Body: "notes from before tagguard", CreatedAt: day.Add(-time.Hour)})
