@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -59,6 +60,9 @@ func Problem(s string) string {
 	if hasHost && (strings.ContainsAny(host, ".:") || host == "localhost") && !domainRE.MatchString(host) {
 		return "has an invalid registry host " + quote(host)
 	}
+	if p := ForbiddenHost(t.RegistryStr()); p != "" {
+		return p
+	}
 	switch {
 	case t.TagStr() == "":
 		return "has no tag: write REPO:TAG (tagguard never assumes latest)"
@@ -106,6 +110,30 @@ func quote(s string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// metadataHosts are the cloud metadata services, by name and by address
+// (GCP, AWS by name and over IPv6, Alibaba): a ledger or release note that
+// names one as a registry must not make tagguard send a request there.
+var metadataHosts = []string{"metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal", "100.100.100.200", "fd00:ec2::254"}
+
+// ForbiddenHost says why host (host[:port]) is never dialled as a
+// registry, or "": a link-local address (169.254.0.0/16, fe80::/10, where
+// every cloud's metadata service answers) or a cloud metadata host.
+func ForbiddenHost(hostport string) string {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	ip := net.ParseIP(host)
+	switch {
+	case ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()):
+		return "names a link-local address as its registry (" + host + "): refused, it is where cloud metadata services answer"
+	case slices.Contains(metadataHosts, host) || (ip != nil && slices.ContainsFunc(metadataHosts, func(m string) bool { return ip.Equal(net.ParseIP(m)) })):
+		return "names a cloud metadata service as its registry (" + host + "): refused"
+	}
+	return ""
+}
 
 // IsLoopback reports whether host (without port; brackets allowed) is
 // localhost or a loopback IP: the only hosts plain HTTP may reach unasked.

@@ -60,3 +60,27 @@ func TestParseDigest(t *testing.T) {
 		t.Errorf("sha512: %v", err)
 	}
 }
+
+// TestMetadataHostsAreRefused is issue 15 item 11: a ledger or release
+// note naming 169.254.169.254 as a registry made audit and restore dial
+// it. Link-local addresses and cloud metadata hosts are bad references.
+func TestMetadataHostsAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, ref := range []string{
+		"169.254.169.254/latest/meta-data:1",
+		"169.254.169.254:80/app:1",
+		"[fe80::1]:5000/app:1",
+		"metadata.google.internal/app:1",
+		"100.100.100.200/app:1",
+		"[fd00:ec2::254]/app:1",
+	} {
+		if p := Problem(ref); p == "" {
+			t.Errorf("%s is accepted", ref)
+		}
+	}
+	for _, ok := range []string{"ghcr.io/org/app:1", "127.0.0.1:5000/app:1", "10.0.0.5:5000/app:1"} {
+		if p := Problem(ok); p != "" {
+			t.Errorf("%s: %s", ok, p)
+		}
+	}
+}

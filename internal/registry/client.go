@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	base := cfg.Transport
 	if base == nil {
-		base = remote.DefaultTransport
+		base = guardedTransport()
 	}
 	attempts, backoff, maxDelay := cfg.Attempts, cfg.Backoff, cfg.MaxDelay
 	if attempts <= 0 {
@@ -228,6 +228,14 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, e
 func (c *Client) classify(ref name.Reference, doing string, err error) error {
 	var terr *transport.Error
 	if errors.As(err, &terr) {
+		registryHost := ref.Context().RegistryStr()
+		if elsewhere := terr.Request != nil && terr.Request.URL.Host != "" && terr.Request.URL.Host != registryHost; elsewhere &&
+			(terr.Request.Method == http.MethodPut || terr.Request.Method == http.MethodPatch) {
+			// Not the registry's answer: it sent the upload to another host,
+			// which tagguard (rightly) gave none of the registry's credentials.
+			return errkind.Remotef("%s %s: registry %s redirected the upload to %s, which answered %d %s; tagguard sends %s's credentials to %s only: ask the registry's operator about the redirect",
+				doing, ref, registryHost, terr.Request.URL.Host, terr.StatusCode, http.StatusText(terr.StatusCode), registryHost, registryHost)
+		}
 		switch {
 		case terr.StatusCode == http.StatusNotFound && isRegistryAPI(terr):
 			return fmt.Errorf("%s %s: %w", doing, ref, ErrNotFound)

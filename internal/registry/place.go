@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -40,6 +41,9 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 		return CopyStats{Present: true}, nil
 	}
 	desc, err := c.puller.Get(ctx, src)
+	if errors.Is(err, errTooLarge) {
+		return CopyStats{}, tooLarge(src)
+	}
 	if err != nil {
 		return CopyStats{}, c.classify(src, "reading", err)
 	}
@@ -47,7 +51,7 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	if got := "sha256:" + hex.EncodeToString(sum[:]); got != src.DigestStr() {
 		return CopyStats{}, errkind.Remotef("reading %s: the registry served bytes that hash to %s: refused", src, got)
 	}
-	if err := refuseSchema1(src, desc.MediaType, desc.Manifest); err != nil {
+	if err := vet(src, desc.MediaType, desc.Manifest); err != nil {
 		return CopyStats{}, err
 	}
 	if err := c.pusher.Push(ctx, target, desc); err != nil {

@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/refs"
 )
@@ -65,4 +69,27 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	defer func() { <-l.slots }()
 	return l.inner.RoundTrip(req)
+}
+
+// dialGuard refuses, at connect time, an address ForbiddenHost refuses:
+// a registry name that resolves to a link-local or metadata address must
+// not reach it either, whatever a ledger or a redirect named.
+func dialGuard(_, address string, _ syscall.RawConn) error {
+	if p := refs.ForbiddenHost(address); p != "" {
+		return fmt.Errorf("refusing to connect to %s: it %s", address, strings.TrimPrefix(p, "names "))
+	}
+	return nil
+}
+
+// guardedTransport is go-containerregistry's default transport with
+// dialGuard on every connection.
+func guardedTransport() http.RoundTripper {
+	t, ok := remote.DefaultTransport.(*http.Transport)
+	if !ok {
+		return remote.DefaultTransport
+	}
+	t = t.Clone()
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: dialGuard}
+	t.DialContext = d.DialContext
+	return t
 }

@@ -118,3 +118,18 @@ func TestGHCRKeychain(t *testing.T) {
 		t.Error("without a known owner the token should be lent for ghcr.io")
 	}
 }
+
+// TestDialGuardRefusesLinkLocal: a registry name that resolves to a
+// link-local or metadata address is refused at connect time, whatever
+// named it (a ledger, a redirect, a token realm).
+func TestDialGuardRefusesLinkLocal(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"169.254.169.254:80", "[fe80::1]:443", "100.100.100.200:80"} {
+		if err := dialGuard("tcp", addr, nil); err == nil {
+			t.Errorf("%s: dial allowed", addr)
+		}
+	}
+	if err := dialGuard("tcp", "127.0.0.1:5000", nil); err != nil {
+		t.Errorf("loopback: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"io"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -31,6 +33,9 @@ type Manifest struct {
 func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
 	seen := &announced{}
 	d, err := c.puller.Get(context.WithValue(ctx, announcedKey{}, seen), ref)
+	if errors.Is(err, errTooLarge) {
+		return Manifest{}, tooLarge(ref)
+	}
 	if err != nil && strings.Contains(err.Error(), "does not match requested digest") {
 		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry served bytes that do not hash to the digest asked for: refused (a registry or proxy that lies about content)", ref)
 	}
@@ -45,20 +50,47 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, er
 	if a := seen.get(); a != "" && a != got.String() {
 		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry announced %s but served bytes that hash to %s: refused (a registry or proxy that lies about content)", ref, a, got)
 	}
-	if err := refuseSchema1(ref, d.MediaType, d.Manifest); err != nil {
+	if err := vet(ref, d.MediaType, d.Manifest); err != nil {
 		return Manifest{}, err
 	}
 	return Manifest{Descriptor: Descriptor{Digest: got, MediaType: d.MediaType, Size: int64(len(d.Manifest))}, Raw: d.Manifest}, nil
 }
 
-// refuseSchema1 refuses Docker schema1 manifests, by media type or by body.
-func refuseSchema1(ref name.Reference, mt types.MediaType, raw []byte) error {
+// Bounds on what a manifest may hold, checked before anything is copied:
+// go-containerregistry re-reads a manifest once per layer while copying,
+// so a hostile one with ten thousand layers keeps a CPU busy past any
+// timeout. Real images have well under a hundred layers (Docker refuses
+// to run more than 127) and indexes a few dozen entries.
+const (
+	MaxManifest = 4 << 20 // bytes, the distribution registry's own limit
+	MaxLayers   = 500
+	MaxChildren = 1000
+)
+
+// errTooLarge is what the transport answers for a manifest over
+// MaxManifest, before reading it whole.
+var errTooLarge = errors.New("manifest too large")
+
+func tooLarge(ref name.Reference) error {
+	return errkind.BadInputf("fetching manifest of %s: it is larger than %d MiB: refused (no real image or index is; a registry or push gone wrong)", ref, MaxManifest>>20)
+}
+
+// vet refuses Docker schema1 manifests, by media type or by body, and
+// manifests with absurd layer or entry counts.
+func vet(ref name.Reference, mt types.MediaType, raw []byte) error {
 	var v struct {
-		SchemaVersion int `json:"schemaVersion"`
+		SchemaVersion int               `json:"schemaVersion"`
+		Layers        []json.RawMessage `json:"layers"`
+		Manifests     []json.RawMessage `json:"manifests"`
 	}
 	_ = json.Unmarshal(raw, &v)
-	if mt.IsSchema1() || v.SchemaVersion == 1 {
+	switch {
+	case mt.IsSchema1() || v.SchemaVersion == 1:
 		return errkind.Remotef("fetching manifest of %s: schema1 manifests are not supported: they cannot be restored faithfully; re-push the image as OCI or Docker schema2", ref)
+	case len(v.Layers) > MaxLayers:
+		return errkind.BadInputf("manifest of %s has %d layers, more than the %d tagguard accepts: refused before any copy (no runnable image has that many)", ref, len(v.Layers), MaxLayers)
+	case len(v.Manifests) > MaxChildren:
+		return errkind.BadInputf("index %s names %d manifests, more than the %d tagguard accepts: refused before any copy", ref, len(v.Manifests), MaxChildren)
 	}
 	return nil
 }
@@ -86,14 +118,43 @@ func (a *announced) get() string {
 }
 
 // digestRecorder notes the Docker-Content-Digest of a manifest GET for the
-// Manifest call that made it.
+// Manifest call that made it, and refuses a manifest body over MaxManifest
+// (by its length, else as it is read) so it is never read whole.
 type digestRecorder struct{ inner http.RoundTripper }
 
 func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.inner.RoundTrip(req)
+	if err == nil && req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
+		if resp.ContentLength > MaxManifest {
+			resp.Body.Close()
+			return nil, errTooLarge
+		}
+		resp.Body = &capped{ReadCloser: resp.Body, left: MaxManifest + 1}
+	}
 	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
 		req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
 		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))
 	}
 	return resp, err
+}
+
+// capped fails a read past its budget with errTooLarge.
+type capped struct {
+	io.ReadCloser
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	if c.left <= 0 && err == nil {
+		return n, errTooLarge
+	}
+	return n, err
 }
