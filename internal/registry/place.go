@@ -3,9 +3,9 @@ package registry
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"

@@ -2,11 +2,11 @@ package registry
 
 import (
 	"context"
-	"errors"
-	"io"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
