@@ -21,8 +21,11 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/record"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
+
 
 // Registry is what promote reads and writes.
 type Registry interface {
@@ -116,9 +119,12 @@ func parseSource(s string) (name.Digest, error) {
 	if !ok || strings.Contains(repo[strings.LastIndex(repo, "/")+1:], ":") {
 		return name.Digest{}, fmt.Errorf("source %q: expected REPO@sha256:<digest> (the digest the build pushed, no tag)", s)
 	}
+	if p := refs.RepositoryProblem(repo); p != "" {
+		return name.Digest{}, fmt.Errorf("source %q %s", report.Clip(s, 200), p)
+	}
 	h, err := registry.ParseDigest(dig)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("source %q: %w", s, err)
+		return name.Digest{}, fmt.Errorf("source %q: %w", report.Clip(s, 200), err)
 	}
 	r, err := name.NewRepository(repo, name.StrictValidation)
 	if err != nil {

@@ -125,6 +125,9 @@ func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 		case s.err != nil:
 		case s.m.MediaType.IsIndex():
 			s.missing, s.err = registry.MissingChildren(ctx, o.Registry, s.ref, s.m)
+			if s.missing == "" && s.err == nil {
+				s.err = checkLabels(ctx, o.Registry, s.ref, s.m)
+			}
 		case s.m.MediaType.IsImage():
 			s.platform, s.err = o.Registry.Platform(ctx, s.ref.Context(), s.m)
 		default:
