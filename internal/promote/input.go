@@ -26,7 +26,6 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-
 // Registry is what promote reads and writes.
 type Registry interface {
 	check.Registry
