@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
@@ -163,6 +166,15 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 	creds, err := registry.ParseCredentials(vals.List(options.RegistryAuth))
 	if err != nil {
 		return deps{}, errkind.BadInputf("--registry-auth: %v", err)
+	}
+	for _, h := range vals.List(options.InsecureRegistry) {
+		if _, err := name.NewRegistry(h, name.StrictValidation); err != nil || strings.ContainsAny(h, "/@") {
+			return deps{}, errkind.BadInputf("--insecure-registry %q is not a registry host (HOST or HOST:PORT, no scheme or path)", report.Clip(h, 100))
+		}
+	}
+	if token := vals.String(options.GitHubToken); strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// Never echoed: it is a secret.
+		return deps{}, errkind.BadInputf("--github-token holds white space or a control character: pass the token alone")
 	}
 	d := deps{vals: vals, env: env}
 	cfg := registry.Config{

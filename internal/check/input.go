@@ -16,7 +16,9 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Registry is what check reads from a registry.
@@ -58,6 +60,13 @@ type input struct {
 	policy  policy.Policy
 }
 
+// Validate checks o as Plan does, without a request: promote checks the
+// guard options it shares with check before it reads a source.
+func Validate(o Options) error {
+	_, err := validate(o)
+	return err
+}
+
 func validate(o Options) (input, error) {
 	var p input
 	if len(o.Images) == 0 {
@@ -89,6 +98,9 @@ func validate(o Options) (input, error) {
 		if err := policy.ValidGlob(g); err != nil {
 			bad = append(bad, fmt.Errorf("--expected-base: %w", err))
 		}
+	}
+	if p := refs.GitRefProblem(o.Base); p != "" {
+		bad = append(bad, fmt.Errorf("--base %q %s", report.Clip(o.Base, 100), p))
 	}
 	if len(bad) > 0 {
 		return p, errkind.New(errkind.BadInput, errors.Join(bad...))

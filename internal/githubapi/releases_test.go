@@ -24,7 +24,7 @@ func TestFindReleaseByTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &githubapi.Release{ID: added.ID, TagName: "v1.2.3", Name: "v1.2.3", Body: "notes",
-		HTMLURL: "https://github.com/org/app/releases/tag/v1.2.3"}
+		HTMLURL: "https://github.com/org/app/releases/tag/v1.2.3", CreatedAt: added.CreatedAt, PublishedAt: added.PublishedAt}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("release (-want +got):\n%s", diff)
 	}

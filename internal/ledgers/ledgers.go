@@ -16,6 +16,8 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/refs"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Releases is the GitHub side: one release by tag, or all of them.
@@ -79,6 +81,9 @@ func (s Sources) Count() int {
 func (s Sources) Validate() error {
 	if s.Release == "" && !s.AllReleases {
 		return nil
+	}
+	if p := refs.GitRefProblem(s.Release); p != "" {
+		return errkind.BadInputf("--from-release %q %s", report.Clip(s.Release, 100), p)
 	}
 	what := "--from-releases"
 	if s.Release != "" {

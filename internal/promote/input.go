@@ -99,8 +99,12 @@ func validate(o Options) (input, error) {
 	in.targets, bad = targets, append(bad, badRefs...)
 	// record's options are checked now: after the tags are written it is
 	// too late to find a release tag without a token.
+	// check's guard options are checked now too: a bad glob found after
+	// the sources were read would cost requests and say "could not read".
 	if len(bad) == 0 {
-		if err := record.Validate(o.recordOptions(nil)); err != nil {
+		if err := check.Validate(o.checkOptions("")); err != nil {
+			bad = append(bad, errors.Unwrap(err))
+		} else if err := record.Validate(o.recordOptions(nil)); err != nil {
 			bad = append(bad, errors.Unwrap(err))
 		}
 	}

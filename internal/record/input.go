@@ -16,7 +16,9 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Registry is what record reads from a registry.
@@ -79,6 +81,9 @@ func Validate(o Options) error {
 func validate(o Options) (input, error) {
 	var in input
 	var bad []error
+	if p := refs.GitRefProblem(o.ReleaseTag); p != "" {
+		bad = append(bad, fmt.Errorf("--release-tag %q %s", report.Clip(o.ReleaseTag, 100), p))
+	}
 	images := o.Images
 	var md metadata
 	if strings.TrimSpace(o.Metadata) != "" {

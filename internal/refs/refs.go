@@ -145,3 +145,22 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// GitRefProblem says what makes s no git branch or tag name (git
+// check-ref-format's rules), or "": --base, --release-tag and
+// --from-release are checked with it before any request.
+func GitRefProblem(s string) string {
+	switch {
+	case len(s) > 255:
+		return "is longer than 255 bytes"
+	case strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return "contains white space or a control character"
+	case strings.ContainsAny(s, "~^:?*[\\"):
+		return "contains one of ~ ^ : ? * [ \\, which git refuses in a ref name"
+	case strings.Contains(s, "..") || strings.Contains(s, "@{") || strings.Contains(s, "//"):
+		return "contains .., @{ or //, which git refuses in a ref name"
+	case strings.HasPrefix(s, "-") || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, ".lock"):
+		return "starts with - or /, or ends with /, . or .lock, which git refuses"
+	}
+	return ""
+}

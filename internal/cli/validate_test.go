@@ -1,0 +1,110 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tagguard/tagguard/internal/cli"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// malformed is a bad value for every option of the table: the test below
+// fails for an option that has none, so a new option cannot skip it.
+// References get each of the shapes the strict grammar refuses.
+func malformed(reg, dir string) map[string][]string {
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	return map[string][]string{
+		options.DryRun:           {"maybe"},
+		options.Format:           {"yaml"},
+		options.Jobs:             {"0", "many"},
+		options.Timeout:          {"0s", "soon"},
+		options.InsecureRegistry: {"http://" + reg, reg + "/org"},
+		options.RegistryAuth:     {"no-equals-sign", reg + "=user-without-secret"},
+		options.GitHubToken:      {"two words"},
+		options.Images:           {"host//app:1.0.0", "host:1:2/app:1.0.0", reg + "/Org/App:1.0.0", reg + "/org/app", "169.254.169.254/app:1.0.0"},
+		options.Sources:          {"host//app" + digest, "host:1:2/app" + digest, reg + "/org/app:1.0.0", reg + "/org/app@sha256:abc", "169.254.169.254/app" + digest},
+		options.Digest:           {"sha256:abc", "sha512:" + strings.Repeat("a", 128)},
+		options.Version:          {"1.2", "banana"},
+		options.ImmutableTags:    {"["},
+		options.MutableTags:      {"["},
+		options.ExpectedBase:     {"["},
+		options.Base:             {"feature branch", "a..b"},
+		options.RequireBase:      {"maybe"},
+		options.Metadata:         {"{not json"},
+		options.ReleaseTag:       {"v1 0", "v1..0"},
+		options.LedgerFile:       {filepath.Join(dir, "missing", "ledger.json"), dir},
+		options.CreateRelease:    {"maybe"},
+		options.FromReleases:     {"maybe"},
+		options.FromRelease:      {"v1 0"},
+		options.FromLedger:       {filepath.Join(dir, "missing.json")},
+		options.Pin:              {reg + "/org/app:1.0.0", "host//app:1.0.0" + digest},
+		options.Tags:             {"["},
+	}
+}
+
+// TestEveryOptionIsCheckedBeforeTheFirstRequest is issue 16 item 2 and
+// issue 15 item 6: each command gets, for each option it takes, a
+// malformed value (on top of a valid run), and must exit 2 with no
+// registry and no GitHub request. promote --immutable-tags '[' used to
+// make three registry requests and exit 3; --sources host//app@… was
+// promoted.
+func TestEveryOptionIsCheckedBeforeTheFirstRequest(t *testing.T) {
+	srv := regtest.InProcess(t)
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	reg := strings.Split(srv.Ref("x"), "/")[0]
+	dir := t.TempDir()
+	ledgerPath := filepath.Join(dir, "ledger.json")
+	if err := os.WriteFile(ledgerPath, []byte(`{"schema":"tagguard.ledger/v1","created":"2026-11-20T10:00:00Z","images":[{"ref":"`+reg+`/org/app:1.0.0","digest":"sha256:`+strings.Repeat("b", 64)+`"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "org/app", "HOME": dir}
+	getenv := func(k string) string { return env[k] }
+	valid := map[string][]string{
+		options.Check:   {"--images", reg + "/org/app:1.0.0"},
+		options.Record:  {"--images", reg + "/org/app:1.0.0"},
+		options.Promote: {"--sources", reg + "/org/app@sha256:" + strings.Repeat("c", 64), "--images", reg + "/org/app:1.0.0"},
+		options.Restore: {"--pin", reg + "/org/app:1.0.0@sha256:" + strings.Repeat("d", 64)},
+		options.Audit:   {"--from-ledger", ledgerPath},
+	}
+	// The options that name a restore's one source replace --pin.
+	sources := map[string]bool{options.FromRelease: true, options.FromLedger: true, options.Pin: true}
+	bad := malformed(reg, dir)
+	for _, cmd := range options.Commands {
+		var stdout, stderr bytes.Buffer
+		if code := cli.Main(context.Background(), append([]string{cmd}, valid[cmd]...), &stdout, &stderr, getenv); code == 2 {
+			t.Fatalf("%s with valid options: exit 2\n%s%s", cmd, stdout.String(), stderr.String())
+		}
+	}
+	for _, cmd := range options.Commands {
+		for _, o := range options.For(cmd) {
+			values, ok := bad[o.Name]
+			if !ok {
+				t.Errorf("option %s has no malformed value in this test: add one", o.Name)
+				continue
+			}
+			for _, v := range values {
+				args := []string{cmd}
+				if !(cmd == options.Restore && sources[o.Name]) {
+					args = append(args, valid[cmd]...)
+				}
+				args = append(args, "--"+o.Name+"="+v)
+				before, ghBefore := srv.Counts().Total(), len(gh.Requests())
+				var stdout, stderr bytes.Buffer
+				code := cli.Main(context.Background(), args, &stdout, &stderr, getenv)
+				if code != 2 {
+					t.Errorf("%s --%s=%q: exit %d, want 2\n%s%s", cmd, o.Name, v, code, stdout.String(), stderr.String())
+				}
+				if n, g := srv.Counts().Total()-before, len(gh.Requests())-ghBefore; n+g > 0 {
+					t.Errorf("%s --%s=%q: %d registry and %d GitHub requests before refusing", cmd, o.Name, v, n, g)
+				}
+			}
+		}
+	}
+}
