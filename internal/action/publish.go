@@ -11,9 +11,9 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// maxAnnotations is how many annotations of one level a step shows before
-// one more sums up the rest: GitHub shows at most 10 errors and 10
-// warnings per step, and the job summary has them all.
+// maxAnnotations is how many annotations of one level a step shows, the
+// one that sums up the rest among them: GitHub shows at most 10 errors
+// and 10 warnings per step, and the job summary has them all.
 const maxAnnotations = 10
 
 // maxOutput bounds one output value: GitHub refuses outputs of 1 MiB and
@@ -98,8 +98,8 @@ func AddSummary(a *githubactions.Action, md string) (err error) {
 }
 
 // Annotate issues a report's annotations, at most maxAnnotations of each
-// level and then one that sums up the rest. Every message is masked and
-// worded for the action.
+// level: past that, the last line sums up the rest. Every message is
+// masked and worded for the action.
 func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) {
 	byLevel := map[report.Level][]report.Annotation{}
 	for _, an := range shown.Annotations {
@@ -112,9 +112,10 @@ func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) 
 	}
 	what := map[report.Level]string{report.Bad: "errors", report.Warning: "warnings", report.Good: "notices"}
 	for _, lvl := range []report.Level{report.Bad, report.Warning, report.Good} {
-		for i, an := range byLevel[lvl] {
-			if i == maxAnnotations {
-				emit[lvl]("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(byLevel[lvl])-maxAnnotations, what[lvl]))
+		all := byLevel[lvl]
+		for i, an := range all {
+			if i == maxAnnotations-1 && len(all) > maxAnnotations {
+				emit[lvl]("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(all)-i, what[lvl]))
 				break
 			}
 			emit[lvl](mask.Replace(oneLine(an.Title)), mask.Replace(Say(oneLine(an.Message))))

@@ -48,7 +48,7 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 	if out.Report != nil {
 		// Outputs later steps cannot read are a failure of the step, not a
 		// footnote: a workflow would go on without them.
-		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report); err != nil && out.Err == nil {
+		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = errkind.New(errkind.Remote, err)
 		}
 	}
@@ -61,7 +61,7 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 // publish prints the report (with workflow commands stopped, so no text from
 // outside can issue one) and writes outputs, summary and annotations. The
 // error says what could not be written.
-func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, cmd string, rep report.Report) error {
+func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, cmd string, rep report.Report, code int) error {
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
 	resume := "tagguard-" + hex.EncodeToString(token)
@@ -86,6 +86,11 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	outs, notes, err := Outputs(rep, shown)
 	for k, v := range outs {
 		outs[k] = mask.Replace(v)
+	}
+	// Exit 1 is a refusal, whatever refused: a workflow gating on the
+	// blocked output must never read false then.
+	if _, ok := outs["blocked"]; ok && code == int(errkind.Blocked) {
+		outs["blocked"] = "true"
 	}
 	for _, n := range notes {
 		a.Warningf("tagguard: %s", Say(n))

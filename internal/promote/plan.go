@@ -61,6 +61,13 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		r.Sources = append(r.Sources, sourceRow(s))
 	}
 	if err := preflightError(p.sources); err != nil {
+		if errkind.Of(err) == errkind.Blocked {
+			// A refusal is a block, in the report as in the exit code: a
+			// workflow gating on the blocked output must see it.
+			r.Blocked = true
+			r.stop("BLOCKED: pre-flight refused, a source is not whole in its repository: nothing was written")
+			return p, err
+		}
 		r.stop("pre-flight refused: nothing was written")
 		return p, err
 	}

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,14 +113,26 @@ func TestPromoteRefusesBadInput(t *testing.T) {
 }
 
 // TestPromoteMissingSourceRefuses: a source that is not in its repository
-// stops the run before the first write (exit 1).
+// stops the run before the first write (exit 1), and the report, its
+// blocked output and its headline say BLOCKED (issue 16 item 3: the
+// output said false).
 func TestPromoteMissingSourceRefuses(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	gone := srv.Host + "/org/app@sha256:" + strings.Repeat("d", 64)
-	_, err := NewPlan(context.Background(), Options{Sources: []string{gone}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t)})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{gone}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t)})
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "not in") {
 		t.Errorf("err %v, want a pre-flight refusal", err)
+	}
+	r := p.Report()
+	var blocked string
+	for _, o := range r.Show().Outputs {
+		if o.Name == "blocked" {
+			blocked = fmt.Sprint(o.Value)
+		}
+	}
+	if !r.Blocking() || blocked != "true" || !strings.HasPrefix(r.Summary, "BLOCKED") {
+		t.Errorf("blocking %v, blocked output %q, headline %q: want true, true, BLOCKED", r.Blocking(), blocked, r.Summary)
 	}
 }
 

@@ -50,6 +50,10 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 			}
 		}
 		r.finish("pre-flight refused: nothing was written")
+		if errkind.Of(err) == errkind.Blocked {
+			// The headline's verdict is the exit code's: 1, a refusal.
+			r.Summary = "BLOCKED: the pre-flight refused, a target is not complete in its repository: nothing was written"
+		}
 		return p, err
 	}
 	p.manifests = manifests
