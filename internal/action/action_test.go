@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -168,7 +169,43 @@ func TestAnnotationsAreCapped(t *testing.T) {
 func TestSummaryEscapesCells(t *testing.T) {
 	t.Parallel()
 	md := Summary("restore", (&restore.Report{Summary: "OK", Source: "release v1", Tags: []restore.Tag{{Ref: "a/b:1", To: "sha256:x", State: restore.Failed, Reason: "bad | <script>\nnext"}}}).Show())
-	if strings.Contains(md, "<script>") || strings.Count(md, "\n") != 7 || !strings.Contains(md, `bad \| &lt;script&gt; next`) {
+	if strings.Contains(md, "<script>") || strings.Count(md, "\n") != 7 || !strings.Contains(md, `bad \| \<script\> next`) {
 		t.Errorf("summary:\n%s", md)
+	}
+}
+
+// TestOutsideTextIsInertInTheSummary is issue 15 item 9: Markdown from
+// release notes (an image on an outside host, a link) rendered in the job
+// summary; HTML was escaped, Markdown was not. Every character that would
+// make a link, an image, emphasis, code, HTML or an autolink is escaped.
+func TestOutsideTextIsInertInTheSummary(t *testing.T) {
+	t.Parallel()
+	hostile := "![x](https://evil.example/t.png) [click](http://evil.example) <img src=x> **bold** `code` www.evil.example a@evil.example &amp; | # h"
+	md := Summary("audit", report.Shown{Title: hostile, Notes: []string{hostile}, Footer: []string{hostile},
+		Tables: []report.Table{{Columns: []report.Column{{Name: "detail"}, {Name: "ref", Kind: report.Code}}, Rows: []report.Row{{Cells: []string{hostile, hostile}}}}}})
+	escaped := regexp.MustCompile(`\\.`)
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "| ---") {
+			continue
+		}
+		if i := strings.Index(line, " | `"); i >= 0 {
+			line = line[:i] // the code column, below
+		}
+		// What is left once every escaped character is taken out must hold
+		// nothing Markdown or GitHub's autolinks act on.
+		bare := escaped.ReplaceAllString(strings.TrimPrefix(line, "### "), "")
+		for _, live := range []string{"!", "[", "]", "(", "<", "*", "`", "://", "www.", "@", "&", "#"} {
+			if strings.Contains(bare, live) {
+				t.Errorf("%q is live in %q", live, line)
+			}
+		}
+	}
+	// In the table the ref column is a code span: inert by construction,
+	// one span, the table's column intact.
+	if !strings.Contains(md, "| `![x](https://evil.example/t.png) [click](http://evil.example) <img src=x> **bold** 'code' www.evil.example a@evil.example &amp; \\| # h` |") {
+		t.Errorf("code cell:\n%s", md)
+	}
+	if !strings.Contains(md, `\!\[x\]\(https\://evil.example/t.png\)`) {
+		t.Errorf("text cell:\n%s", md)
 	}
 }

@@ -81,7 +81,7 @@ func renderRow(cols []report.Column, row report.Row, digest func(string)) string
 		case report.Verdict:
 			v = mark(row.Level) + " " + cell(v)
 		case report.Code:
-			v = "`" + cell(v) + "`"
+			v = code(v)
 		case report.Digest:
 			if isDigest(v) {
 				digest(v)
@@ -114,8 +114,34 @@ func mark(l report.Level) string {
 	return "✅"
 }
 
-// cell makes text safe in a Markdown table cell: no row breaks, no column
-// breaks, no HTML (the summary renders it), no code-span escapes.
+// cell makes text inert in the summary, in a table cell or a line of its
+// own: every character Markdown or HTML gives a meaning (emphasis, links
+// and images, code, HTML, entities, table breaks) is backslash-escaped, as
+// CommonMark allows for any ASCII punctuation, and the autolinks GitHub
+// makes of bare URLs, www. names and e-mail addresses are broken up the
+// same way; no line breaks. Text from outside (a release note, a
+// registry's error) then renders as the characters it is, never as a link
+// or an image that calls another host.
 func cell(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(s)
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\r' || r == '\n':
+			b.WriteByte(' ')
+			continue
+		case strings.ContainsRune("\\`*_{}[]()#+!|<>~&@$^", r),
+			r == ':' && strings.HasPrefix(s[i:], "://"),
+			r == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// code shows s as a code span in a table cell: nothing in it renders.
+// A code span cannot hold its own delimiter, and a table splits on | even
+// inside one, so those two are replaced and escaped.
+func code(s string) string {
+	return "`" + strings.NewReplacer("\r", " ", "\n", " ", "`", "'", "|", `\|`).Replace(s) + "`"
 }
