@@ -3,12 +3,14 @@ package githubapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 )
@@ -60,5 +62,54 @@ func TestEachReleaseStopsALoop(t *testing.T) {
 	err := c.EachRelease(context.Background(), "org", "app", func(*githubapi.Release) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "pagination loops") || n.Load() > 2 {
 		t.Errorf("err %v after %d requests", err, n.Load())
+	}
+}
+
+// TestEachReleaseRefusesANextItCannotFollow is issue 15 item 10: a page
+// whose Link names the next page by cursor (after=) ended the list
+// quietly after page 1. It is now an error (exit 3), never the end.
+func TestEachReleaseRefusesANextItCannotFollow(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", fmt.Sprintf(`<%s/repos/org/app/releases?per_page=100&after=Y3Vyc29yOnYyOpK0>; rel="next"`, srv.URL))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":1,"tag_name":"v1","body":""}]`)
+	}))
+	defer srv.Close()
+	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: srv.URL})
+	n := 0
+	err := c.EachRelease(context.Background(), "org", "app", func(*githubapi.Release) error { n++; return nil })
+	if errkind.ExitCode(err) != 3 || !strings.Contains(fmt.Sprint(err), "cannot follow") {
+		t.Errorf("%v (exit %d): want exit 3 saying the next page cannot be followed", err, errkind.ExitCode(err))
+	}
+}
+
+// TestOversizedPageIsRefused is issue 15 item 11: release pages were
+// decoded whole; a hostile server's 38 MB bodies took 414 MB. A body over
+// MaxBody is refused with a message that says so, by its length or as it
+// is read (a chunked answer has none).
+func TestOversizedPageIsRefused(t *testing.T) {
+	t.Parallel()
+	big := `[{"id":1,"tag_name":"v1","body":"` + strings.Repeat("x", githubapi.MaxBody) + `"}]`
+	for _, chunked := range []bool{false, true} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if !chunked {
+				w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			}
+			for i := 0; i < len(big); i += 1 << 20 {
+				_, _ = io.WriteString(w, big[i:min(i+1<<20, len(big))])
+				if f, ok := w.(http.Flusher); ok && chunked {
+					f.Flush()
+				}
+			}
+		}))
+		c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: srv.URL, Retry: githubapi.RetryPolicy{MaxAttempts: 1}})
+		err := c.EachRelease(context.Background(), "org", "app", func(*githubapi.Release) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+			t.Errorf("chunked %v: %v: want the size named", chunked, err)
+		}
+		srv.Close()
 	}
 }

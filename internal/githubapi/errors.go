@@ -61,6 +61,9 @@ func (c *Client) fail(err, kind error, format string, args ...any) error {
 // describe says what GitHub answered, shorter than go-github's messages
 // and with GitHub's validation details spelled out.
 func describe(err error) string {
+	if errors.Is(err, ErrBodyTooLarge) {
+		return ErrBodyTooLarge.Error()
+	}
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
 		return rl.Error()

@@ -10,6 +10,7 @@ package githubapi
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -62,7 +63,7 @@ func New(cfg Config) (*Client, error) {
 		next = http.DefaultTransport
 	}
 	policy := cfg.Retry.withDefaults()
-	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: next, Policy: policy.policy()}})
+	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: capBody{next}, Policy: policy.policy()}})
 	if cfg.Token != "" {
 		gh = gh.WithAuthToken(cfg.Token)
 	}
@@ -121,4 +122,50 @@ func checkRepo(owner, repo string) error {
 		}
 	}
 	return nil
+}
+
+// MaxBody bounds one answer from GitHub: a page of 100 releases at GitHub's
+// own limit of 125,000 characters of notes each is about 13 MB. go-github
+// decodes a page whole, so a hostile server's larger body would cost many
+// times its size in memory; past this it is refused.
+const MaxBody = 16 << 20
+
+// ErrBodyTooLarge is the error of an answer over MaxBody.
+var ErrBodyTooLarge = fmt.Errorf("GitHub's answer is larger than %d MiB: refused (no page of releases is that large; a proxy or server gone wrong)", MaxBody>>20)
+
+// capBody fails an answer over MaxBody: at once by its Content-Length,
+// else as it is read.
+type capBody struct{ inner http.RoundTripper }
+
+func (c capBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.inner.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > MaxBody {
+		resp.Body.Close()
+		return nil, ErrBodyTooLarge
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: MaxBody + 1}
+	return resp, nil
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (c *cappedBody) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, ErrBodyTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	if c.left <= 0 && err == nil {
+		return n, ErrBodyTooLarge
+	}
+	return n, err
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Release is a GitHub release, reduced to what tagguard reads and writes.
@@ -179,6 +181,10 @@ func (c *Client) EachRelease(ctx context.Context, owner, repo string, fn func(*R
 			}
 		}
 		switch {
+		case resp.NextPage == 0 && (resp.After != "" || resp.Cursor != "" || resp.NextPageToken != "" || strings.Contains(resp.Header.Get("Link"), `rel="next"`)):
+			// A next page tagguard cannot follow is never the end of the
+			// list: a release left unread is a release left unaudited.
+			return errkind.Remotef("listing releases of %s/%s: page %d names a next page by cursor (%s), which tagguard cannot follow: refused rather than stop early", owner, repo, current, report.Clip(resp.Header.Get("Link"), 300))
 		case resp.NextPage == 0:
 			return nil
 		case seen[resp.NextPage] || resp.NextPage <= current:
