@@ -226,6 +226,10 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, e
 }
 
 func (c *Client) classify(ref name.Reference, doing string, err error) error {
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		host := ref.Context().RegistryStr()
+		return errkind.Remotef("%s %s: registry %s speaks plain HTTP, and tagguard reaches every host but loopback over HTTPS only; if you trust the network between here and %s, add it to --insecure-registry", doing, ref, host, host)
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		registryHost := ref.Context().RegistryStr()

@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,5 +134,33 @@ func TestDialGuardRefusesLinkLocal(t *testing.T) {
 	}
 	if err := dialGuard("tcp", "127.0.0.1:5000", nil); err != nil {
 		t.Errorf("loopback: %v", err)
+	}
+}
+
+// TestPlainHTTPRegistryNamesTheFix is issue 16 item 5: a plain-HTTP
+// registry that is not loopback ended with Go's "server gave HTTP
+// response to HTTPS client". The message now says what it is and names
+// --insecure-registry.
+func TestPlainHTTPRegistryNamesTheFix(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer srv.Close()
+	// Every host dials the plain-HTTP test server, as a registry on the
+	// network would answer.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	c, err := New(Config{Transport: tr, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := c.ParseTag("registry.example:5003/org/app:1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Resolve(context.Background(), tag)
+	if err == nil || !strings.Contains(err.Error(), "speaks plain HTTP") || !strings.Contains(err.Error(), "--insecure-registry") {
+		t.Errorf("%v: want the plain-HTTP answer recognised and --insecure-registry named", err)
 	}
 }
