@@ -55,7 +55,12 @@ func judgeRef(r *Ref, p input, version *semver.Version, lists map[string]*tagLis
 		default:
 			r.Verdict = Blocked
 			r.Reason = fmt.Sprintf("%s already exists at %s; publishing would overwrite a released version", r.Tag, r.Current)
-			r.Fix = "publish a new version instead; if this re-runs the same build, pass --digest " + r.Current
+			// Never the existing digest: pasted as it is, it would only
+			// silence the guard while other bits are pushed over the release.
+			r.Fix = "publish a new version instead; if this re-runs the same build, pass --digest with the digest that build produced: it passes only if it equals the one the tag holds"
+			if p.promote {
+				r.Fix = "publish a new version instead (promote lets an immutable tag pass only when it already holds the digest being published: a re-run of the same build)"
+			}
 		}
 	case policy.Floating:
 		judgeFloating(r, version, *lists[r.ref.Context().String()])

@@ -49,6 +49,9 @@ type Options struct {
 	LookupBase    BaseLookup
 	// Source notes where the image list came from when it was not --images.
 	Source string
+	// Promote is set when promote runs the guards: fix lines then name
+	// promote's options (it takes no --digest: it knows what it publishes).
+	Promote bool
 }
 
 // input is the validated input: every reference parsed, every glob
@@ -58,6 +61,7 @@ type input struct {
 	digest  *v1.Hash
 	version *semver.Version
 	policy  policy.Policy
+	promote bool
 }
 
 // Validate checks o as Plan does, without a request: promote checks the
@@ -68,7 +72,7 @@ func Validate(o Options) error {
 }
 
 func validate(o Options) (input, error) {
-	var p input
+	p := input{promote: o.Promote}
 	if len(o.Images) == 0 {
 		return p, errkind.BadInputf("no images to check: give --images (REPO:TAG, comma- or newline-separated)")
 	}

@@ -143,6 +143,7 @@ func (o Options) checkOptions(digest string) check.Options {
 		ImmutableTags: o.ImmutableTags, MutableTags: o.MutableTags,
 		ExpectedBase: o.ExpectedBase, RequireBase: o.RequireBase, Base: o.Base,
 		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, LookupBase: o.LookupBase, Source: o.Source,
+		Promote: true,
 	}
 }
 

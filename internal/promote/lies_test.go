@@ -121,3 +121,28 @@ type rawBytes struct{ b []byte }
 
 func (r rawBytes) RawManifest() ([]byte, error)        { return r.b, nil }
 func (r rawBytes) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+// TestFixLinesNameTheCommandsOwnOptions is issue 16 item 4: promote's fix
+// line for an existing immutable tag named --digest, which promote
+// refuses, and check's handed over the existing digest, whose only use
+// is to silence the guard.
+func TestFixLinesNameTheCommandsOwnOptions(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	existing := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
+	src := pushByDigest(t, srv.Ref("org/app"), "linux/amd64")
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 2})
+	if err != nil || !p.Report().Blocking() {
+		t.Fatalf("%v: want blocked", err)
+	}
+	var text strings.Builder
+	if err := p.Report().WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text.String(), "--digest") || !strings.Contains(text.String(), "fix: publish a new version") {
+		t.Errorf("promote's fix line:\n%s", text.String())
+	}
+	if strings.Contains(text.String(), "fix: "+existing) || strings.Contains(text.String(), "pass "+existing) {
+		t.Errorf("the existing digest is handed over:\n%s", text.String())
+	}
+}
