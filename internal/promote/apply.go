@@ -123,6 +123,8 @@ func (p *Plan) writeTags(ctx context.Context, r *Report) {
 			t.State = Unchanged
 		case out.Raced:
 			t.State = LostRace
+		case out.Replaced:
+			t.State = Replaced
 		case out.State == tagwrite.Skipped:
 			t.State = Skipped
 		default:

@@ -26,6 +26,7 @@ const (
 	Unchanged State = "unchanged" // already at the digest: never written
 	Written   State = "written"   // written and read back at the digest
 	LostRace  State = "lost-race" // an immutable tag appeared since the plan: not written
+	Replaced  State = "replaced"  // written, then replaced by another writer before the read-back
 	Failed    State = "failed"    // the write or its read-back failed
 	Skipped   State = "skipped"   // not started: interrupted or out of time
 )
@@ -103,7 +104,7 @@ func (r *Report) finish() {
 		}
 	}
 	var parts []string
-	for _, s := range []State{Create, Move, Written, Unchanged, LostRace, Failed, Skipped} {
+	for _, s := range []State{Create, Move, Written, Unchanged, LostRace, Replaced, Failed, Skipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -115,7 +116,7 @@ func (r *Report) finish() {
 	switch {
 	case r.PlanOnly:
 		r.Summary = fmt.Sprintf("DRY RUN: %s as %s; %s; nothing was written", what, r.Published.Digest, strings.Join(parts, ", "))
-	case counts[LostRace]+counts[Failed]+counts[Skipped] > 0 && r.touchedAny():
+	case counts[LostRace]+counts[Replaced]+counts[Failed]+counts[Skipped] > 0 && r.touchedAny():
 		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
 	case counts[LostRace]+counts[Failed]+counts[Skipped] > 0:
 		r.Summary = "FAILED: " + strings.Join(parts, ", ") + "; no tag was changed"
@@ -140,7 +141,7 @@ func (r *Report) err() error {
 	var lost, bad int
 	for _, t := range r.Targets {
 		switch t.State {
-		case LostRace:
+		case LostRace, Replaced:
 			lost++
 		case Failed, Skipped:
 			bad++
@@ -218,7 +219,7 @@ func (r *Report) Show() report.Shown {
 	for _, tg := range r.Targets {
 		lvl := report.Good
 		switch tg.State {
-		case Failed, LostRace:
+		case Failed, LostRace, Replaced:
 			lvl = report.Bad
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + tg.Ref + " " + string(tg.State), Message: tg.Ref + ": " + tg.Reason})
 		case Skipped, Planned, Create, Move:

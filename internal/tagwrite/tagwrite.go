@@ -62,6 +62,9 @@ type Outcome struct {
 	// Touched is set when the tag may no longer be where the plan read it:
 	// written, moved by something else, or unknown after a write.
 	Touched bool
+	// Replaced is set when the registry took the write and the tag then
+	// read back as another digest: something wrote it after us.
+	Replaced bool
 	Err     error // set for Failed
 }
 
@@ -134,9 +137,14 @@ func verify(ctx context.Context, reg Registry, w Write, putErr error, grace time
 		if putErr == nil {
 			o.Reason = "written, but the tag still reads as before: the registry did not take the write"
 		}
+	case putErr == nil:
+		// Registries have no conditional PUT: a second writer that passed
+		// its own check within the same round trip overwrote ours.
+		o = Outcome{State: Failed, Now: now, Touched: true, Replaced: true}
+		o.Reason = fmt.Sprintf("our write landed (the registry took %s) and the tag was then replaced: %s → %s; who replaced it cannot be told (another run writing this tag at the same moment, a push by hand, or a registry that rewrote the manifest): find out which is right before re-running", want, want, OrAbsent(now))
 	default:
 		o = Outcome{State: Failed, Now: now, Touched: true}
-		o.Reason = strings.TrimPrefix(why+"; ", "; ") + fmt.Sprintf("the tag now reads as %s: something else moved it, or the registry rewrote the manifest", OrAbsent(now))
+		o.Reason = why + fmt.Sprintf("; the tag now reads as %s: something else moved it, or the registry rewrote the manifest", OrAbsent(now))
 	}
 	if o.State == Failed {
 		o.Err = errors.New(o.Reason)
