@@ -65,7 +65,7 @@ type Outcome struct {
 	// Replaced is set when the registry took the write and the tag then
 	// read back as another digest: something wrote it after us.
 	Replaced bool
-	Err     error // set for Failed
+	Err      error // set for Failed
 }
 
 // Options tune Apply.
