@@ -72,7 +72,7 @@ func (r *Report) finish(now time.Time) {
 			unrestorable++
 		}
 		if ref.Restorable != nil && *ref.Restorable {
-			r.Drift.Images = append(r.Drift.Images, ledger.Image{Ref: ref.Ref, Digest: ref.Recorded})
+			r.Drift.Images = append(r.Drift.Images, ledger.Image{Ref: ref.Ref, Digest: ref.Recorded, RecordedIn: report.Clip(ref.From, 1000)})
 		}
 	}
 	if b, err := r.Drift.Marshal(); err == nil {

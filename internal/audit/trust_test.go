@@ -137,3 +137,24 @@ func TestTieIsInconsistent(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftLedgerNamesWhereEachDigestWasRecorded is issue 15 item 7's last
+// part: the drift ledger gathers records from many releases, so each
+// entry carries where its digest was recorded, and restore's plan shows
+// it.
+func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	old := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0")) // moved by hand
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: releaseBody(t, day,
+		ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: old, MediaType: imageType})})
+	r, _ := auditReleases(t, gh, day.Add(time.Hour))
+	if len(r.Drift.Images) != 1 || r.Drift.Images[0].RecordedIn != "release v1.0.0" {
+		t.Fatalf("drift %+v: want 1.0.0 recorded in release v1.0.0", r.Drift.Images)
+	}
+	if _, err := ledger.Parse([]byte(r.Outputs.Drift)); err != nil {
+		t.Errorf("the drift output does not parse: %v", err)
+	}
+}

@@ -70,6 +70,10 @@ type Image struct {
 	MediaType string `json:"mediaType,omitempty"`
 	// Platforms lists the manifests of an image index.
 	Platforms []Platform `json:"platforms,omitempty"`
+	// RecordedIn names where this digest was recorded ("release v1.2.3",
+	// "ledger file PATH") when the ledger gathers records of several:
+	// audit's drift ledger. Optional; restore shows it in its plan.
+	RecordedIn string `json:"recordedIn,omitempty"`
 }
 
 // Platform is one manifest of an image index.

@@ -125,6 +125,8 @@ func decodeImages(b []byte) ([]Image, error) {
 				return dec.str(f, &im.Digest)
 			case "mediaType":
 				return dec.str(f, &im.MediaType)
+			case "recordedIn":
+				return dec.str(f, &im.RecordedIn)
 			case "platforms":
 				return dec.array(f, MaxPlatforms, func(j int) error {
 					var p Platform

@@ -29,10 +29,11 @@ var (
 // Length caps checked before any parsing, so a hostile megabyte-long value
 // costs nothing.
 const (
-	maxRefLen       = refs.MaxLen
-	maxGitRefLen    = 1024
-	maxRunLen       = 2048
-	maxMediaTypeLen = 255
+	maxRefLen        = refs.MaxLen
+	maxGitRefLen     = 1024
+	maxRunLen        = 2048
+	maxMediaTypeLen  = 255
+	maxRecordedInLen = 1024
 )
 
 // Validate checks l against the grammar of the ledger format: an explicit
@@ -150,6 +151,9 @@ func (im Image) validate(field string) (string, error) {
 	}
 	if err := checkDigest(field+".digest", im.Digest); err != nil {
 		return "", err
+	}
+	if len(im.RecordedIn) > maxRecordedInLen || !utf8.ValidString(im.RecordedIn) || strings.ContainsFunc(im.RecordedIn, unicode.IsControl) {
+		return "", invalid(field+".recordedIn", im.RecordedIn, "is not a short line of text")
 	}
 	if im.MediaType != "" && (len(im.MediaType) > maxMediaTypeLen || !mediaTypeRE.MatchString(im.MediaType)) {
 		return "", invalid(field+".mediaType", im.MediaType, "is not a media type (type/subtype)")

@@ -53,8 +53,9 @@ type Options struct {
 
 // target is one tag to point at one digest.
 type target struct {
-	tag    name.Tag
-	digest v1.Hash
+	tag        name.Tag
+	digest     v1.Hash
+	recordedIn string // where a gathered ledger says the digest was recorded
 }
 
 // targets reads and validates the source. Nothing here writes.
@@ -102,7 +103,7 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
 				continue
 			}
-			ts = append(ts, target{tag: t, digest: d})
+			ts = append(ts, target{tag: t, digest: d, recordedIn: im.RecordedIn})
 		}
 	}
 	ts, err = dedupe(ts)

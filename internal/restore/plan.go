@@ -37,7 +37,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	r := &p.report
 	*r = Report{Command: "restore", Source: source}
 	for _, t := range ts {
-		r.Tags = append(r.Tags, Tag{Ref: t.tag.String(), To: t.digest.String(), target: t})
+		r.Tags = append(r.Tags, Tag{Ref: t.tag.String(), To: t.digest.String(), RecordedIn: t.recordedIn, target: t})
 	}
 
 	manifests, missing, err := preflight(ctx, o, ts)

@@ -40,6 +40,9 @@ type Tag struct {
 	To     string `json:"to"`
 	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"`
+	// RecordedIn is where the digest was recorded, when the ledger names it
+	// per image (audit's drift ledger); else the report's source says.
+	RecordedIn string `json:"recordedIn,omitempty"`
 
 	target  target
 	failure error
@@ -151,6 +154,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(string(t.State)), t.Ref)
 		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
+		if t.RecordedIn != "" {
+			fmt.Fprintf(&b, "          as recorded in %s\n", t.RecordedIn)
+		}
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)
 		}

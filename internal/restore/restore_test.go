@@ -415,3 +415,29 @@ func TestWriteGraceStartsAtInterrupt(t *testing.T) {
 		t.Errorf("%v %q", err, r.Summary)
 	}
 }
+
+// TestPlanNamesWhereEachDigestWasRecorded: a ledger that names, per image,
+// where its digest was recorded (audit's drift ledger) has restore's plan
+// say so, in text and JSON.
+func TestPlanNamesWhereEachDigestWasRecorded(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := srv.Ref("org/app:1.0.0")
+	d := regtest.PushImage(t, ref).String()
+	regtest.PushImage(t, ref)
+	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref, Digest: d, RecordedIn: "release v1.0.0"}}}
+	b, _ := l.Marshal()
+	p := filepath.Join(t.TempDir(), "drift.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := planOnly(context.Background(), Options{FromLedgers: []string{p}, Registry: newClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = r.WriteText(&text)
+	if r.Tags[0].RecordedIn != "release v1.0.0" || !strings.Contains(text.String(), "as recorded in release v1.0.0") {
+		t.Errorf("%+v\n%s", r.Tags, text.String())
+	}
+}
