@@ -329,8 +329,14 @@ func TestRunnerContract(t *testing.T) {
 		if s.exit != 0 || !strings.Contains(s.summary, "### tagguard audit: OK") {
 			t.Fatalf("exit %d\n%s\n%s\n%s", s.exit, s.stdout, s.stderr, s.summary)
 		}
-		// latest moved since v0.15.0 recorded it (the promote above wrote
-		// no release notes): drift.
+		// The promote above moved latest forward to 0.16.0, as meant:
+		// advanced, ok (issue 16 item 1).
+		s = runStep(t, map[string]string{"mode": "audit", "registry-auth": auth, "from-releases": "true"}, env, false)
+		if s.exit != 0 || !strings.Contains(s.stdout, "advanced to 0.16.0") {
+			t.Fatalf("advanced: exit %d\n%s\n%s", s.exit, s.stdout, s.stderr)
+		}
+		// A hand push then moves latest to bits of no release: drift.
+		p.PushImage(t, reg.Ref("org/app:latest"))
 		s = runStep(t, map[string]string{"mode": "audit", "registry-auth": auth, "from-releases": "true"}, env, false)
 		if s.exit != 1 || !strings.Contains(s.stdout, "org/app%3Alatest drifted::") {
 			t.Fatalf("drift: exit %d\n%s\n%s", s.exit, s.stdout, s.stderr)

@@ -81,13 +81,14 @@ func planRecord(ctx context.Context, d deps) (report.Report, applyFunc, error) {
 func planRestore(ctx context.Context, d deps) (report.Report, applyFunc, error) {
 	v := d.vals
 	o := restore.Options{
-		FromRelease: v.String(options.FromRelease),
-		FromLedgers: v.List(options.FromLedger),
-		Pins:        v.List(options.Pin),
-		Tags:        v.List(options.Tags),
-		Event:       d.event,
-		Jobs:        v.Int(options.Jobs),
-		Registry:    d.registry,
+		FromRelease:   v.String(options.FromRelease),
+		FromLedgers:   v.List(options.FromLedger),
+		Pins:          v.List(options.Pin),
+		Tags:          v.List(options.Tags),
+		AllowBackward: v.Bool(options.AllowBackward),
+		Event:         d.event,
+		Jobs:          v.Int(options.Jobs),
+		Registry:      d.registry,
 	}
 	if d.github != nil {
 		o.GitHub = d.github

@@ -24,6 +24,8 @@ type Registry interface {
 	ParseTag(s string) (name.Tag, error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
+	// Tags lists a repository's tags: whether a floating tag advanced.
+	Tags(ctx context.Context, repo name.Repository) ([]string, error)
 }
 
 // Options is one audit.

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -23,9 +25,10 @@ import (
 type record struct {
 	tag          name.Tag
 	image        ledger.Image
-	created      time.Time // the ledger's own date, as it says
-	date         time.Time // what orders records: see ledgers.Loaded.Date
-	suspect      bool      // the ledger's own date cannot be believed
+	created      time.Time       // the ledger's own date, as it says
+	date         time.Time       // what orders records: see ledgers.Loaded.Date
+	suspect      bool            // the ledger's own date cannot be believed
+	since        *semver.Version // a floating tag's version as recorded, when the ledger says
 	from         string
 	inconsistent string // why this ledger's mirrors, or two records as new as each other, disagree
 }
@@ -127,7 +130,8 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 				continue
 			}
 		}
-		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From}
+		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From,
+			since: floating.RecordedVersion(l.Images, t, im.Digest)}
 		if ds := mirrors[t.RepositoryStr()+":"+t.TagStr()]; len(ds) > 1 {
 			var parts []string
 			for d, hosts := range ds {
@@ -140,8 +144,11 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 	}
 }
 
-// readTags HEADs every recorded ref once.
+// readTags HEADs every recorded ref once. A floating tag away from its
+// record that now points at a newer version on its line has advanced, as
+// a later release meant it to: ok, and no drift.
 func readTags(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	judge := floating.New(o.Registry)
 	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
 		ref := &refs[i]
 		d, err := o.Registry.Resolve(ctx, recs[i].tag)
@@ -155,6 +162,15 @@ func readTags(ctx context.Context, o Options, recs []*record, refs []Ref) {
 		default:
 			ref.State, ref.Now = Drifted, d.Digest.String()
 			ref.Reason = fmt.Sprintf("now at %s, recorded at %s", d.Digest, recs[i].image.Digest)
+			if !floating.IsFloating(recs[i].tag) {
+				break
+			}
+			switch v, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
+			case err != nil:
+				ref.State, ref.Reason, ref.err = Unknown, "moved, and whether it advanced along its line could not be told: "+report.OneLine(err.Error()), err
+			case v != "":
+				ref.State, ref.Reason = OK, fmt.Sprintf("advanced to %s (recorded at %s): a newer release moved it, as meant", v, recs[i].image.Digest)
+			}
 		}
 		if recs[i].inconsistent != "" && ref.State != Unknown {
 			ref.State, ref.Reason = Inconsistent, recs[i].inconsistent

@@ -158,3 +158,45 @@ func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
 		t.Errorf("the drift output does not parse: %v", err)
 	}
 }
+
+// TestAdvancedFloatingTagsAreOK is issue 16 item 1 for audit: after 1.1.0
+// moved 1 and latest forward, an audit of 1.0.0's ledger called that
+// drift and its drift ledger would have undone it. An advanced floating
+// tag is ok ("advanced to 1.1.0") and stays out of the drift ledger; one
+// dragged back to an older version is drift.
+func TestAdvancedFloatingTagsAreOK(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := func(tag string) string { return srv.Ref("org/app:" + tag) }
+	regtest.PushImage(t, ref("0.9.0"))
+	v100 := regtest.PushImage(t, ref("1.0.0")).String()
+	var images []ledger.Image
+	for _, tag := range []string{"1.0.0", "1", "latest"} {
+		images = append(images, ledger.Image{Ref: ref(tag), Digest: v100, MediaType: imageType})
+	}
+	path := writeLedger(t, day, images...)
+	regtest.PushImage(t, ref("1.1.0"))
+	regtest.Tag(t, ref("1.1.0"), ref("1"))
+	regtest.Tag(t, ref("1.1.0"), ref("latest"))
+	audit := func() *Report {
+		r, err := Plan(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }})
+		if err != nil && errkind.ExitCode(err) != 1 {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := audit()
+	if r.Blocking() || len(r.Drift.Images) != 0 {
+		t.Fatalf("%s; drift %+v: want ok and no drift", r.Summary, r.Drift.Images)
+	}
+	for _, x := range r.Refs {
+		if strings.HasSuffix(x.Ref, ":latest") && !strings.Contains(x.Reason, "advanced to 1.1.0") {
+			t.Errorf("latest: %s %q", x.State, x.Reason)
+		}
+	}
+	regtest.Tag(t, ref("0.9.0"), ref("latest")) // dragged back
+	r = audit()
+	if !r.Blocking() || len(r.Drift.Images) != 1 || !strings.HasSuffix(r.Drift.Images[0].Ref, ":latest") {
+		t.Errorf("%s; drift %+v: want latest drifted", r.Summary, r.Drift.Images)
+	}
+}

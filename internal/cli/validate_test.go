@@ -45,6 +45,7 @@ func malformed(reg, dir string) map[string][]string {
 		options.FromLedger:       {filepath.Join(dir, "missing.json")},
 		options.Pin:              {reg + "/org/app:1.0.0", "host//app:1.0.0" + digest},
 		options.Tags:             {"["},
+		options.AllowBackward:    {"maybe"},
 	}
 }
 

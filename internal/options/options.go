@@ -77,6 +77,7 @@ const (
 	Tags             = "tags"
 	Sources          = "sources"
 	FromReleases     = "from-releases"
+	AllowBackward    = "allow-backward"
 )
 
 // Table returns every option, common ones first.
@@ -110,6 +111,7 @@ func Table() []Option {
 		{Name: FromLedger, Type: List, Commands: []string{Audit, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several"},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
 		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*); default: every tag of the source"},
+		{Name: AllowBackward, Type: Bool, Default: "false", Commands: []string{Restore}, Usage: "move a floating tag (latest, 1, 1.2) back even when a newer release has moved it forward since it was recorded (rolling latest back on purpose); without it such a tag is left where it is"},
 	}
 }
 

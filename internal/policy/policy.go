@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -180,4 +181,45 @@ func (l Line) Highest(tags []string) (best *semver.Version, bestTag string, ok b
 		}
 	}
 	return best, bestTag, best != nil
+}
+
+// VersionTag is a version and the tag that names it.
+type VersionTag struct {
+	Version *semver.Version
+	Tag     string
+}
+
+// MaxAdvanceCandidates bounds how many newer versions a floating tag is
+// compared with: a tag that moved along its line points at one of the
+// newest, and each comparison is a registry request.
+const MaxAdvanceCandidates = 3
+
+// AdvanceCandidates is the one rule for a floating tag found away from its
+// recorded digest (restore and audit; check and promote block the same
+// move before it happens, with Highest): it has advanced when it now points
+// at a version on its line newer than since, the version it was recorded
+// with, and this returns the versions to compare its digest with, newest
+// first, at most MaxAdvanceCandidates. Any other move is drift. When the
+// recorded version is not known (since nil: the ledger recorded no version
+// tag at that digest, an undo ledger, a pin) there is nothing to be newer
+// than, and no move counts as an advance.
+func (l Line) AdvanceCandidates(tags []string, since *semver.Version) []VersionTag {
+	if since == nil {
+		return nil
+	}
+	var out []VersionTag
+	for _, t := range tags {
+		v, isVersion := ParseVersion(t)
+		if !isVersion || !l.Contains(v) || !v.GreaterThan(since) {
+			continue
+		}
+		out = append(out, VersionTag{v, t})
+	}
+	slices.SortFunc(out, func(a, b VersionTag) int {
+		if c := b.Version.Compare(a.Version); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Tag, b.Tag)
+	})
+	return out[:min(MaxAdvanceCandidates, len(out))]
 }

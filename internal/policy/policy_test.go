@@ -1,7 +1,10 @@
 package policy
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 func TestKind(t *testing.T) {
@@ -110,6 +113,38 @@ func TestLineContains(t *testing.T) {
 		}
 		if got := l.Contains(sv); got != want {
 			t.Errorf("1.4 contains %s = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestAdvanceCandidates: the versions a floating tag away from its record
+// is compared with, newest first and bounded; with the recorded version
+// unknown nothing counts: no move is then an advance.
+func TestAdvanceCandidates(t *testing.T) {
+	t.Parallel()
+	tags := []string{"0.9.0", "1.0.0", "1.0.1", "1.1.0", "1.2.0-rc.1", "1.3.0", "2.0.0", "latest", "1", "v1.4.0"}
+	for _, tc := range []struct {
+		floating, since string
+		want            []string
+	}{
+		{"latest", "1.0.0", []string{"2.0.0", "v1.4.0", "1.3.0"}},
+		{"1", "1.0.0", []string{"v1.4.0", "1.3.0", "1.1.0"}},
+		{"1.0", "1.0.0", []string{"1.0.1"}},
+		{"1.0", "1.0.1", nil},
+		{"latest", "", nil},
+		{"1", "", nil},
+	} {
+		line, _ := LineOf(tc.floating)
+		var since *semver.Version
+		if tc.since != "" {
+			since, _ = ParseVersion(tc.since)
+		}
+		var got []string
+		for _, c := range line.AdvanceCandidates(tags, since) {
+			got = append(got, c.Tag)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s since %q: %v, want %v", tc.floating, tc.since, got, tc.want)
 		}
 	}
 }

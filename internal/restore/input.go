@@ -11,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -29,6 +31,8 @@ type Registry interface {
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	Put(ctx context.Context, tag name.Tag, m registry.Manifest) error
+	// Tags lists a repository's tags: whether a floating tag advanced.
+	Tags(ctx context.Context, repo name.Repository) ([]string, error)
 }
 
 // Releases finds the release whose notes hold a ledger.
@@ -40,12 +44,15 @@ type Options struct {
 	FromRelease string
 	FromLedgers []string // ledger files; restore takes one
 	Pins        []string
-	Tags        []string      // globs over tag names; empty means all
-	Event       event.Context // the repository of FromRelease
-	Jobs        int
-	Registry    Registry
-	GitHub      Releases
-	ReadFile    func(string) ([]byte, error)
+	Tags        []string // globs over tag names; empty means all
+	// AllowBackward moves a floating tag back even when it has advanced
+	// along its line since it was recorded (rolling latest back on purpose).
+	AllowBackward bool
+	Event         event.Context // the repository of FromRelease
+	Jobs          int
+	Registry      Registry
+	GitHub        Releases
+	ReadFile      func(string) ([]byte, error)
 	// WriteGrace is how long writes in flight may take to finish after an
 	// interrupt; default 30s.
 	WriteGrace time.Duration
@@ -55,7 +62,8 @@ type Options struct {
 type target struct {
 	tag        name.Tag
 	digest     v1.Hash
-	recordedIn string // where a gathered ledger says the digest was recorded
+	recordedIn string          // where a gathered ledger says the digest was recorded
+	since      *semver.Version // a floating tag's version as the ledger recorded it
 }
 
 // targets reads and validates the source. Nothing here writes.
@@ -103,7 +111,7 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
 				continue
 			}
-			ts = append(ts, target{tag: t, digest: d, recordedIn: im.RecordedIn})
+			ts = append(ts, target{tag: t, digest: d, recordedIn: im.RecordedIn, since: floating.RecordedVersion(l.Images, t, im.Digest)})
 		}
 	}
 	ts, err = dedupe(ts)

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -59,6 +61,10 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	p.manifests = manifests
 	if err := readTags(ctx, o, r); err != nil {
 		r.finish("could not read the tags' current digests: nothing was written")
+		return p, err
+	}
+	if err := followLines(ctx, o, r); err != nil {
+		r.finish("could not tell whether a floating tag advanced: nothing was written")
 		return p, err
 	}
 	r.PlanOnly = true
@@ -148,6 +154,43 @@ func preflight(ctx context.Context, o Options, ts []target) (manifests map[strin
 }
 
 func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String()).Name() }
+
+// followLines leaves a floating tag that a newer release moved forward
+// where it is (policy.Line.AdvanceCandidates is the rule), unless the
+// operator asked to move it back; any other move of it is drift, restored
+// as planned.
+func followLines(ctx context.Context, o Options, r *Report) error {
+	judge := floating.New(o.Registry)
+	var errs []error
+	var mu sync.Mutex
+	fanout.Each(ctx, o.Jobs, len(r.Tags), func(i int) {
+		t := &r.Tags[i]
+		if t.State != Planned || t.From == "" || !floating.IsFloating(t.target.tag) {
+			return
+		}
+		v, err := judge.Advanced(ctx, t.target.tag, t.target.since, t.From)
+		switch {
+		case err != nil:
+			t.State, t.Reason, t.failure = Failed, "could not tell whether it advanced along its line: "+report.OneLine(err.Error()), err
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		case v == "":
+		case o.AllowBackward:
+			t.Reason = fmt.Sprintf("moves back from %s (advanced since it was recorded): --allow-backward", v)
+		default:
+			t.State = Advanced
+			t.Reason = fmt.Sprintf("left where it is: it advanced to %s since it was recorded, as a newer release meant; --allow-backward moves it back", v)
+		}
+	})
+	if ctx.Err() != nil {
+		return errkind.New(errkind.Remote, ctx.Err())
+	}
+	if len(errs) > 0 {
+		return errkind.New(errkind.Remote, errors.Join(errs...))
+	}
+	return nil
+}
 
 // readTags reads where each tag points now.
 func readTags(ctx context.Context, o Options, r *Report) error {

@@ -18,6 +18,7 @@ type State string
 const (
 	Planned   State = "planned"   // to be written (the state a dry run ends in)
 	Unchanged State = "unchanged" // already at the target: never written
+	Advanced  State = "advanced"  // a floating tag a newer release moved forward: left where it is
 	Restored  State = "restored"  // written and verified
 	Failed    State = "failed"    // the write or its verification failed
 	Skipped   State = "skipped"   // not started: interrupted or out of time
@@ -89,7 +90,7 @@ func (r *Report) finish(stopped string) {
 	b, _ := undo.Marshal()
 	r.Outputs.Undo = strings.TrimSpace(string(b))
 	parts := []string{}
-	for _, s := range []State{Restored, Unchanged, Planned, Failed, Skipped} {
+	for _, s := range []State{Restored, Unchanged, Advanced, Planned, Failed, Skipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}

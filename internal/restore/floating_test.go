@@ -1,0 +1,84 @@
+package restore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestFloatingTagsFollowTheirLine is issue 16 item 1: after 1.0.0 (tags
+// 1.0.0, 1, latest) and 1.1.0 (which moved 1 and latest forward, as
+// meant), restoring from 1.0.0's ledger planned latest and 1 back to
+// 1.0.0 and wrote them. They have advanced: restore leaves them and says
+// so, unless --allow-backward asks for the move back. A floating tag moved
+// anywhere else (an unknown digest, an older version) is drift, restored.
+func TestFloatingTagsFollowTheirLine(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := func(tag string) string { return srv.Ref("org/app:" + tag) }
+	old := regtest.PushImage(t, ref("0.9.0")).String()
+	v100 := regtest.PushImage(t, ref("1.0.0")).String()
+	l := &ledger.Ledger{Schema: ledger.Schema}
+	for _, tag := range []string{"1.0.0", "1", "latest"} {
+		l.Images = append(l.Images, ledger.Image{Ref: ref(tag), Digest: v100})
+	}
+	b, _ := l.Marshal()
+	path := filepath.Join(t.TempDir(), "ledger-1.0.0.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	regtest.PushImage(t, ref("1.1.0"))
+	regtest.Tag(t, ref("1.1.0"), ref("1"))
+	regtest.Tag(t, ref("1.1.0"), ref("latest"))
+
+	states := func(o Options) map[string]Tag {
+		t.Helper()
+		o.FromLedgers, o.Registry = []string{path}, newClient(t)
+		r, err := planOnly(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Tag{}
+		for _, tg := range r.Tags {
+			out[tg.Ref[strings.LastIndex(tg.Ref, ":")+1:]] = tg
+		}
+		return out
+	}
+	s := states(Options{})
+	for _, tag := range []string{"1", "latest"} {
+		if s[tag].State != Advanced || !strings.Contains(s[tag].Reason, "advanced to 1.1.0") {
+			t.Errorf("%s: %s %q: want advanced to 1.1.0, left where it is", tag, s[tag].State, s[tag].Reason)
+		}
+	}
+	if s["1.0.0"].State != Unchanged {
+		t.Errorf("1.0.0: %s", s["1.0.0"].State)
+	}
+	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := len(r.Outputs.Changed); c != 0 {
+		t.Errorf("%d tags written, want none: %+v", c, r.Outputs.Changed)
+	}
+
+	s = states(Options{AllowBackward: true})
+	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "moves back from 1.1.0") || !strings.Contains(s["latest"].Reason, "--allow-backward") {
+		t.Errorf("--allow-backward: latest %s %q: want planned, shown as a move back", s["latest"].State, s["latest"].Reason)
+	}
+
+	// Moved to an older version, or to bits of no version: drift.
+	regtest.Tag(t, ref("0.9.0"), ref("latest"))
+	regtest.PushImage(t, ref("1"))
+	s = states(Options{})
+	for _, tag := range []string{"1", "latest"} {
+		if s[tag].State != Planned {
+			t.Errorf("%s moved elsewhere: %s %q: want a planned restore", tag, s[tag].State, s[tag].Reason)
+		}
+	}
+	_ = old
+}
