@@ -138,5 +138,5 @@ func writeHelp(w io.Writer, command string, opts []options.Option) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\n%s\n", errkind.ExitCodes())
+	fmt.Fprintf(w, "\n%s\n", errkind.ExitCodesFor(command))
 }

@@ -42,11 +42,43 @@ func (k Kind) Meaning() string {
 	return "unknown"
 }
 
+// blockedBy says what exit 1 means for each command, in its own terms:
+// each refuses in its own way, and a script reading the code should not
+// have to guess which.
+var blockedBy = map[string]string{
+	"check":   "blocked by a guard",
+	"promote": "blocked by a guard, or a source not whole: nothing written",
+	"record":  "refused: a tag is not at the expected digest, or the release notes cannot take the ledger",
+	"restore": "the pre-flight refused: a target digest is missing (pruned): nothing written",
+	"audit":   "drift: a recorded tag drifted, is missing, unrestorable or inconsistent",
+}
+
+// Commands that never write cannot be partly applied.
+var readOnly = map[string]bool{"check": true, "audit": true}
+
+// MeaningFor is Meaning in the terms of one command.
+func (k Kind) MeaningFor(command string) string {
+	switch {
+	case k == Blocked && blockedBy[command] != "":
+		return blockedBy[command]
+	case k == Remote && command == "audit":
+		return "incomplete: a registry, GitHub or a release's ledger section could not be read"
+	}
+	return k.Meaning()
+}
+
 // ExitCodes is the one line of help that lists the exit codes.
-func ExitCodes() string {
-	parts := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		parts[i] = fmt.Sprintf("%d %s", int(k), k.Meaning())
+func ExitCodes() string { return ExitCodesFor("") }
+
+// ExitCodesFor is the help line of exit codes in command's own terms, from
+// the same table; "" is the general line.
+func ExitCodesFor(command string) string {
+	var parts []string
+	for _, k := range Kinds {
+		if k == Partial && readOnly[command] {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", int(k), k.MeaningFor(command)))
 	}
 	return "Exit codes: " + strings.Join(parts, ", ") + "."
 }
