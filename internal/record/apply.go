@@ -34,7 +34,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 		r.LedgerFile = &FileResult{Path: p.o.LedgerFile}
 		if err := p.o.writeFile(p.o.LedgerFile, []byte(r.Outputs.Ledger+"\n")); err != nil {
 			r.LedgerFile.Action = "failed: " + err.Error()
-			return r, errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err))
+			return r, r.failed(errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err)), "the ledger file could not be written")
 		}
 		r.LedgerFile.Action = "written"
 	}
@@ -42,7 +42,21 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 		return r, nil
 	}
 	r.Release.Action, r.Release.Changes = "", nil
-	return r, annotate(ctx, p.o, p.in, p.ledger, r.Release)
+	if err := annotate(ctx, p.o, p.in, p.ledger, r.Release); err != nil {
+		return r, r.failed(err, "the release notes were not written")
+	}
+	return r, nil
+}
+
+// failed gives the headline the verdict of err's exit code: a record whose
+// refs were read but whose ledger did not land is never headlined OK.
+func (r *Report) failed(err error, what string) error {
+	verdict := "FAILED"
+	if errkind.Of(err) == errkind.Blocked {
+		verdict = "BLOCKED"
+	}
+	r.Summary = fmt.Sprintf("%s: read %s, but %s (the outputs hold the record)", verdict, report.Plural(len(r.Images), "ref"), what)
+	return err
 }
 
 func (o Options) writeFile(path string, data []byte) error {

@@ -85,8 +85,10 @@ func plan(ctx context.Context, o Options, in input, entries []Entry, readErr err
 		r.LedgerFile = &FileResult{Path: o.LedgerFile, Action: "would write (dry run)"}
 	}
 	var err error
-	r.Release, err = planRelease(ctx, o, in, p.ledger)
-	return p, err
+	if r.Release, err = planRelease(ctx, o, in, p.ledger); err != nil {
+		return p, r.failed(err, "the release notes could not be read")
+	}
+	return p, nil
 }
 
 // Report is the plan's report: what a dry run prints. Each call returns a
