@@ -205,10 +205,16 @@ func TestRunnerContract(t *testing.T) {
 			t.Errorf("blocked output %q", s.outputs["blocked"])
 		}
 		var rep struct {
-			Blocked bool `json:"blocked"`
-			Refs    []struct{ Current string }
+			Schema, Verdict string
+			ExitCode        int
+			Body            struct {
+				Blocked bool `json:"blocked"`
+				Refs    []struct{ Current string }
+			}
+			Outputs struct{ Blocked bool }
 		}
-		if err := json.Unmarshal([]byte(s.outputs["report"]), &rep); err != nil || !rep.Blocked || rep.Refs[0].Current != d015.String() {
+		if err := json.Unmarshal([]byte(s.outputs["report"]), &rep); err != nil || rep.Schema != "tagguard.report/v1" || rep.Verdict != "blocked" || rep.ExitCode != 1 ||
+			!rep.Body.Blocked || !rep.Outputs.Blocked || rep.Body.Refs[0].Current != d015.String() {
 			t.Errorf("report output %q (%v)", s.outputs["report"], err)
 		}
 		if !strings.Contains(s.stdout, "::error title=tagguard%3A 0.15.0 blocked::") || !strings.Contains(s.stdout, d015.String()) {

@@ -92,7 +92,7 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 	t.Parallel()
 	hostile := "registry said:\n" + outputDelimiter + "\nblocked<<X\nfalse\nX\n::set-output name=blocked::false"
 	rep := &check.Report{Command: "check", Blocked: true, Refs: []check.Ref{{Ref: "a/b:1.0.0", Verdict: check.Blocked, Reason: hostile}}}
-	outs, _, err := Outputs(rep, rep.Show())
+	outs, _, err := Outputs("check", rep, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 	}
 
 	bad := &record.Report{Outputs: record.Outputs{Pinned: "x\n" + outputDelimiter}}
-	if _, _, err := Outputs(bad, bad.Show()); err == nil {
+	if _, _, err := Outputs("check", bad, 1); err == nil {
 		t.Error("a plain output holding the delimiter was accepted")
 	}
 	if err := SetOutputs(githubactions.New(githubactions.WithGetenv(env(map[string]string{"GITHUB_OUTPUT": t.TempDir()}))), outs); err == nil {
@@ -123,7 +123,7 @@ func TestEveryDeclaredOutputIsWritten(t *testing.T) {
 	t.Parallel()
 	written := map[string]bool{}
 	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}, &promote.Report{}, &audit.Report{Drift: &ledger.Ledger{}}} {
-		outs, _, err := Outputs(rep, rep.Show())
+		outs, _, err := Outputs("check", rep, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

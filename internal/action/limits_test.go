@@ -94,7 +94,7 @@ func TestAnnotationsStayWithinTenPerLevel(t *testing.T) {
 func TestOversizedOutputIsLeftOutWithAWarning(t *testing.T) {
 	t.Parallel()
 	rep := &record.Report{Command: "record", Outputs: record.Outputs{Ledger: strings.Repeat("x", 2<<20), Pinned: "a/b@" + digestN(1)}}
-	outs, notes, err := Outputs(rep, rep.Show())
+	outs, notes, err := Outputs("record", rep, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,22 +25,26 @@ const maxOutput = 1<<20 - 1024
 // value there and read the rest as further outputs.
 const outputDelimiter = "_GitHubActionsFileCommandDelimeter_"
 
-// Outputs returns the step outputs of a report: report (the JSON report)
-// and what the report shows, each string as it is and anything else as
-// compact JSON. notes name the outputs left out for their size.
-func Outputs(rep report.Report, shown report.Shown) (outs map[string]string, notes []string, err error) {
+// Outputs returns the step outputs of a report: report (the JSON
+// envelope, the document --format json prints) and what the report shows,
+// each string as it is and anything else as compact JSON. notes name the
+// outputs left out for their size.
+func Outputs(cmd string, rep report.Report, code int) (outs map[string]string, notes []string, err error) {
 	outs = map[string]string{}
-	if outs["report"], err = safeJSON(rep); err != nil {
+	env := report.NewEnvelope(cmd, rep, code)
+	if outs["report"], err = safeJSON(env); err != nil {
 		return nil, nil, err
 	}
-	for _, o := range shown.Outputs {
-		s, isString := o.Value.(string)
+	// The outputs are the envelope's, so the report output and the single
+	// outputs can never say two things (blocked, above all).
+	for name, v := range env.Outputs {
+		s, isString := v.(string)
 		if !isString {
-			if s, err = safeJSON(o.Value); err != nil {
+			if s, err = safeJSON(v); err != nil {
 				return nil, nil, err
 			}
 		}
-		outs[o.Name] = s
+		outs[name] = s
 	}
 	for k, v := range outs {
 		if strings.Contains(v, outputDelimiter) {

@@ -71,7 +71,7 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	// JSON report stays the machine's, byte for byte the report output.
 	var writeErr error
 	if format == "json" {
-		writeErr = report.Write(w, format, rep)
+		writeErr = report.Write(w, format, cmd, rep, code)
 	} else {
 		var b strings.Builder
 		if writeErr = rep.WriteText(&b); writeErr == nil {
@@ -83,14 +83,9 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	shown := rep.Show()
 	// Secrets are kept out of reports in the first place; the masks here
 	// are for what a registry may echo back in an error.
-	outs, notes, err := Outputs(rep, shown)
+	outs, notes, err := Outputs(cmd, rep, code)
 	for k, v := range outs {
 		outs[k] = mask.Replace(v)
-	}
-	// Exit 1 is a refusal, whatever refused: a workflow gating on the
-	// blocked output must never read false then.
-	if _, ok := outs["blocked"]; ok && code == int(errkind.Blocked) {
-		outs["blocked"] = "true"
 	}
 	for _, n := range notes {
 		a.Warningf("tagguard: %s", Say(n))

@@ -12,6 +12,7 @@ import (
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // verdicts is which headline words each exit code may carry.
@@ -74,21 +75,19 @@ func TestHeadlineAgreesWithExitCode(t *testing.T) {
 		if out.Report == nil {
 			continue
 		}
-		b, _ := json.Marshal(out.Report)
-		var head struct {
-			Summary string `json:"summary"`
-			Blocked *bool  `json:"blocked"`
-		}
-		json.Unmarshal(b, &head)
+		env := report.NewEnvelope(tc.cmd, out.Report, code)
 		ok := false
 		for _, v := range verdicts[code] {
-			ok = ok || strings.HasPrefix(head.Summary, v)
+			ok = ok || strings.HasPrefix(env.Summary, v)
 		}
 		if !ok {
-			t.Errorf("%s %v: exit %d under the headline %q", tc.cmd, tc.args, code, head.Summary)
+			t.Errorf("%s %v: exit %d under the headline %q", tc.cmd, tc.args, code, env.Summary)
 		}
-		if head.Blocked != nil && *head.Blocked != (code == 1) && !(code == 3 && tc.cmd == options.Check) {
-			t.Errorf("%s %v: exit %d with blocked %v", tc.cmd, tc.args, code, *head.Blocked)
+		if b, has := env.Outputs["blocked"]; has && b != (code == 1 || code == 3 && tc.cmd == options.Check) {
+			t.Errorf("%s %v: exit %d with blocked %v", tc.cmd, tc.args, code, b)
+		}
+		if raw, _ := json.Marshal(env); !strings.Contains(string(raw), `"verdict":"`+report.VerdictOf(code, env.Summary)+`"`) {
+			t.Errorf("%s: envelope %s", tc.cmd, raw)
 		}
 	}
 }

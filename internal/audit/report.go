@@ -26,8 +26,8 @@ const (
 
 // Report is the outcome of an audit.
 type Report struct {
-	Command string `json:"command"`
-	Summary string `json:"summary"`
+	Command string `json:"-"` // the envelope names it
+	Summary string `json:"-"` // the envelope carries it
 	Ledgers int    `json:"ledgers"`
 	// Problems are releases whose ledger section could not be read: the
 	// audit is incomplete while there are any.
@@ -39,7 +39,7 @@ type Report struct {
 	// Drift is a ledger of the restorable refs that are not ok, at their
 	// recorded digests: tagguard restore --from-ledger puts them back.
 	Drift   *ledger.Ledger `json:"drift"`
-	Outputs Outputs        `json:"outputs"`
+	Outputs Outputs        `json:"-"` // the envelope carries them, as JSON values
 	blocked bool
 	loadErr error // the ledgers could not all be loaded
 }
@@ -144,6 +144,9 @@ func (r *Report) err() error {
 	}
 	return nil
 }
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
 
 // Blocking reports drift: a tag drifted, missing, unrestorable or
 // inconsistent.

@@ -13,9 +13,9 @@ import (
 
 // Report is the outcome of a check: the same content in text and JSON.
 type Report struct {
-	Command string  `json:"command"`
+	Command string  `json:"-"` // the envelope names it
 	Blocked bool    `json:"blocked"`
-	Summary string  `json:"summary"`
+	Summary string  `json:"-"` // the envelope carries it
 	Version string  `json:"version,omitempty"`
 	Digest  string  `json:"digest,omitempty"`
 	Source  string  `json:"source,omitempty"`
@@ -173,6 +173,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
 
 // Blocking reports whether the publish must not go ahead.
 func (r *Report) Blocking() bool { return r.Blocked }

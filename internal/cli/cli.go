@@ -96,7 +96,7 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
 	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask})
 	if out.Report != nil {
-		if err := report.Write(stdout, vals.String(options.Format), out.Report); err != nil && out.Err == nil {
+		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = err
 		}
 	}

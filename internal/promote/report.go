@@ -33,9 +33,9 @@ const (
 
 // Report is the outcome of a promote.
 type Report struct {
-	Command   string         `json:"command"`
+	Command   string         `json:"-"` // the envelope names it
 	Blocked   bool           `json:"blocked"`
-	Summary   string         `json:"summary"`
+	Summary   string         `json:"-"`                // the envelope carries it
 	PlanOnly  bool           `json:"dryRun,omitempty"` // the plan, not applied
 	Sources   []Source       `json:"sources"`
 	Published Published      `json:"published"`
@@ -43,7 +43,7 @@ type Report struct {
 	Targets   []Target       `json:"targets"`
 	Copies    []string       `json:"copies,omitempty"`
 	Record    *record.Report `json:"record,omitempty"`
-	Outputs   record.Outputs `json:"outputs"`
+	Outputs   record.Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 
 // Source is one source as read.
@@ -156,6 +156,9 @@ func (r *Report) err() error {
 		return errkind.Remotef("promote failed: none of %d tag(s) could be written; no tag was changed", bad)
 	}
 }
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
 
 // Blocking reports whether the guards refused the publish.
 func (r *Report) Blocking() bool { return r.Blocked }

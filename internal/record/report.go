@@ -23,14 +23,14 @@ const (
 
 // Report is the outcome of a record run.
 type Report struct {
-	Command    string         `json:"command"`
+	Command    string         `json:"-"` // the envelope names it
 	Blocked    bool           `json:"blocked"`
-	Summary    string         `json:"summary"`
+	Summary    string         `json:"-"`                // the envelope carries it
 	PlanOnly   bool           `json:"dryRun,omitempty"` // the plan, not applied
 	Expected   string         `json:"expectedDigest,omitempty"`
 	Source     string         `json:"source,omitempty"`
 	Images     []Entry        `json:"images"`
-	Outputs    Outputs        `json:"outputs"`
+	Outputs    Outputs        `json:"-"` // the envelope carries them, as JSON values
 	LedgerFile *FileResult    `json:"ledgerFile,omitempty"`
 	Release    *ReleaseResult `json:"release,omitempty"`
 	Notes      []string       `json:"notes,omitempty"`
@@ -172,6 +172,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
 
 // Blocking reports whether a tag was found moved or missing: nothing is
 // recorded then.

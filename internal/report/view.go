@@ -1,16 +1,14 @@
 package report
 
-import (
-	"encoding/json"
-	"fmt"
-	"io"
-)
+import "io"
 
 // Report is what every command hands back: a human text report, the same
 // content as JSON (the report value itself), and what a GitHub Actions
 // step shows of it. A new command adds these methods to its own report;
 // the CLI and the action adapter need no edit.
 type Report interface {
+	// Headline is the summary line: its first word is the verdict.
+	Headline() string
 	// WriteText writes the human report.
 	WriteText(w io.Writer) error
 	// Blocking reports whether a guard refused: exit 1, unless an error
@@ -82,18 +80,4 @@ type Annotation struct {
 type Output struct {
 	Name  string
 	Value any
-}
-
-// Write writes rep as text, or as JSON: the report value itself, the same
-// document as the action's report output.
-func Write(w io.Writer, format string, rep Report) error {
-	if format == "json" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encoding report: %w", err)
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
-	}
-	return rep.WriteText(w)
 }

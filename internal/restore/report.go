@@ -26,12 +26,12 @@ const (
 
 // Report is the outcome of a restore.
 type Report struct {
-	Command  string  `json:"command"`
-	Summary  string  `json:"summary"`
+	Command  string  `json:"-"`                // the envelope names it
+	Summary  string  `json:"-"`                // the envelope carries it
 	PlanOnly bool    `json:"dryRun,omitempty"` // the plan, not applied
 	Source   string  `json:"source"`
 	Tags     []Tag   `json:"tags"`
-	Outputs  Outputs `json:"outputs"`
+	Outputs  Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 
 // Tag is one tag's plan and outcome. From is empty when the tag was absent.
@@ -174,6 +174,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
 
 // Blocking is false: a restore's pre-flight refusal comes as an error.
 func (r *Report) Blocking() bool { return false }
