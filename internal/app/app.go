@@ -14,13 +14,18 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/audit"
+	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/promote"
+	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/redact"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
+	"github.com/tagguard/tagguard/internal/restore"
 )
 
 // Env is what a run reads from around it.
@@ -54,10 +59,6 @@ func (o Outcome) ExitCode() int {
 	return 0
 }
 
-// applyFunc writes what a plan decided and returns the report of the
-// writes. Read-only commands have none.
-type applyFunc func(ctx context.Context) (report.Report, error)
-
 // deps are the collaborators every command is built from.
 type deps struct {
 	vals     *options.Values
@@ -67,16 +68,41 @@ type deps struct {
 	event    event.Context
 }
 
-// planner reads the world for one command and returns its plan as a
-// report, and how to apply it.
-type planner func(ctx context.Context, d deps) (report.Report, applyFunc, error)
+// command runs one command through the one contract (report.Run): its
+// typed options filled from the option values, then Validate, NewPlan,
+// and Apply unless the plan refused or dryRun.
+type command func(ctx context.Context, d deps, dryRun bool) (report.Report, error)
 
-var planners = map[string]planner{
-	options.Audit:   planAudit,
-	options.Check:   planCheck,
-	options.Promote: planPromote,
-	options.Record:  planRecord,
-	options.Restore: planRestore,
+var commands = map[string]command{
+	options.Audit: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, audit.NewPlan, auditOptions(d), dry)
+	},
+	options.Check: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, check.NewPlan, checkOptions(d), dry)
+	},
+	options.Promote: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, promote.NewPlan, promoteOptions(d), dry)
+	},
+	options.Record: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, record.NewPlan, recordOptions(d), dry)
+	},
+	options.Restore: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, restore.NewPlan, restoreOptions(d), dry)
+	},
+}
+
+// run is report.Run with the report as the interface the adapters print:
+// no plan (bad input) is no report, never a typed nil.
+func run[O any, R report.Report, P interface {
+	comparable
+	report.Plan[R]
+}](ctx context.Context, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (report.Report, error) {
+	r, err := report.Run(ctx, newPlan, o, dryRun)
+	var none R
+	if any(r) == any(none) {
+		return nil, err
+	}
+	return r, err
 }
 
 // Secrets returns every secret among the option values, in every encoding
@@ -126,7 +152,7 @@ func ApplyEnv(vals *options.Values, opts []options.Option, getenv func(string) s
 // to env.Masker before a request is made.
 func Run(ctx context.Context, command string, vals *options.Values, env Env) Outcome {
 	out := Outcome{Command: command}
-	plan, ok := planners[command]
+	cmd, ok := commands[command]
 	if !ok {
 		out.Err = errkind.BadInputf("unknown command %q", command)
 		return out
@@ -148,13 +174,8 @@ func Run(ctx context.Context, command string, vals *options.Values, env Env) Out
 		out.Err = err
 		return out
 	}
-	rep, apply, err := plan(ctx, d)
-	// The one place the dry run is decided: a plan that blocked, failed or
-	// was asked for as a dry run is reported as it is; nothing is applied.
-	if err == nil && apply != nil && rep != nil && !rep.Blocking() && !vals.Bool(options.DryRun) {
-		rep, err = apply(ctx)
-	}
-	out.Report, out.Err = rep, err
+	// The one place the dry run is decided.
+	out.Report, out.Err = cmd(ctx, d, vals.Bool(options.DryRun))
 	if out.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		out.Err = fmt.Errorf("%w (the run exceeded --timeout %s)", out.Err, timeout)
 	}

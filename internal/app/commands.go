@@ -7,36 +7,50 @@ import (
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
-	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/restore"
 )
 
-// Each planner fills its command's typed options from the option values,
-// by the names in the option table, and nothing else.
+// Each builder fills its command's typed options from the option values,
+// by the names in the option table, and nothing else; what commands share
+// is filled once, as a group.
 
-func planCheck(ctx context.Context, d deps) (report.Report, applyFunc, error) {
+// guards are check's guard options, shared with promote.
+func guards(d deps) check.Guards {
 	v := d.vals
-	o := check.Options{
-		Images:        v.List(options.Images),
-		Digest:        v.String(options.Digest),
+	return check.Guards{
 		Version:       v.String(options.Version),
 		ImmutableTags: v.List(options.ImmutableTags),
 		MutableTags:   v.List(options.MutableTags),
 		ExpectedBase:  v.List(options.ExpectedBase),
 		RequireBase:   v.Bool(options.RequireBase),
 		Base:          v.String(options.Base),
-		Event:         d.event,
-		Jobs:          v.Int(options.Jobs),
-		Registry:      d.registry,
-		Source:        d.env.ImagesFrom,
 		LookupBase:    d.lookupBase(),
 	}
-	r, err := check.Plan(ctx, o)
-	if r == nil {
-		return nil, nil, err
+}
+
+// releaseOptions are record's release options, shared with promote.
+func releaseOptions(d deps) record.ReleaseOptions {
+	v := d.vals
+	return record.ReleaseOptions{
+		ReleaseTag:    v.String(options.ReleaseTag),
+		LedgerFile:    v.String(options.LedgerFile),
+		CreateRelease: v.Bool(options.CreateRelease),
 	}
-	return r, nil, err
+}
+
+func checkOptions(d deps) check.Options {
+	v := d.vals
+	return check.Options{
+		Images:   v.List(options.Images),
+		Digest:   v.String(options.Digest),
+		Guards:   guards(d),
+		Event:    d.event,
+		Jobs:     v.Int(options.Jobs),
+		Registry: d.registry,
+		Source:   d.env.ImagesFrom,
+	}
 }
 
 // lookupBase answers, for a run started by a tag, whether the tagged
@@ -54,31 +68,25 @@ func (d deps) lookupBase() check.BaseLookup {
 	}
 }
 
-func planRecord(ctx context.Context, d deps) (report.Report, applyFunc, error) {
+func recordOptions(d deps) record.Options {
 	v := d.vals
 	o := record.Options{
-		Images:        v.List(options.Images),
-		Digest:        v.String(options.Digest),
-		Metadata:      v.String(options.Metadata),
-		ReleaseTag:    v.String(options.ReleaseTag),
-		LedgerFile:    v.String(options.LedgerFile),
-		CreateRelease: v.Bool(options.CreateRelease),
-		Event:         d.event,
-		Jobs:          v.Int(options.Jobs),
-		Registry:      d.registry,
-		Source:        d.env.ImagesFrom,
+		Images:         v.List(options.Images),
+		Digest:         v.String(options.Digest),
+		Metadata:       v.String(options.Metadata),
+		ReleaseOptions: releaseOptions(d),
+		Event:          d.event,
+		Jobs:           v.Int(options.Jobs),
+		Registry:       d.registry,
+		Source:         d.env.ImagesFrom,
 	}
 	if d.github != nil {
 		o.GitHub = d.github
 	}
-	p, err := record.NewPlan(ctx, o)
-	if p == nil {
-		return nil, nil, err
-	}
-	return p.Report(), func(ctx context.Context) (report.Report, error) { return p.Apply(ctx) }, err
+	return o
 }
 
-func planRestore(ctx context.Context, d deps) (report.Report, applyFunc, error) {
+func restoreOptions(d deps) restore.Options {
 	v := d.vals
 	o := restore.Options{
 		FromRelease:   v.String(options.FromRelease),
@@ -93,14 +101,10 @@ func planRestore(ctx context.Context, d deps) (report.Report, applyFunc, error) 
 	if d.github != nil {
 		o.GitHub = d.github
 	}
-	p, err := restore.NewPlan(ctx, o)
-	if p == nil {
-		return nil, nil, err
-	}
-	return p.Report(), func(ctx context.Context) (report.Report, error) { return p.Apply(ctx) }, err
+	return o
 }
 
-func planAudit(ctx context.Context, d deps) (report.Report, applyFunc, error) {
+func auditOptions(d deps) audit.Options {
 	v := d.vals
 	o := audit.Options{
 		FromReleases: v.Bool(options.FromReleases),
@@ -114,9 +118,23 @@ func planAudit(ctx context.Context, d deps) (report.Report, applyFunc, error) {
 	if d.github != nil {
 		o.GitHub = d.github
 	}
-	r, err := audit.Plan(ctx, o)
-	if r == nil {
-		return nil, nil, err
+	return o
+}
+
+func promoteOptions(d deps) promote.Options {
+	v := d.vals
+	o := promote.Options{
+		Sources:        v.List(options.Sources),
+		Images:         v.List(options.Images),
+		Guards:         guards(d),
+		ReleaseOptions: releaseOptions(d),
+		Event:          d.event,
+		Jobs:           v.Int(options.Jobs),
+		Registry:       d.registry,
+		Source:         d.env.ImagesFrom,
 	}
-	return r, nil, err
+	if d.github != nil {
+		o.GitHub = d.github
+	}
+	return o
 }

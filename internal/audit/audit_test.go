@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,7 @@ func TestAuditStates(t *testing.T) {
 		ledger.Image{Ref: ref("org/app:2.0.0"), Digest: idx.String(), MediaType: indexType},
 	)
 	proxy.ResetCounts()
-	r, err := Plan(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestNewestRecordWinsAndMirrors(t *testing.T) {
 		ledger.Image{Ref: a.Ref("org/app:2.0.0"), Digest: v2.String(), MediaType: imageType},
 		ledger.Image{Ref: b.Ref("org/app:2.0.0"), Digest: mirror.String(), MediaType: imageType})
 	for _, order := range [][]string{{older, newer}, {newer, older}} {
-		r, err := Plan(context.Background(), Options{FromLedgers: order, Registry: newClient(t), Jobs: 2})
+		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: order, Registry: newClient(t), Jobs: 2}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,7 @@ func TestUnreadIsUnknown(t *testing.T) {
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
 	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d.String(), MediaType: imageType})
-	r, err := Plan(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 1})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 1}, false)
 	if errkind.Of(err) != errkind.Remote || r == nil || r.Refs[0].State != Unknown || !strings.HasPrefix(r.Summary, "INCOMPLETE") {
 		t.Errorf("err %v, report %+v", err, r)
 	}
@@ -190,7 +191,7 @@ func TestAuditBadInput(t *testing.T) {
 	t.Parallel()
 	for _, o := range []Options{{}, {FromReleases: true}, {FromRelease: "v1"}, {FromLedgers: []string{"x.json"}, Tags: []string{"["}}, {FromLedgers: []string{filepath.Join(t.TempDir(), "none.json")}}} {
 		o.Registry = newClient(t)
-		if _, err := Plan(context.Background(), o); errkind.Of(err) != errkind.BadInput {
+		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%+v: err %v, want bad input", o, err)
 		}
 	}

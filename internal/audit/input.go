@@ -51,7 +51,8 @@ func (o Options) sources() ledgers.Sources {
 	return s
 }
 
-func validate(o Options) error {
+// Validate checks o with no I/O: every bad value is bad input (exit 2).
+func Validate(o Options) error {
 	var bad []error
 	if o.sources().Count() == 0 {
 		bad = append(bad, errors.New("nothing to audit: give --from-releases, --from-release TAG or --from-ledger PATH"))

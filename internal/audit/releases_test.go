@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"runtime"
 	"strings"
 	"testing"
@@ -61,8 +62,8 @@ func TestAuditEveryRelease(t *testing.T) {
 	}
 	regtest.Tag(t, srv.Ref("org/app:1.0.200"), srv.Ref("org/app:latest"))
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
-	r, err := Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(t), Jobs: 8,
-		Now: func() time.Time { return day.Add(300 * time.Hour) }})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(t), Jobs: 8,
+		Now: func() time.Time { return day.Add(300 * time.Hour) }}, false)
 	// v1.0.8's broken section makes the audit incomplete (issue 15 item 1).
 	if errkind.ExitCode(err) != 3 || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !strings.Contains(err.Error(), "v1.0.8") {
 		t.Fatalf("exit %d (%v), %s: want 3, INCOMPLETE, naming v1.0.8", errkind.ExitCode(err), err, r.Summary)
@@ -136,7 +137,7 @@ func BenchmarkAudit(b *testing.B) {
 			for range b.N {
 				srv.ResetCounts()
 				before := len(gh.Requests())
-				r, err := Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(b), Jobs: 8})
+				r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(b), Jobs: 8}, false)
 				if err != nil || r.Blocking() {
 					b.Fatalf("%v %s", err, r.Summary)
 				}

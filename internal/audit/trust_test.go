@@ -22,8 +22,8 @@ func auditReleases(t *testing.T, gh *ghtest.Server, now time.Time) (*Report, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Plan(context.Background(), Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c,
-		Registry: newClient(t), Jobs: 4, Now: func() time.Time { return now }})
+	return report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c,
+		Registry: newClient(t), Jobs: 4, Now: func() time.Time { return now }}, false)
 }
 
 // TestUnreadableSectionsMakeAnIncompleteAudit is issue 15 item 1: when
@@ -131,7 +131,7 @@ func TestTieIsInconsistent(t *testing.T) {
 	la := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: a, MediaType: imageType})
 	lb := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: b, MediaType: imageType})
 	for _, files := range [][]string{{la, lb}, {lb, la}} {
-		r, _ := Plan(context.Background(), Options{FromLedgers: files, Registry: newClient(t), Jobs: 2, Now: func() time.Time { return day }})
+		r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: files, Registry: newClient(t), Jobs: 2, Now: func() time.Time { return day }}, false)
 		if len(r.Refs) != 1 || r.Refs[0].State != Inconsistent || !r.Blocking() {
 			t.Errorf("%v: %+v: want latest inconsistent", files, r.Refs)
 		}
@@ -179,7 +179,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	regtest.Tag(t, ref("1.1.0"), ref("1"))
 	regtest.Tag(t, ref("1.1.0"), ref("latest"))
 	audit := func() *Report {
-		r, err := Plan(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }})
+		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }}, false)
 		if err != nil && errkind.ExitCode(err) != 1 {
 			t.Fatal(err)
 		}

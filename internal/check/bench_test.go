@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func BenchmarkCheck500(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		r, err := Plan(context.Background(), Options{Images: images, Registry: c, Jobs: 8, Version: "1.0.499"})
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Registry: c, Jobs: 8, Guards: Guards{Version: "1.0.499"}}, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func run(t *testing.T, o Options) *Report {
 	if o.Jobs == 0 {
 		o.Jobs = 8
 	}
-	r, err := Plan(context.Background(), o)
+	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -127,7 +128,7 @@ func TestFloatingTagsOnlyMoveForward(t *testing.T) {
 	if v := verdicts(r)["latest"]; v != Warn || r.Blocked {
 		t.Errorf("latest without a version: verdict %s, blocked %v; want a warning that passes", v, r.Blocked)
 	}
-	r = run(t, Options{Images: []string{srv.Ref("org/app:latest")}, Version: "v2.1.0"})
+	r = run(t, Options{Images: []string{srv.Ref("org/app:latest")}, Guards: Guards{Version: "v2.1.0"}})
 	if v := verdicts(r)["latest"]; v != Pass {
 		t.Errorf("latest with --version v2.1.0: verdict %s", v)
 	}
@@ -138,7 +139,7 @@ func TestBaseBranch(t *testing.T) {
 	srv := regtest.InProcess(t)
 	images := []string{srv.Ref("org/app:0.15.1")}
 
-	r := run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Base: "release/v0.15.x"})
+	r := run(t, Options{Images: images, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, Base: "release/v0.15.x"}})
 	g := r.Guards[1]
 	if !r.Blocked || g.Verdict != Blocked || !strings.Contains(g.Detail, "release/v0.15.x") || !strings.Contains(g.Detail, "main") {
 		t.Errorf("base guard %+v: want blocked naming both branches", g)
@@ -153,28 +154,28 @@ func TestBaseBranch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Event: ev})
+	r = run(t, Options{Images: images, Event: ev, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "release/v0.15.x") {
 		t.Errorf("pull_request into release/v0.15.x: %+v", g)
 	}
 
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main", "release/*"}, RequireBase: true, Event: ev})
+	r = run(t, Options{Images: images, Event: ev, Guards: Guards{ExpectedBase: []string{"main", "release/*"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Pass {
 		t.Errorf("release/* glob: %+v", g)
 	}
 
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true})
+	r = run(t, Options{Images: images, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "cannot tell") {
 		t.Errorf("unknown base with --require-base: %+v", g)
 	}
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: false})
+	r = run(t, Options{Images: images, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: false}})
 	if g := r.Guards[1]; g.Verdict != Warn || r.Blocked {
 		t.Errorf("unknown base without --require-base: %+v", g)
 	}
 
 	tagEnv := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v0.15.1", "GITHUB_SHA": strings.Repeat("a", 40)}
 	tagEv, _ := event.Load(func(k string) string { return tagEnv[k] })
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Event: tagEv})
+	r = run(t, Options{Images: images, Event: tagEv, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "tag v0.15.1") {
 		t.Errorf("tag push without a way to look it up: %+v", g)
 	}
@@ -198,7 +199,7 @@ func TestVersionSanity(t *testing.T) {
 	if g := r.Guards[3]; g.Verdict != Blocked || !strings.Contains(g.Detail, "several versions") {
 		t.Errorf("two versions in one run: %+v", g)
 	}
-	r = run(t, Options{Images: []string{srv.Ref("org/app:1.2.3")}, Version: "1.2.4"})
+	r = run(t, Options{Images: []string{srv.Ref("org/app:1.2.3")}, Guards: Guards{Version: "1.2.4"}})
 	if g := r.Guards[3]; g.Verdict != Blocked {
 		t.Errorf("--version disagreeing with the tag: %+v", g)
 	}
@@ -215,12 +216,12 @@ func TestBadInputTouchesNothing(t *testing.T) {
 		"bad ref":          {Images: []string{"UPPER/Case:1.0.0"}},
 		"bad digest":       {Images: []string{good}, Digest: "sha256:abc"},
 		"uppercase digest": {Images: []string{good}, Digest: "sha256:" + strings.Repeat("A", 64)},
-		"bad version":      {Images: []string{good}, Version: "1.2"},
-		"bad glob":         {Images: []string{good}, ImmutableTags: []string{"[v"}},
-		"bad base glob":    {Images: []string{good}, ExpectedBase: []string{"release/["}},
+		"bad version":      {Images: []string{good}, Guards: Guards{Version: "1.2"}},
+		"bad glob":         {Images: []string{good}, Guards: Guards{ImmutableTags: []string{"[v"}}},
+		"bad base glob":    {Images: []string{good}, Guards: Guards{ExpectedBase: []string{"release/["}}},
 	} {
 		o.Registry = newClient(t)
-		_, err := Plan(context.Background(), o)
+		_, err := report.Run(context.Background(), NewPlan, o, false)
 		if errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: err %v (kind %d), want bad input", name, err, errkind.Of(err))
 		}
@@ -250,7 +251,7 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
 		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 3, 500, "boom"))
 	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	r, err := Plan(context.Background(), Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Jobs: 1})
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Jobs: 1}, false)
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v, want a remote failure", err)
 	}
@@ -269,7 +270,7 @@ func TestUnreadIsNotAbsent(t *testing.T) {
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
 		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
 	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	r, err := Plan(context.Background(), Options{Images: []string{proxy.Ref("org/app:1.0.0"), proxy.Ref("org/app:dev")}, Registry: c, Jobs: 1})
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0"), proxy.Ref("org/app:dev")}, Registry: c, Jobs: 1}, false)
 	if errkind.Of(err) != errkind.Remote || r == nil {
 		t.Fatalf("err %v, want a remote failure with a report", err)
 	}

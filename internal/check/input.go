@@ -33,20 +33,26 @@ type Registry interface {
 // says it could not tell.
 type BaseLookup func(ctx context.Context, sha string, globs []string) (branch string, err error)
 
+// Guards are the guard options check shares with promote: one group, filled
+// from the option table's rows once, embedded by both.
+type Guards struct {
+	Version       string     // the version being published, optional
+	ImmutableTags []string   // globs replacing the semver rule
+	MutableTags   []string   // globs exempted from it
+	ExpectedBase  []string   // branch globs
+	RequireBase   bool       // block when the base cannot be told
+	Base          string     // the branch, when given outright (--base)
+	LookupBase    BaseLookup // whether a tagged commit is on a branch; may be nil
+}
+
 // Options is one check run, filled by the CLI or the action adapter.
 type Options struct {
-	Images        []string // REPO:TAG references
-	Digest        string   // the digest being published, optional
-	Version       string   // the version being published, optional
-	ImmutableTags []string // globs replacing the semver rule
-	MutableTags   []string // globs exempted from it
-	ExpectedBase  []string // branch globs
-	RequireBase   bool     // block when the base cannot be told
-	Base          string   // the branch, when given outright (--base)
-	Event         event.Context
-	Jobs          int
-	Registry      Registry
-	LookupBase    BaseLookup
+	Images []string // REPO:TAG references
+	Digest string   // the digest being published, optional
+	Guards
+	Event    event.Context
+	Jobs     int
+	Registry Registry
 	// Source notes where the image list came from when it was not --images.
 	Source string
 	// Promote is set when promote runs the guards: fix lines then name

@@ -14,12 +14,29 @@ import (
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
-// Plan checks every image and every run-level guard and returns the
-// report: check reads and never writes, so its plan is its report. A guard
-// that refuses sets Report.Blocked; the error is for input that does not
-// parse (nothing was read) and for registries that could not be read (the
-// report then says which refs are unknown).
-func Plan(ctx context.Context, o Options) (*Report, error) {
+// Plan is a check done: check reads and never writes, so its plan is its
+// report and Apply changes nothing.
+type Plan struct{ report *Report }
+
+// Report is the check's report.
+func (p *Plan) Report() *Report { return p.report }
+
+// Apply writes nothing: check only reads.
+func (p *Plan) Apply(context.Context) (*Report, error) { return p.report, nil }
+
+// NewPlan checks every image and every run-level guard. A guard that
+// refuses sets Report.Blocked; the error is for input that does not parse
+// (no plan, nothing was read) and for registries that could not be read
+// (the report then says which refs are unknown).
+func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	r, err := plan(ctx, o)
+	if r == nil {
+		return nil, err
+	}
+	return &Plan{report: r}, err
+}
+
+func plan(ctx context.Context, o Options) (*Report, error) {
 	p, err := validate(o)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ func TestManyFloatingRepositories(t *testing.T) {
 	for i := range 60 {
 		images = append(images, srv.Ref(fmt.Sprintf("org/app%d:latest", i)), srv.Ref(fmt.Sprintf("org/app%d:1.0.0", i)))
 	}
-	r := run(t, Options{Images: images, Version: "1.0.0", Jobs: 16})
+	r := run(t, Options{Images: images, Jobs: 16, Guards: Guards{Version: "1.0.0"}})
 	if r.Blocked {
 		t.Errorf("blocked: %s", r.Summary)
 	}

@@ -37,11 +37,11 @@ func TestTagPushBase(t *testing.T) {
 	}
 	images := []string{srv.Ref("org/app:0.15.1")}
 
-	r := run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Event: tagRun(offMain), LookupBase: lookup})
+	r := run(t, Options{Images: images, Event: tagRun(offMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "on no branch matching main") {
 		t.Errorf("tag off main: %+v", g)
 	}
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Event: tagRun(onMain), LookupBase: lookup})
+	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
 	if g := r.Guards[1]; g.Verdict != Pass || !strings.Contains(g.Detail, "comes from main") {
 		t.Errorf("tag on main: %+v", g)
 	}
@@ -53,11 +53,11 @@ func TestTagPushBase(t *testing.T) {
 		res, err := fast.Reachable(ctx, "org", "app", sha, globs)
 		return res.Branch, err
 	}
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: true, Event: tagRun(onMain), LookupBase: failing})
+	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: failing}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "could not tell") {
 		t.Errorf("GitHub failing, --require-base: %+v", g)
 	}
-	r = run(t, Options{Images: images, ExpectedBase: []string{"main"}, RequireBase: false, Event: tagRun(onMain), LookupBase: failing})
+	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: false, LookupBase: failing}})
 	if g := r.Guards[1]; g.Verdict != Warn || r.Blocked {
 		t.Errorf("GitHub failing, --require-base=false: %+v", g)
 	}

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func TestPromoteAcrossRegistries(t *testing.T) {
 	target := regtest.FaultProxy(t, regtest.Distribution(t).URL)
 	amd, arm := pushByDigest(t, build.Host+"/ci/app", "linux/amd64"), pushByDigest(t, build.Host+"/ci/app", "linux/arm64")
 	o := Options{Sources: []string{amd, arm}, Images: []string{target.Ref("org/app:1.0.0"), target.Ref("org/app:latest"), target.Ref("mirror/app:1.0.0")}, Registry: newClient(t), Jobs: 4}
-	r, err := run(context.Background(), o)
+	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote: %v\n%+v", err, r)
 	}
@@ -38,7 +39,7 @@ func TestPromoteAcrossRegistries(t *testing.T) {
 	t.Logf("cross-registry promote of 2 sources to 3 tags in 2 repositories: %+v", first)
 
 	target.ResetCounts()
-	again, err := run(context.Background(), o)
+	again, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func BenchmarkPromote(b *testing.B) {
 		images := []string{repo + ":1.0.0", repo + ":1.0", repo + ":1", repo + ":latest"}
 		srv.ResetCounts()
 		start := time.Now()
-		if _, err := run(context.Background(), Options{Sources: sources, Images: images, Registry: newClient(b), Jobs: 8}); err != nil {
+		if _, err := report.Run(context.Background(), NewPlan, Options{Sources: sources, Images: images, Registry: newClient(b), Jobs: 8}, false); err != nil {
 			b.Fatal(err)
 		}
 		c := srv.Counts()

@@ -1,7 +1,6 @@
 package promote
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -92,16 +91,4 @@ func pushIndexByDigest(t testing.TB, repo string, platforms ...string) string {
 		t.Fatalf("pushing %s: %v", ref, err)
 	}
 	return ref.String()
-}
-
-// run plans and applies as app.Run does.
-func run(ctx context.Context, o Options) (*Report, error) {
-	p, err := NewPlan(ctx, o)
-	if p == nil {
-		return nil, err
-	}
-	if err != nil || p.Report().Blocking() {
-		return p.Report(), err
-	}
-	return p.Apply(ctx)
 }

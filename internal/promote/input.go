@@ -45,20 +45,12 @@ type Options struct {
 	Sources []string // REPO@sha256:… the build pushed
 	Images  []string // the tags to write, REPO:TAG
 
-	// check's guard options, judged against the digest being published.
-	Version       string
-	ImmutableTags []string
-	MutableTags   []string
-	ExpectedBase  []string
-	RequireBase   bool
-	Base          string
-	LookupBase    check.BaseLookup
-
-	// record's options, for what was written.
-	ReleaseTag    string
-	LedgerFile    string
-	CreateRelease bool
-	GitHub        record.Releases // nil without a token
+	// check's guard options, judged against the digest being published,
+	// and record's, for what was written: the same groups those commands
+	// embed.
+	check.Guards
+	record.ReleaseOptions
+	GitHub record.Releases // nil without a token
 
 	Event      event.Context
 	Jobs       int
@@ -72,6 +64,14 @@ type Options struct {
 type input struct {
 	sources []name.Digest
 	targets []name.Tag
+}
+
+// Validate checks o with no I/O: every source and target parsed, check's
+// guard options and record's options checked; every bad value is bad input
+// (exit 2), before a request.
+func Validate(o Options) error {
+	_, err := validate(o)
+	return err
 }
 
 func validate(o Options) (input, error) {
@@ -139,10 +139,8 @@ func parseSource(s string) (name.Digest, error) {
 // checkOptions judges the targets with check's guards against digest.
 func (o Options) checkOptions(digest string) check.Options {
 	return check.Options{
-		Images: o.Images, Digest: digest, Version: o.Version,
-		ImmutableTags: o.ImmutableTags, MutableTags: o.MutableTags,
-		ExpectedBase: o.ExpectedBase, RequireBase: o.RequireBase, Base: o.Base,
-		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, LookupBase: o.LookupBase, Source: o.Source,
+		Images: o.Images, Digest: digest, Guards: o.Guards,
+		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, Source: o.Source,
 		Promote: true,
 	}
 }
@@ -154,7 +152,7 @@ func (o Options) recordOptions(images []string) record.Options {
 		images = o.Images
 	}
 	return record.Options{
-		Images: images, ReleaseTag: o.ReleaseTag, LedgerFile: o.LedgerFile, CreateRelease: o.CreateRelease,
+		Images: images, ReleaseOptions: o.ReleaseOptions,
 		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, GitHub: o.GitHub, Now: o.Now, Source: o.Source,
 	}
 }

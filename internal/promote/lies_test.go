@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,7 @@ func TestPathologicalSourceEndsWithinTheTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := run(ctx, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: newClient(t), Jobs: 4})
+	_, err := report.Run(ctx, NewPlan, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: newClient(t), Jobs: 4}, false)
 	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "layers") {
 		t.Errorf("%v: want bad input about the layers", err)
 	}

@@ -79,7 +79,8 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if p.published.MediaType.IsIndex() {
 		r.Published.Platforms, _ = record.IndexPlatforms(p.published.Raw)
 	}
-	guards, err := check.Plan(ctx, o.checkOptions(r.Published.Digest))
+	// check only reads: its plan is the guards' verdict.
+	guards, err := report.Run(ctx, check.NewPlan, o.checkOptions(r.Published.Digest), true)
 	r.Check = guards
 	if err != nil || guards == nil {
 		r.stop("the guards could not read the registry: nothing was written")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -27,8 +29,8 @@ func TestPromoteOneSourceKeepsItsBytes(t *testing.T) {
 	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
 	digest := src[strings.Index(src, "@")+1:]
 	ledgerPath := filepath.Join(t.TempDir(), "ledger.json")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, LedgerFile: ledgerPath, Registry: newClient(t), Jobs: 4}
-	r, err := run(context.Background(), o)
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, Registry: newClient(t), Jobs: 4, ReleaseOptions: record.ReleaseOptions{LedgerFile: ledgerPath}}
+	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote: %v\n%+v", err, r)
 	}
@@ -57,7 +59,7 @@ func TestPromoteOneSourceKeepsItsBytes(t *testing.T) {
 		t.Errorf("outputs %+v", r.Outputs)
 	}
 
-	again, err := run(context.Background(), o)
+	again, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestPromoteRefusesBadInput(t *testing.T) {
 		{Sources: []string{"ghcr.io/org/app@sha512:" + strings.Repeat("a", 128)}, Images: []string{"ghcr.io/org/app:1.0.0"}},
 		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}},
 		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app"}},
-		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app:1.0.0"}, ReleaseTag: "v1.0.0"},
+		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app:1.0.0"}, ReleaseOptions: record.ReleaseOptions{ReleaseTag: "v1.0.0"}},
 	} {
 		o.Registry = newClient(t)
 		if _, err := NewPlan(context.Background(), o); errkind.Of(err) != errkind.BadInput {
@@ -195,7 +197,7 @@ func TestLostRaceStillRecordsWhatWasWritten(t *testing.T) {
 	srv := regtest.InProcess(t)
 	src := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
 	path := t.TempDir() + "/ledger.json"
-	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, LedgerFile: path, Registry: newClient(t), Jobs: 1})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, Registry: newClient(t), Jobs: 1, ReleaseOptions: record.ReleaseOptions{LedgerFile: path}})
 	if err != nil {
 		t.Fatal(err)
 	}

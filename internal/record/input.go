@@ -36,19 +36,25 @@ type Releases interface {
 	CreateDraftRelease(ctx context.Context, owner, repo, tag, body string) (*githubapi.Release, error)
 }
 
+// ReleaseOptions are where a record goes besides the outputs, shared with
+// promote: one group, filled from the option table's rows once.
+type ReleaseOptions struct {
+	ReleaseTag    string // the release to annotate; default: the tag of GITHUB_REF
+	LedgerFile    string // where to write the ledger, optional
+	CreateRelease bool   // create a draft release when none exists
+}
+
 // Options is one record run.
 type Options struct {
-	Images        []string // the refs pushed; default: image.name of Metadata
-	Digest        string   // the digest the build pushed, optional
-	Metadata      string   // docker/build-push-action's metadata output (JSON), optional
-	ReleaseTag    string   // the release to annotate; default: the tag of GITHUB_REF
-	LedgerFile    string   // where to write the ledger, optional
-	CreateRelease bool     // create a draft release when none exists
-	Event         event.Context
-	Jobs          int
-	Registry      Registry
-	GitHub        Releases // nil when no token: release notes cannot be written
-	Now           func() time.Time
+	Images   []string // the refs pushed; default: image.name of Metadata
+	Digest   string   // the digest the build pushed, optional
+	Metadata string   // docker/build-push-action's metadata output (JSON), optional
+	ReleaseOptions
+	Event    event.Context
+	Jobs     int
+	Registry Registry
+	GitHub   Releases // nil when no token: release notes cannot be written
+	Now      func() time.Time
 	// Source notes where the image list came from when it was not --images.
 	Source string
 	// WriteFile writes the ledger file; tests and the action may swap it.

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"github.com/tagguard/tagguard/internal/report"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -42,7 +43,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		if r.Method == http.MethodPatch {
 			first.Do(func() {
 				// Y has read and is writing: X runs whole in between.
-				if _, err := Run(ctx, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}); err != nil {
+				if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}, false); err != nil {
 					t.Errorf("writer X: %v", err)
 				}
 				gh.FailNext(1, ghtest.SecondaryRateLimit(time.Second))
@@ -56,7 +57,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := Run(ctx, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow})
+	r, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow}, false)
 	if err != nil {
 		t.Fatalf("writer Y: %v", err)
 	}
@@ -87,7 +88,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v1.0.0", SHA: strings.Repeat("c", 40)}
 	ctx := context.Background()
 	direct := newGitHub(t, gh)
-	if _, err := Run(ctx, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: direct, Now: fixedNow}); err != nil {
+	if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: direct, Now: fixedNow}, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -128,7 +129,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	}))
 	defer front.Close()
 	y, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: front.URL})
-	_, err := Run(ctx, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow})
+	_, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow}, false)
 	if err == nil || !strings.Contains(err.Error(), "org/worker:1.0.0") || !strings.Contains(err.Error(), "re-record") {
 		t.Errorf("err = %v, want a failure naming org/worker:1.0.0 to re-record", err)
 	}

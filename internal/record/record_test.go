@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"encoding/json"
+	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,13 +63,12 @@ func TestRecordLedgerFile(t *testing.T) {
 	img := regtest.PushImage(t, srv.Ref("org/tool:1.0.0"))
 	path := filepath.Join(t.TempDir(), "l.json")
 
-	r, err := Run(context.Background(), Options{
-		Images:     []string{srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"), srv.Ref("org/tool:1.0.0")},
-		LedgerFile: path,
-		Registry:   newClient(t),
-		Now:        fixedNow,
-		Event:      event.Context{Repository: "org/app", SHA: strings.Repeat("a", 40), Ref: "refs/tags/v0.15.0"},
-	})
+	r, err := report.Run(context.Background(), NewPlan, Options{
+		Images:   []string{srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"), srv.Ref("org/tool:1.0.0")},
+		Registry: newClient(t),
+		Now:      fixedNow,
+		Event:    event.Context{Repository: "org/app", SHA: strings.Repeat("a", 40), Ref: "refs/tags/v0.15.0"}, ReleaseOptions: ReleaseOptions{LedgerFile: path},
+	}, false)
 	if err != nil || r.Blocked {
 		t.Fatalf("Run: %v, %+v", err, r)
 	}
@@ -125,10 +125,9 @@ func TestRecordTagMovedAfterPush(t *testing.T) {
 	pushed := regtest.PushIndex(t, srv.Ref("org/app:0.15.0"))
 	regtest.PushImage(t, srv.Ref("org/app:0.15.0")) // someone else's push wins the race
 	path := filepath.Join(t.TempDir(), "l.json")
-	r, err := Run(context.Background(), Options{
-		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(),
-		LedgerFile: path, Registry: newClient(t), Now: fixedNow,
-	})
+	r, err := report.Run(context.Background(), NewPlan, Options{
+		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(), Registry: newClient(t), Now: fixedNow, ReleaseOptions: ReleaseOptions{LedgerFile: path},
+	}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +138,7 @@ func TestRecordTagMovedAfterPush(t *testing.T) {
 		t.Errorf("ledger file written although the record was refused")
 	}
 
-	r, _ = Run(context.Background(), Options{Images: []string{srv.Ref("org/app:9.9.9")}, Registry: newClient(t)})
+	r, _ = report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:9.9.9")}, Registry: newClient(t)}, false)
 	if !r.Blocked || r.Images[0].Verdict != Missing {
 		t.Errorf("absent tag: %+v", r.Images)
 	}
@@ -152,7 +151,7 @@ func TestRecordFromMetadata(t *testing.T) {
 	regtest.Tag(t, srv.Ref("org/app:1.0.0"), srv.Ref("org/app:1"))
 	md := `{"buildx.build.ref":"builder/builder0/x","containerimage.descriptor":{"mediaType":"application/vnd.oci.image.index.v1+json"},` +
 		`"containerimage.digest":"` + d.String() + `","image.name":"` + srv.Ref("org/app:1.0.0") + "," + srv.Ref("org/app:1") + `"}`
-	r, err := Run(context.Background(), Options{Metadata: md, Registry: newClient(t), Now: fixedNow})
+	r, err := report.Run(context.Background(), NewPlan, Options{Metadata: md, Registry: newClient(t), Now: fixedNow}, false)
 	if err != nil || r.Blocked {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -171,11 +170,11 @@ func TestRecordBadInput(t *testing.T) {
 		"bad digest":        {Images: []string{good}, Digest: "sha256:nope"},
 		"bad metadata":      {Images: []string{good}, Metadata: "{"},
 		"digests disagree":  {Images: []string{good}, Digest: "sha256:" + strings.Repeat("a", 64), Metadata: `{"containerimage.digest":"sha256:` + strings.Repeat("b", 64) + `"}`},
-		"release, no repo":  {Images: []string{good}, ReleaseTag: "v1.0.0"},
-		"release, no token": {Images: []string{good}, ReleaseTag: "v1.0.0", Event: event.Context{Repository: "org/app"}},
+		"release, no repo":  {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}},
+		"release, no token": {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}, Event: event.Context{Repository: "org/app"}},
 	} {
 		o.Registry = newClient(t)
-		if _, err := Run(context.Background(), o); errkind.Of(err) != errkind.BadInput {
+		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
 	}
@@ -194,7 +193,7 @@ func TestRecordReadsEachIndexOnce(t *testing.T) {
 		images = append(images, srv.Ref("org/app:"+tag))
 	}
 	srv.ResetCounts()
-	if _, err := Run(context.Background(), Options{Images: append(images, srv.Ref("org/app:1.0.0")), Registry: newClient(t)}); err != nil {
+	if _, err := report.Run(context.Background(), NewPlan, Options{Images: append(images, srv.Ref("org/app:1.0.0")), Registry: newClient(t)}, false); err != nil {
 		t.Fatal(err)
 	}
 	if c := srv.Counts(); c.ManifestHead != 4 || c.ManifestGet != 1 {
@@ -209,8 +208,8 @@ func TestRecordOddRunContext(t *testing.T) {
 	srv := regtest.InProcess(t)
 	d := regtest.PushImage(t, srv.Ref("org/app:3.0.0"))
 	path := filepath.Join(t.TempDir(), "l.json")
-	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:3.0.0")}, LedgerFile: path, Registry: newClient(t),
-		Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}})
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:3.0.0")}, Registry: newClient(t),
+		Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}, ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

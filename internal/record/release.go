@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
-	"github.com/tagguard/tagguard/internal/backoff"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -55,128 +52,6 @@ func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*R
 	return res, nil
 }
 
-// annotate writes the ledger section into the release notes: merged with a
-// section already there, the rest of the body untouched, and no write at
-// all when the notes already hold every ref at its digest. GitHub has no
-// conditional edit, so every write is followed by another round's read:
-// when another record step wrote in between and dropped these refs, it
-// merges again. A write GitHub refused for now (a secondary rate limit) is
-// never sent again as it was: the next round reads and merges afresh.
-// The last read proves that every entry this step merged over is still
-// there.
-func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
-	writes, refused := 0, 0
-	mergedOver := map[string]bool{} // refs in the notes under this step's writes
-	for {
-		rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
-		switch {
-		case errors.Is(err, githubapi.ErrReleaseNotFound) && writes == 0:
-			if !o.CreateRelease {
-				res.Action = fmt.Sprintf("failed: release %s disappeared after the plan read it", in.releaseTag)
-				return errkind.Remotef("release %s of %s/%s disappeared while record ran; nothing written to GitHub: re-run record", in.releaseTag, in.owner, in.repo)
-			}
-			err := createRelease(ctx, o, in, l, res)
-			if wait, ok := retryable(err); ok && refused < retryAttempts {
-				refused++
-				if err := waitToRetry(ctx, wait, in, res); err != nil {
-					return err
-				}
-				continue // another round: the draft may exist after all
-			}
-			return err
-		case err != nil && writes > 0:
-			res.Action = "updated the notes, but could not read them back to verify: " + report.OneLine(err.Error())
-			return errkind.Remotef("release %s: the notes were written but could not be read back (%v): check that they hold %s, or re-run record", in.releaseTag, err, strings.Join(refsOf(l), ", "))
-		case err != nil:
-			res.Action = "failed: " + report.OneLine(err.Error())
-			return errkind.New(errkind.Remote, err)
-		}
-		res.URL = rel.HTMLURL
-		prev, err := extract(in, rel.Body, res)
-		if err != nil {
-			return err
-		}
-		changes, missing := compare(prev, l)
-		if writes == 0 && refused == 0 {
-			res.Changes = changes
-		}
-		if missing == 0 {
-			return verified(in, prev, mergedOver, writes, res)
-		}
-		if writes == editAttempts {
-			res.Action = "failed: the notes kept changing under this record step"
-			return errkind.Remotef("release %s: another writer kept replacing the notes; %d refs are still missing after %d attempts: re-run record", in.releaseTag, missing, editAttempts)
-		}
-		body, err := upsert(in, rel.Body, l, res)
-		if err != nil {
-			return err
-		}
-		_, err = o.GitHub.EditReleaseBody(ctx, in.owner, in.repo, rel.ID, body)
-		if wait, ok := retryable(err); ok && refused < retryAttempts {
-			refused++
-			if err := waitToRetry(ctx, wait, in, res); err != nil {
-				return err
-			}
-			continue // the write may or may not have landed: read again
-		}
-		if err != nil {
-			res.Action = "failed: " + report.OneLine(err.Error())
-			return errkind.New(errkind.Remote, err)
-		}
-		for _, ref := range refsOf(prev) {
-			mergedOver[ref] = true
-		}
-		writes++
-	}
-}
-
-// verified checks the last read: every ref this step merged over must
-// still be in the notes. Another writer that dropped one (an older
-// tagguard, a hand edit) is reported by name, never silently accepted.
-func verified(in input, now *ledger.Ledger, mergedOver map[string]bool, writes int, res *ReleaseResult) error {
-	have := map[string]bool{}
-	for _, ref := range refsOf(now) {
-		have[ref] = true
-	}
-	var lost []string
-	for ref := range mergedOver {
-		if !have[ref] {
-			lost = append(lost, ref)
-		}
-	}
-	if len(lost) > 0 {
-		slices.Sort(lost)
-		res.Action = "failed: entries this step kept were removed by another writer: " + strings.Join(lost, ", ")
-		return errkind.Remotef("release %s: after this step wrote the notes, another writer removed %s; re-record them (tagguard record --images %s --release-tag %s)",
-			in.releaseTag, strings.Join(lost, ", "), strings.Join(lost, ","), in.releaseTag)
-	}
-	switch writes {
-	case 0:
-		res.Action = "unchanged: the notes already hold every ref at its digest"
-	case 1:
-		res.Action = "updated the notes"
-	default:
-		res.Action = "updated the notes (merged again after another record step's edit)"
-	}
-	return nil
-}
-
-// retryable says whether GitHub refused a write for now, and for how long:
-// the write is then made again only after a fresh read and merge.
-func retryable(err error) (time.Duration, bool) { return githubapi.RetryAfter(err) }
-
-func waitToRetry(ctx context.Context, wait time.Duration, in input, res *ReleaseResult) error {
-	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-		res.Action = "failed: GitHub asked to wait past --timeout"
-		return errkind.Remotef("release %s: GitHub refused the write for %s, past --timeout; nothing of this step is in the notes: re-run record", in.releaseTag, wait.Round(time.Second))
-	}
-	if err := backoff.Sleep(ctx, wait); err != nil {
-		res.Action = "failed: " + err.Error()
-		return errkind.New(errkind.Remote, err)
-	}
-	return nil
-}
-
 // extract reads the ledger section of the notes; a section a person broke
 // is refused, and the notes are left as they are.
 func extract(in input, body string, res *ReleaseResult) (*ledger.Ledger, error) {
@@ -186,20 +61,6 @@ func extract(in input, body string, res *ReleaseResult) (*ledger.Ledger, error) 
 		return nil, errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
 	}
 	return prev, nil
-}
-
-// upsert merges l into the notes, within GitHub's limit on their length.
-func upsert(in input, body string, l *ledger.Ledger, res *ReleaseResult) (string, error) {
-	out, err := ledger.Upsert(body, l)
-	if err != nil {
-		res.Action = "failed: " + err.Error()
-		return "", errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
-	}
-	if n := len([]rune(out)); n > maxBody {
-		res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
-		return "", errkind.Blockedf("release %s: the notes would be %d characters, over GitHub's limit of %d; nothing written to GitHub (the outputs hold the record; --ledger-file keeps it as a file)", in.releaseTag, n, maxBody)
-	}
-	return out, nil
 }
 
 func refsOf(l *ledger.Ledger) []string {

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"github.com/tagguard/tagguard/internal/report"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func TestRecordIntoReleaseNotes(t *testing.T) {
 
 	rec := func(images ...string) *Report {
 		t.Helper()
-		r, err := Run(context.Background(), Options{Images: images, Event: ev, Registry: newClient(t), GitHub: client, Now: fixedNow})
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Event: ev, Registry: newClient(t), GitHub: client, Now: fixedNow}, false)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -110,9 +111,9 @@ func TestRecordWithoutRelease(t *testing.T) {
 	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRepo("org", "app")
-	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0", Event: event.Context{Repository: "org/app"},
-		Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}
-	r, err := Run(context.Background(), o)
+	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: event.Context{Repository: "org/app"},
+		Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil || !strings.Contains(r.Release.Action, "has no release v1.0.0 yet") {
 		t.Fatalf("%v %+v", err, r.Release)
 	}
@@ -120,10 +121,10 @@ func TestRecordWithoutRelease(t *testing.T) {
 		t.Errorf("a release was created without --create-release")
 	}
 	o.CreateRelease = true
-	if r, err = planOnly(context.Background(), o); err != nil || !strings.Contains(r.Release.Action, "dry run") || len(gh.Releases("org", "app")) != 0 {
+	if r, err = report.Run(context.Background(), NewPlan, o, true); err != nil || !strings.Contains(r.Release.Action, "dry run") || len(gh.Releases("org", "app")) != 0 {
 		t.Fatalf("dry run: %v %+v", err, r.Release)
 	}
-	if r, err = Run(context.Background(), o); err != nil {
+	if r, err = report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatal(err)
 	}
 	rels := gh.Releases("org", "app")
@@ -139,8 +140,8 @@ func TestRecordBrokenSectionLeavesNotesAlone(t *testing.T) {
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	body := "notes\n<!-- tagguard:ledger:begin -->\nhalf a section, someone cut the end\n"
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body})
-	_, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow})
+	_, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err == nil {
 		t.Fatal("no error for a broken section")
 	}
@@ -160,8 +161,8 @@ func TestRecordGitHubRateLimitThenSuccess(t *testing.T) {
 	var waits []time.Duration
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL, Retry: githubapi.RetryPolicy{
 		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
-	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: c, Now: fixedNow})
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: c, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil || r.Release.Action != "updated the notes" {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -195,8 +196,8 @@ func TestRecordSurvivesAConcurrentEdit(t *testing.T) {
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes\n"})
 	w := &racingWriter{Client: newGitHub(t, gh), stale: "notes\nedited by the other job\n"}
-	r, err := Run(context.Background(), Options{Images: []string{srv.Ref("org/app:1.0.0")}, ReleaseTag: "v1.0.0",
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: w, Now: fixedNow})
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
+		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: w, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +214,12 @@ func TestRecordReportsAChangedDigest(t *testing.T) {
 	first := regtest.PushImage(t, ref)
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0"})
-	o := Options{Images: []string{ref}, ReleaseTag: "v1.0.0", Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}
-	if _, err := Run(context.Background(), o); err != nil {
+	o := Options{Images: []string{ref}, Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+	if _, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatal(err)
 	}
 	second := regtest.PushImage(t, ref)
-	r, err := Run(context.Background(), o)
+	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil || len(r.Release.Changes) != 1 || !strings.Contains(r.Release.Changes[0], first.String()+", now at "+second.String()) {
 		t.Errorf("%v %+v", err, r.Release)
 	}

@@ -38,3 +38,14 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 }
 
 func orAbsent(d string) string { return tagwrite.OrAbsent(d) }
+
+// Apply writes every planned tag and reads each back. The error's kind is
+// the exit code: 3 when nothing changed, 4 when the restore was partly
+// applied.
+func (p *Plan) Apply(ctx context.Context) (*Report, error) {
+	r := p.Report()
+	r.PlanOnly = false
+	apply(ctx, p.o, r, p.manifests)
+	r.finish("")
+	return r, r.err()
+}

@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func BenchmarkRestore200(b *testing.B) {
 		srv.ResetCounts()
 		b.StartTimer()
 		start := time.Now()
-		r, err := Run(context.Background(), Options{Pins: pins, Registry: c, Jobs: 8})
+		r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: c, Jobs: 8}, false)
 		if err != nil || len(r.Outputs.Changed) != 200 {
 			b.Fatalf("%v: %s", err, r.Summary)
 		}

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	states := func(o Options) map[string]Tag {
 		t.Helper()
 		o.FromLedgers, o.Registry = []string{path}, newClient(t)
-		r, err := planOnly(context.Background(), o)
+		r, err := report.Run(context.Background(), NewPlan, o, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	if s["1.0.0"].State != Unchanged {
 		t.Errorf("1.0.0: %s", s["1.0.0"].State)
 	}
-	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

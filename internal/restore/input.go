@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -17,8 +16,6 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/floating"
-	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -66,8 +63,10 @@ type target struct {
 	since      *semver.Version // a floating tag's version as the ledger recorded it
 }
 
-// targets reads and validates the source. Nothing here writes.
-func targets(ctx context.Context, o Options) (source string, ts []target, err error) {
+// Validate checks o with no I/O: exactly one source, the globs, the pins'
+// grammar, and what a release source needs. Every bad value is bad input
+// (exit 2), before a request.
+func Validate(o Options) error {
 	n := 0
 	for _, set := range []bool{o.FromRelease != "", len(o.FromLedgers) > 0, len(o.Pins) > 0} {
 		if set {
@@ -75,107 +74,36 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 		}
 	}
 	if n != 1 {
-		return "", nil, errkind.BadInputf("give exactly one source: --from-release TAG, --from-ledger PATH or --pin REPO:TAG@sha256:… (got %d)", n)
+		return errkind.BadInputf("give exactly one source: --from-release TAG, --from-ledger PATH or --pin REPO:TAG@sha256:… (got %d)", n)
 	}
+	if len(o.FromLedgers) > 1 {
+		return errkind.BadInputf("restore takes one ledger file, got %d: merge them, or restore from each in turn", len(o.FromLedgers))
+	}
+	var bad []error
 	for _, g := range o.Tags {
 		if err := policy.ValidGlob(g); err != nil {
-			return "", nil, errkind.BadInputf("--tags: %v", err)
+			bad = append(bad, fmt.Errorf("--tags: %v", err))
 		}
 	}
-	var bad []error
-	switch {
-	case len(o.Pins) > 0:
-		source = "--pin"
-		for _, p := range o.Pins {
-			t, d, err := o.Registry.ParsePin(p)
-			if err != nil {
-				bad = append(bad, err)
-				continue
-			}
-			ts = append(ts, target{tag: t, digest: d})
-		}
-	default:
-		l, src, err := load(ctx, o)
-		if err != nil {
-			return "", nil, err
-		}
-		source = src
-		for i, im := range l.Images {
-			t, err := o.Registry.ParseTag(im.Ref)
-			if err != nil {
-				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
-				continue
-			}
-			d, err := registry.ParseDigest(im.Digest)
-			if err != nil {
-				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
-				continue
-			}
-			ts = append(ts, target{tag: t, digest: d, recordedIn: im.RecordedIn, since: floating.RecordedVersion(l.Images, t, im.Digest)})
+	for _, p := range o.Pins {
+		if _, _, err := o.Registry.ParsePin(p); err != nil {
+			bad = append(bad, err)
 		}
 	}
-	ts, err = dedupe(ts)
-	if err != nil {
-		bad = append(bad, err)
+	if err := o.sources().Validate(); err != nil {
+		bad = append(bad, errors.Unwrap(err))
 	}
 	if len(bad) > 0 {
-		return "", nil, errkind.New(errkind.BadInput, errors.Join(bad...))
+		return errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
-	all := len(ts)
-	if all == 0 {
-		return "", nil, errkind.BadInputf("nothing to restore: %s holds no images", source)
-	}
-	if len(o.Tags) > 0 {
-		var kept []target
-		for _, t := range ts {
-			if policy.MatchAny(o.Tags, t.tag.TagStr()) {
-				kept = append(kept, t)
-			}
-		}
-		ts = kept
-	}
-	if len(ts) == 0 {
-		return "", nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s", strings.Join(o.Tags, ","), all, source)
-	}
-	return source, ts, nil
+	return nil
 }
 
-// dedupe drops repeated targets and refuses one tag asked to be two digests.
-func dedupe(ts []target) ([]target, error) {
-	seen := map[string]v1.Hash{}
-	var out []target
-	var bad []error
-	for _, t := range ts {
-		if d, ok := seen[t.tag.Name()]; ok {
-			if d != t.digest {
-				bad = append(bad, fmt.Errorf("%s is asked to point at both %s and %s", t.tag, d, t.digest))
-			}
-			continue
-		}
-		seen[t.tag.Name()] = t.digest
-		out = append(out, t)
-	}
-	return out, errors.Join(bad...)
-}
-
-// load reads the ledger from a file or a release's notes, through the one
-// loader restore and audit share.
-func load(ctx context.Context, o Options) (*ledger.Ledger, string, error) {
-	if len(o.FromLedgers) > 1 {
-		return nil, "", errkind.BadInputf("restore takes one ledger file, got %d: merge them, or restore from each in turn", len(o.FromLedgers))
-	}
+// sources is where the ledger comes from, for the one loader.
+func (o Options) sources() ledgers.Sources {
 	src := ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, ReadFile: o.ReadFile}
 	if o.GitHub != nil {
 		src.GitHub = o.GitHub
 	}
-	var l *ledger.Ledger
-	var from string
-	_, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
-		l, from = got.Ledger, got.From
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return l, from, nil
+	return src
 }

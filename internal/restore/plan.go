@@ -31,6 +31,9 @@ type Plan struct {
 // refusal (1) or a registry failure (3), both with nothing written and a
 // plan whose report says why.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	if err := Validate(o); err != nil {
+		return nil, err
+	}
 	source, ts, err := targets(ctx, o)
 	if err != nil {
 		return nil, err
@@ -77,17 +80,6 @@ func (p *Plan) Report() *Report {
 	r := p.report
 	r.Tags = slices.Clone(r.Tags)
 	return &r
-}
-
-// Apply writes every planned tag and reads each back. The error's kind is
-// the exit code: 3 when nothing changed, 4 when the restore was partly
-// applied.
-func (p *Plan) Apply(ctx context.Context) (*Report, error) {
-	r := p.Report()
-	r.PlanOnly = false
-	apply(ctx, p.o, r, p.manifests)
-	r.finish("")
-	return r, r.err()
 }
 
 // preflight fetches every distinct target manifest by digest, once: that

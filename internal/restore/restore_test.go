@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tagguard/tagguard/internal/report"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestRestoreByteForByte(t *testing.T) {
 	regtest.PushImage(t, imgRef)
 	overwritten, _ := regtest.Raw(t, idxRef)
 
-	dry, err := planOnly(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
+	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, true)
 	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
@@ -70,7 +71,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Fatalf("dry run changed %s", idxRef)
 	}
 
-	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
 	if err != nil {
 		t.Fatalf("Run: %v\n%+v", err, r)
 	}
@@ -83,7 +84,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Errorf("changed %+v", r.Outputs.Changed)
 	}
 
-	again, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: newClient(t)})
+	again, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
 	if err != nil || again.Summary != "OK: 2 unchanged" || len(again.Outputs.Changed) != 0 {
 		t.Errorf("second run: %v %+v", err, again)
 	}
@@ -107,7 +108,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		before[ref], _ = regtest.Raw(t, ref)
 	}
 	srv.ResetCounts()
-	r, err := Run(context.Background(), Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: newClient(t)}, false)
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
 		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
 	}
@@ -123,7 +124,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		}
 	}
 
-	_, err = Run(context.Background(), Options{Pins: []string{refs[0] + "@" + absent}, Registry: newClient(t)})
+	_, err = report.Run(context.Background(), NewPlan, Options{Pins: []string{refs[0] + "@" + absent}, Registry: newClient(t)}, false)
 	if errkind.Of(err) != errkind.Blocked {
 		t.Errorf("--pin to an absent digest: %v", err)
 	}
@@ -181,7 +182,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		return c
 	}
 
-	dry, err := planOnly(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
+	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, true)
 	if err != nil || proxy.Counts().ManifestPut != 0 {
 		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
 	}
@@ -190,7 +191,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 	}
 
 	// Attempts 2: the third PUT fails twice (two faults), the others pass.
-	r, err := Run(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, false)
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v, want partly applied (exit 4)", err)
 	}
@@ -205,7 +206,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		t.Errorf("states %v summary %q", states, r.Summary)
 	}
 
-	r, err = Run(context.Background(), Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1})
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, false)
 	if err != nil || r.Summary != "OK: 1 restored, 4 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
@@ -228,13 +229,13 @@ func TestUndoRoundTrip(t *testing.T) {
 	now[a], _ = regtest.Raw(t, a)
 	now[b], _ = regtest.Raw(t, b)
 
-	r, err := Run(context.Background(), Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: newClient(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	undo := filepath.Join(t.TempDir(), "undo.json")
 	os.WriteFile(undo, []byte(r.Outputs.Undo), 0o600)
-	if _, err := Run(context.Background(), Options{FromLedgers: []string{undo}, Registry: newClient(t)}); err != nil {
+	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{undo}, Registry: newClient(t)}, false); err != nil {
 		t.Fatal(err)
 	}
 	for ref, want := range now {
@@ -251,7 +252,7 @@ func TestRegistryEnforcedImmutability(t *testing.T) {
 	d := regtest.PushImage(t, ref)
 	regtest.PushImage(t, ref)
 	proxy := regtest.FaultProxy(t, srv.Host, regtest.FailManifestPut(1, 412, `{"errors":[{"code":"PRECONDITION","message":"immutable tag"}]}`))
-	r, err := Run(context.Background(), Options{Pins: []string{strings.Replace(ref, srv.Host, proxy.Host, 1) + "@" + d.String()}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{strings.Replace(ref, srv.Host, proxy.Host, 1) + "@" + d.String()}, Registry: newClient(t)}, false)
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v", err)
 	}
@@ -282,7 +283,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 		regtest.PushImage(t, ref)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := Run(ctx, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{newClient(t), cancel}})
+	r, err := report.Run(ctx, NewPlan, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{newClient(t), cancel}}, false)
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v", err)
 	}
@@ -293,7 +294,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 	if states[Restored] != 1 || states[Skipped] != 3 {
 		t.Errorf("states %v: want the write in flight finished and verified, the rest not started", states)
 	}
-	if r, err = Run(context.Background(), Options{Pins: pins, Registry: newClient(t)}); err != nil || r.Summary != "OK: 3 restored, 1 unchanged" {
+	if r, err = report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: newClient(t)}, false); err != nil || r.Summary != "OK: 3 restored, 1 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
 }
@@ -318,7 +319,7 @@ func TestBadInput(t *testing.T) {
 		"release, no repo":   {FromRelease: "v1.0.0"},
 	} {
 		o.Registry = newClient(t)
-		if _, err := Run(context.Background(), o); errkind.Of(err) != errkind.BadInput {
+		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
 	}
@@ -348,7 +349,7 @@ func TestPreflightPrunedPlatform(t *testing.T) {
 		t.Fatalf("pruning a platform: %v %v", err, resp)
 	}
 	srv.ResetCounts()
-	r, err := Run(context.Background(), Options{Pins: []string{ref + "@" + idx.String()}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{ref + "@" + idx.String()}, Registry: newClient(t)}, false)
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "linux/arm64 "+m.Manifests[1].Digest) {
 		t.Fatalf("err %v, want the pruned platform named", err)
 	}
@@ -388,7 +389,7 @@ func TestStateIsReadBackNotAssumed(t *testing.T) {
 		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
 		regtest.PushImage(t, ref)
 	}
-	r, err := Run(context.Background(), Options{Pins: pins, Registry: lostAnswer{newClient(t)}})
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: lostAnswer{newClient(t)}}, false)
 	if err != nil || r.Summary != "OK: 3 restored" || len(r.Outputs.Changed) != 3 || !strings.Contains(r.Tags[0].Reason, "answer to the write was lost") {
 		t.Errorf("lost answers: %v %q %+v", err, r.Summary, r.Tags[0])
 	}
@@ -409,8 +410,8 @@ func TestWriteGraceStartsAtInterrupt(t *testing.T) {
 		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
 		regtest.PushImage(t, ref)
 	}
-	r, err := Run(context.Background(), Options{Pins: pins, Jobs: 1, WriteGrace: 20 * time.Millisecond,
-		Registry: slowWrites{newClient(t), 50 * time.Millisecond}})
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Jobs: 1, WriteGrace: 20 * time.Millisecond,
+		Registry: slowWrites{newClient(t), 50 * time.Millisecond}}, false)
 	if err != nil || r.Summary != "OK: 3 restored" {
 		t.Errorf("%v %q", err, r.Summary)
 	}
@@ -431,7 +432,7 @@ func TestPlanNamesWhereEachDigestWasRecorded(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := planOnly(context.Background(), Options{FromLedgers: []string{p}, Registry: newClient(t)})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{p}, Registry: newClient(t)}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

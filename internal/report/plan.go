@@ -1,0 +1,36 @@
+package report
+
+import "context"
+
+// Plan is the shape every command has: Validate checks the options with no
+// I/O, NewPlan reads the world into a Plan (pure data with a report of it),
+// and Apply writes what the plan decided. A read-only command's Apply
+// writes nothing and hands back the plan's report.
+type Plan[R Report] interface {
+	// Report is the plan's report: what a dry run prints.
+	Report() R
+	// Apply writes what the plan decided and reports what is true after.
+	Apply(ctx context.Context) (R, error)
+}
+
+// Run is the one apply rule, used by the app and by the commands' tests
+// alike: newPlan reads; a plan that failed, refused or was asked for as a
+// dry run is reported as it is; any other is applied. A refusal lives in
+// the report (Blocking); the exit code is derived from the report and the
+// error, in one place (the app's Outcome).
+func Run[O any, R Report, P interface {
+	comparable
+	Plan[R]
+}](ctx context.Context, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (R, error) {
+	p, err := newPlan(ctx, o)
+	var none P
+	if p == none {
+		var zero R
+		return zero, err
+	}
+	r := p.Report()
+	if err != nil || r.Blocking() || dryRun {
+		return r, err
+	}
+	return p.Apply(ctx)
+}

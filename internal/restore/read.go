@@ -1,0 +1,112 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/floating"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// targets reads the source (a ledger file or a release's notes; pins are
+// read as they are) into the targets, refusing any that does not parse.
+// Validate has checked the options. Nothing here writes.
+func targets(ctx context.Context, o Options) (source string, ts []target, err error) {
+	var bad []error
+	switch {
+	case len(o.Pins) > 0:
+		source = "--pin"
+		for _, p := range o.Pins {
+			t, d, err := o.Registry.ParsePin(p)
+			if err != nil {
+				bad = append(bad, err)
+				continue
+			}
+			ts = append(ts, target{tag: t, digest: d})
+		}
+	default:
+		l, src, err := load(ctx, o)
+		if err != nil {
+			return "", nil, err
+		}
+		source = src
+		for i, im := range l.Images {
+			t, err := o.Registry.ParseTag(im.Ref)
+			if err != nil {
+				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
+				continue
+			}
+			d, err := registry.ParseDigest(im.Digest)
+			if err != nil {
+				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
+				continue
+			}
+			ts = append(ts, target{tag: t, digest: d, recordedIn: im.RecordedIn, since: floating.RecordedVersion(l.Images, t, im.Digest)})
+		}
+	}
+	ts, err = dedupe(ts)
+	if err != nil {
+		bad = append(bad, err)
+	}
+	if len(bad) > 0 {
+		return "", nil, errkind.New(errkind.BadInput, errors.Join(bad...))
+	}
+	all := len(ts)
+	if all == 0 {
+		return "", nil, errkind.BadInputf("nothing to restore: %s holds no images", source)
+	}
+	if len(o.Tags) > 0 {
+		var kept []target
+		for _, t := range ts {
+			if policy.MatchAny(o.Tags, t.tag.TagStr()) {
+				kept = append(kept, t)
+			}
+		}
+		ts = kept
+	}
+	if len(ts) == 0 {
+		return "", nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s", strings.Join(o.Tags, ","), all, source)
+	}
+	return source, ts, nil
+}
+
+// dedupe drops repeated targets and refuses one tag asked to be two digests.
+func dedupe(ts []target) ([]target, error) {
+	seen := map[string]v1.Hash{}
+	var out []target
+	var bad []error
+	for _, t := range ts {
+		if d, ok := seen[t.tag.Name()]; ok {
+			if d != t.digest {
+				bad = append(bad, fmt.Errorf("%s is asked to point at both %s and %s", t.tag, d, t.digest))
+			}
+			continue
+		}
+		seen[t.tag.Name()] = t.digest
+		out = append(out, t)
+	}
+	return out, errors.Join(bad...)
+}
+
+// load reads the ledger from a file or a release's notes, through the one
+// loader restore and audit share.
+func load(ctx context.Context, o Options) (*ledger.Ledger, string, error) {
+	var l *ledger.Ledger
+	var from string
+	_, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
+		l, from = got.Ledger, got.From
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return l, from, nil
+}
