@@ -3,30 +3,22 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
-
-func newClient(t testing.TB) *registry.Client {
-	t.Helper()
-	c, err := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // writeLedger writes a ledger created at created with ref → digest (and
 // media type) entries, and returns its path.
@@ -99,7 +91,7 @@ func TestAuditStates(t *testing.T) {
 		ledger.Image{Ref: ref("org/app:2.0.0"), Digest: idx.String(), MediaType: indexType},
 	)
 	proxy.ResetCounts()
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return day }}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +147,7 @@ func TestNewestRecordWinsAndMirrors(t *testing.T) {
 		ledger.Image{Ref: a.Ref("org/app:2.0.0"), Digest: v2.String(), MediaType: imageType},
 		ledger.Image{Ref: b.Ref("org/app:2.0.0"), Digest: mirror.String(), MediaType: imageType})
 	for _, order := range [][]string{{older, newer}, {newer, older}} {
-		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: order, Registry: newClient(t), Jobs: 2}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: order, Registry: fixture.Client(t), Jobs: 2}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +173,7 @@ func TestUnreadIsUnknown(t *testing.T) {
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
 	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d.String(), MediaType: imageType})
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 1}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t, 2), Jobs: 1}, false)
 	if errkind.Of(err) != errkind.Remote || r == nil || r.Refs[0].State != Unknown || !strings.HasPrefix(r.Summary, "INCOMPLETE") {
 		t.Errorf("err %v, report %+v", err, r)
 	}
@@ -190,7 +182,7 @@ func TestUnreadIsUnknown(t *testing.T) {
 func TestAuditBadInput(t *testing.T) {
 	t.Parallel()
 	for _, o := range []Options{{}, {FromReleases: true}, {FromRelease: "v1"}, {FromLedgers: []string{"x.json"}, Tags: []string{"["}}, {FromLedgers: []string{filepath.Join(t.TempDir(), "none.json")}}} {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%+v: err %v, want bad input", o, err)
 		}

@@ -3,11 +3,13 @@ package audit
 import (
 	"context"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
@@ -62,7 +64,7 @@ func TestAuditEveryRelease(t *testing.T) {
 	}
 	regtest.Tag(t, srv.Ref("org/app:1.0.200"), srv.Ref("org/app:latest"))
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
-	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(t), Jobs: 8,
+	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(t), Jobs: 8,
 		Now: func() time.Time { return day.Add(300 * time.Hour) }}, false)
 	// v1.0.8's broken section makes the audit incomplete (issue 15 item 1).
 	if errkind.ExitCode(err) != 3 || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !strings.Contains(err.Error(), "v1.0.8") {
@@ -95,7 +97,7 @@ func TestAuditEveryRelease(t *testing.T) {
 
 func mustDigest(t testing.TB, ref string) string {
 	t.Helper()
-	c := newClient(t)
+	c := fixture.Client(t)
 	tag, err := c.ParseTag(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +139,7 @@ func BenchmarkAudit(b *testing.B) {
 			for range b.N {
 				srv.ResetCounts()
 				before := len(gh.Requests())
-				r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: newClient(b), Jobs: 8}, false)
+				r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(b), Jobs: 8}, false)
 				if err != nil || r.Blocking() {
 					b.Fatalf("%v %s", err, r.Summary)
 				}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/fixture"
+
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -23,7 +25,7 @@ func auditReleases(t *testing.T, gh *ghtest.Server, now time.Time) (*Report, err
 		t.Fatal(err)
 	}
 	return report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c,
-		Registry: newClient(t), Jobs: 4, Now: func() time.Time { return now }}, false)
+		Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return now }}, false)
 }
 
 // TestUnreadableSectionsMakeAnIncompleteAudit is issue 15 item 1: when
@@ -131,7 +133,7 @@ func TestTieIsInconsistent(t *testing.T) {
 	la := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: a, MediaType: imageType})
 	lb := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: b, MediaType: imageType})
 	for _, files := range [][]string{{la, lb}, {lb, la}} {
-		r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: files, Registry: newClient(t), Jobs: 2, Now: func() time.Time { return day }}, false)
+		r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: files, Registry: fixture.Client(t), Jobs: 2, Now: func() time.Time { return day }}, false)
 		if len(r.Refs) != 1 || r.Refs[0].State != Inconsistent || !r.Blocking() {
 			t.Errorf("%v: %+v: want latest inconsistent", files, r.Refs)
 		}
@@ -179,7 +181,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	regtest.Tag(t, ref("1.1.0"), ref("1"))
 	regtest.Tag(t, ref("1.1.0"), ref("latest"))
 	audit := func() *Report {
-		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t), Jobs: 4, Now: func() time.Time { return day }}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return day }}, false)
 		if err != nil && errkind.ExitCode(err) != 1 {
 			t.Fatal(err)
 		}

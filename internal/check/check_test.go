@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -19,19 +21,10 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-func newClient(t testing.TB) *registry.Client {
-	t.Helper()
-	c, err := registry.New(registry.Config{Jobs: 8, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func run(t *testing.T, o Options) *Report {
 	t.Helper()
 	if o.Registry == nil {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 	}
 	if o.Jobs == 0 {
 		o.Jobs = 8
@@ -220,7 +213,7 @@ func TestBadInputTouchesNothing(t *testing.T) {
 		"bad glob":         {Images: []string{good}, Guards: Guards{ImmutableTags: []string{"[v"}}},
 		"bad base glob":    {Images: []string{good}, Guards: Guards{ExpectedBase: []string{"release/["}}},
 	} {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 		_, err := report.Run(context.Background(), NewPlan, o, false)
 		if errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: err %v (kind %d), want bad input", name, err, errkind.Of(err))

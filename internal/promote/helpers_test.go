@@ -2,7 +2,6 @@ package promote
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -11,18 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-
-	"github.com/tagguard/tagguard/internal/registry"
 )
-
-func newClient(t testing.TB) *registry.Client {
-	t.Helper()
-	c, err := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // image is a small random image for platform, as a build makes one.
 func image(t testing.TB, platform string) v1.Image {

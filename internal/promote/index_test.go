@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/fixture"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -29,7 +31,7 @@ func TestPromoteSeveralSourcesIsOneDeterministicIndex(t *testing.T) {
 	ctx := context.Background()
 	plan := func(sources ...string) *Plan {
 		t.Helper()
-		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 4})
+		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +68,7 @@ func TestPromoteSeveralSourcesIsOneDeterministicIndex(t *testing.T) {
 	}
 
 	other := pushByDigest(t, repo, "linux/amd64")
-	_, err = NewPlan(ctx, Options{Sources: []string{amd, other}, Images: []string{reg.Ref("org/app:1.0.1")}, Registry: newClient(t)})
+	_, err = NewPlan(ctx, Options{Sources: []string{amd, other}, Images: []string{reg.Ref("org/app:1.0.1")}, Registry: fixture.Client(t)})
 	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "two sources for platform linux/amd64") {
 		t.Errorf("two sources for one platform: %v", err)
 	}
@@ -92,7 +94,7 @@ func TestIndexSourceContributesItsEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	arm := pushByDigest(t, repo, "linux/arm64")
-	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: newClient(t), Jobs: 2})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: fixture.Client(t), Jobs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -57,12 +59,12 @@ func TestAnIndexThatLiesAboutAPlatformIsRefused(t *testing.T) {
 	liar := pushLabelled(t, repo, amdImg, "linux/arm64")
 	ctx := context.Background()
 	for _, sources := range [][]string{{amd, liar}, {liar, amd}, {liar}} {
-		_, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 4})
+		_, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
 		if errkind.Of(err) != errkind.BadInput || !strings.Contains(fmt.Sprint(err), "linux/arm64") || !strings.Contains(fmt.Sprint(err), "linux/amd64") {
 			t.Errorf("%d sources: %v: want bad input naming linux/arm64 and linux/amd64", len(sources), err)
 		}
 	}
-	if tag, _ := name.NewTag(reg.Ref("org/app:1.0.0")); func() error { _, err := newClient(t).Resolve(ctx, tag); return err }() == nil {
+	if tag, _ := name.NewTag(reg.Ref("org/app:1.0.0")); func() error { _, err := fixture.Client(t).Resolve(ctx, tag); return err }() == nil {
 		t.Error("a tag was written")
 	}
 
@@ -72,7 +74,7 @@ func TestAnIndexThatLiesAboutAPlatformIsRefused(t *testing.T) {
 	arm := pushByDigest(t, repo, "linux/arm64")
 	var digests []string
 	for _, sources := range [][]string{{amd, honest, arm}, {arm, honest, amd}, {honest, arm, amd}} {
-		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 4})
+		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestPathologicalSourceEndsWithinTheTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := report.Run(ctx, NewPlan, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: newClient(t), Jobs: 4}, false)
+	_, err := report.Run(ctx, NewPlan, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4}, false)
 	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "layers") {
 		t.Errorf("%v: want bad input about the layers", err)
 	}
@@ -132,7 +134,7 @@ func TestFixLinesNameTheCommandsOwnOptions(t *testing.T) {
 	srv := regtest.InProcess(t)
 	existing := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
 	src := pushByDigest(t, srv.Ref("org/app"), "linux/amd64")
-	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t), Jobs: 2})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 2})
 	if err != nil || !p.Report().Blocking() {
 		t.Fatalf("%v: want blocked", err)
 	}

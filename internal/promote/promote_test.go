@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -29,7 +31,7 @@ func TestPromoteOneSourceKeepsItsBytes(t *testing.T) {
 	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
 	digest := src[strings.Index(src, "@")+1:]
 	ledgerPath := filepath.Join(t.TempDir(), "ledger.json")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, Registry: newClient(t), Jobs: 4, ReleaseOptions: record.ReleaseOptions{LedgerFile: ledgerPath}}
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, Registry: fixture.Client(t), Jobs: 4, ReleaseOptions: record.ReleaseOptions{LedgerFile: ledgerPath}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote: %v\n%+v", err, r)
@@ -80,7 +82,7 @@ func TestPromoteBlockedWritesNothing(t *testing.T) {
 	a := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
 	b := pushByDigest(t, srv.Host+"/org/app", "linux/arm64")
 	srv.ResetCounts()
-	p, err := NewPlan(context.Background(), Options{Sources: []string{a, b}, Images: []string{srv.Ref("org/app:1.0.0"), srv.Ref("org/app:latest")}, Registry: newClient(t), Jobs: 4})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{a, b}, Images: []string{srv.Ref("org/app:1.0.0"), srv.Ref("org/app:latest")}, Registry: fixture.Client(t), Jobs: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func TestPromoteRefusesBadInput(t *testing.T) {
 		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app"}},
 		{Sources: []string{"ghcr.io/org/app@sha256:" + strings.Repeat("a", 64)}, Images: []string{"ghcr.io/org/app:1.0.0"}, ReleaseOptions: record.ReleaseOptions{ReleaseTag: "v1.0.0"}},
 	} {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 		if _, err := NewPlan(context.Background(), o); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%+v: err %v, want bad input", o, err)
 		}
@@ -122,7 +124,7 @@ func TestPromoteMissingSourceRefuses(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	gone := srv.Host + "/org/app@sha256:" + strings.Repeat("d", 64)
-	p, err := NewPlan(context.Background(), Options{Sources: []string{gone}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: newClient(t)})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{gone}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: fixture.Client(t)})
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "not in") {
 		t.Errorf("err %v, want a pre-flight refusal", err)
 	}
@@ -144,7 +146,7 @@ func TestPromoteLostRace(t *testing.T) {
 	t.Parallel()
 	reg := regtest.Distribution(t)
 	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:2.0.0"), reg.Ref("org/app:edge")}, Registry: newClient(t), Jobs: 1}
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:2.0.0"), reg.Ref("org/app:edge")}, Registry: fixture.Client(t), Jobs: 1}
 	p, err := NewPlan(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +186,7 @@ func TestPromoteIndexWithAPrunedChildRefuses(t *testing.T) {
 	if err := remote.Delete(d); err != nil {
 		t.Fatal(err)
 	}
-	_, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:3.0.0")}, Registry: newClient(t)})
+	_, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:3.0.0")}, Registry: fixture.Client(t)})
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), idx.Manifests[0].Digest) {
 		t.Errorf("err %v, want a pre-flight refusal naming the pruned child", err)
 	}
@@ -197,7 +199,7 @@ func TestLostRaceStillRecordsWhatWasWritten(t *testing.T) {
 	srv := regtest.InProcess(t)
 	src := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
 	path := t.TempDir() + "/ledger.json"
-	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, Registry: newClient(t), Jobs: 1, ReleaseOptions: record.ReleaseOptions{LedgerFile: path}})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, Registry: fixture.Client(t), Jobs: 1, ReleaseOptions: record.ReleaseOptions{LedgerFile: path}})
 	if err != nil {
 		t.Fatal(err)
 	}

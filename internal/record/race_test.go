@@ -2,7 +2,6 @@ package record
 
 import (
 	"context"
-	"github.com/tagguard/tagguard/internal/report"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -43,7 +45,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		if r.Method == http.MethodPatch {
 			first.Do(func() {
 				// Y has read and is writing: X runs whole in between.
-				if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow}, false); err != nil {
+				if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow}, false); err != nil {
 					t.Errorf("writer X: %v", err)
 				}
 				gh.FailNext(1, ghtest.SecondaryRateLimit(time.Second))
@@ -57,7 +59,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow}, false)
+	r, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: y, Now: fixedNow}, false)
 	if err != nil {
 		t.Fatalf("writer Y: %v", err)
 	}
@@ -87,8 +89,8 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "release notes\n"})
 	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v1.0.0", SHA: strings.Repeat("c", 40)}
 	ctx := context.Background()
-	direct := newGitHub(t, gh)
-	if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: direct, Now: fixedNow}, false); err != nil {
+	direct := fixture.GitHub(t, gh, "t0ken-for-tests")
+	if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: direct, Now: fixedNow}, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -129,7 +131,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	}))
 	defer front.Close()
 	y, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: front.URL})
-	_, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: newClient(t), GitHub: y, Now: fixedNow}, false)
+	_, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: y, Now: fixedNow}, false)
 	if err == nil || !strings.Contains(err.Error(), "org/worker:1.0.0") || !strings.Contains(err.Error(), "re-record") {
 		t.Errorf("err = %v, want a failure naming org/worker:1.0.0 to re-record", err)
 	}
@@ -137,7 +139,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 
 func mustDigest(t *testing.T, ref string) string {
 	t.Helper()
-	d, err := newClient(t).Resolve(context.Background(), mustTag(t, ref))
+	d, err := fixture.Client(t).Resolve(context.Background(), mustTag(t, ref))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func mustDigest(t *testing.T, ref string) string {
 
 func mustTag(t *testing.T, ref string) name.Tag {
 	t.Helper()
-	tag, err := newClient(t).ParseTag(ref)
+	tag, err := fixture.Client(t).ParseTag(ref)
 	if err != nil {
 		t.Fatal(err)
 	}

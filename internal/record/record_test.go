@@ -3,12 +3,14 @@ package record
 import (
 	"context"
 	"encoding/json"
-	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,20 +19,10 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
-
-func newClient(t testing.TB) *registry.Client {
-	t.Helper()
-	c, err := registry.New(registry.Config{Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // platformsOf reads an index independently of tagguard, with
 // go-containerregistry alone, as crane would.
@@ -65,7 +57,7 @@ func TestRecordLedgerFile(t *testing.T) {
 
 	r, err := report.Run(context.Background(), NewPlan, Options{
 		Images:   []string{srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"), srv.Ref("org/tool:1.0.0")},
-		Registry: newClient(t),
+		Registry: fixture.Client(t),
 		Now:      fixedNow,
 		Event:    event.Context{Repository: "org/app", SHA: strings.Repeat("a", 40), Ref: "refs/tags/v0.15.0"}, ReleaseOptions: ReleaseOptions{LedgerFile: path},
 	}, false)
@@ -126,7 +118,7 @@ func TestRecordTagMovedAfterPush(t *testing.T) {
 	regtest.PushImage(t, srv.Ref("org/app:0.15.0")) // someone else's push wins the race
 	path := filepath.Join(t.TempDir(), "l.json")
 	r, err := report.Run(context.Background(), NewPlan, Options{
-		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(), Registry: newClient(t), Now: fixedNow, ReleaseOptions: ReleaseOptions{LedgerFile: path},
+		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(), Registry: fixture.Client(t), Now: fixedNow, ReleaseOptions: ReleaseOptions{LedgerFile: path},
 	}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +130,7 @@ func TestRecordTagMovedAfterPush(t *testing.T) {
 		t.Errorf("ledger file written although the record was refused")
 	}
 
-	r, _ = report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:9.9.9")}, Registry: newClient(t)}, false)
+	r, _ = report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:9.9.9")}, Registry: fixture.Client(t)}, false)
 	if !r.Blocked || r.Images[0].Verdict != Missing {
 		t.Errorf("absent tag: %+v", r.Images)
 	}
@@ -151,7 +143,7 @@ func TestRecordFromMetadata(t *testing.T) {
 	regtest.Tag(t, srv.Ref("org/app:1.0.0"), srv.Ref("org/app:1"))
 	md := `{"buildx.build.ref":"builder/builder0/x","containerimage.descriptor":{"mediaType":"application/vnd.oci.image.index.v1+json"},` +
 		`"containerimage.digest":"` + d.String() + `","image.name":"` + srv.Ref("org/app:1.0.0") + "," + srv.Ref("org/app:1") + `"}`
-	r, err := report.Run(context.Background(), NewPlan, Options{Metadata: md, Registry: newClient(t), Now: fixedNow}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Metadata: md, Registry: fixture.Client(t), Now: fixedNow}, false)
 	if err != nil || r.Blocked {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -173,7 +165,7 @@ func TestRecordBadInput(t *testing.T) {
 		"release, no repo":  {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}},
 		"release, no token": {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}, Event: event.Context{Repository: "org/app"}},
 	} {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
@@ -193,7 +185,7 @@ func TestRecordReadsEachIndexOnce(t *testing.T) {
 		images = append(images, srv.Ref("org/app:"+tag))
 	}
 	srv.ResetCounts()
-	if _, err := report.Run(context.Background(), NewPlan, Options{Images: append(images, srv.Ref("org/app:1.0.0")), Registry: newClient(t)}, false); err != nil {
+	if _, err := report.Run(context.Background(), NewPlan, Options{Images: append(images, srv.Ref("org/app:1.0.0")), Registry: fixture.Client(t)}, false); err != nil {
 		t.Fatal(err)
 	}
 	if c := srv.Counts(); c.ManifestHead != 4 || c.ManifestGet != 1 {
@@ -208,7 +200,7 @@ func TestRecordOddRunContext(t *testing.T) {
 	srv := regtest.InProcess(t)
 	d := regtest.PushImage(t, srv.Ref("org/app:3.0.0"))
 	path := filepath.Join(t.TempDir(), "l.json")
-	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:3.0.0")}, Registry: newClient(t),
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t),
 		Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}, ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
 	if err != nil {
 		t.Fatal(err)

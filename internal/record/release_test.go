@@ -2,10 +2,12 @@ package record
 
 import (
 	"context"
-	"github.com/tagguard/tagguard/internal/report"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -13,15 +15,6 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
-
-func newGitHub(t *testing.T, gh *ghtest.Server) *githubapi.Client {
-	t.Helper()
-	c, err := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func TestRecordIntoReleaseNotes(t *testing.T) {
 	t.Parallel()
@@ -35,11 +28,11 @@ func TestRecordIntoReleaseNotes(t *testing.T) {
 	const after = "\r\n**Full Changelog**: https://github.com/org/app/compare/v0.14.0...v0.15.0\r\n"
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v0.15.0", Body: before})
 	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v0.15.0", SHA: strings.Repeat("b", 40)}
-	client := newGitHub(t, gh)
+	client := fixture.GitHub(t, gh, "t0ken-for-tests")
 
 	rec := func(images ...string) *Report {
 		t.Helper()
-		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Event: ev, Registry: newClient(t), GitHub: client, Now: fixedNow}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Event: ev, Registry: fixture.Client(t), GitHub: client, Now: fixedNow}, false)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -112,7 +105,7 @@ func TestRecordWithoutRelease(t *testing.T) {
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRepo("org", "app")
 	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: event.Context{Repository: "org/app"},
-		Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+		Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil || !strings.Contains(r.Release.Action, "has no release v1.0.0 yet") {
 		t.Fatalf("%v %+v", err, r.Release)
@@ -141,7 +134,7 @@ func TestRecordBrokenSectionLeavesNotesAlone(t *testing.T) {
 	body := "notes\n<!-- tagguard:ledger:begin -->\nhalf a section, someone cut the end\n"
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body})
 	_, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err == nil {
 		t.Fatal("no error for a broken section")
 	}
@@ -162,7 +155,7 @@ func TestRecordGitHubRateLimitThenSuccess(t *testing.T) {
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL, Retry: githubapi.RetryPolicy{
 		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: c, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: c, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil || r.Release.Action != "updated the notes" {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -195,9 +188,9 @@ func TestRecordSurvivesAConcurrentEdit(t *testing.T) {
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes\n"})
-	w := &racingWriter{Client: newGitHub(t, gh), stale: "notes\nedited by the other job\n"}
+	w := &racingWriter{Client: fixture.GitHub(t, gh, "t0ken-for-tests"), stale: "notes\nedited by the other job\n"}
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: w, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: w, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +207,7 @@ func TestRecordReportsAChangedDigest(t *testing.T) {
 	first := regtest.PushImage(t, ref)
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0"})
-	o := Options{Images: []string{ref}, Event: event.Context{Repository: "org/app"}, Registry: newClient(t), GitHub: newGitHub(t, gh), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+	o := Options{Images: []string{ref}, Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
 	if _, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatal(err)
 	}

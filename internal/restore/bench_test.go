@@ -3,9 +3,10 @@ package restore
 import (
 	"context"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"

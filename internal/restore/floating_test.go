@@ -2,11 +2,13 @@ package restore
 
 import (
 	"context"
-	"github.com/tagguard/tagguard/internal/report"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -39,7 +41,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 
 	states := func(o Options) map[string]Tag {
 		t.Helper()
-		o.FromLedgers, o.Registry = []string{path}, newClient(t)
+		o.FromLedgers, o.Registry = []string{path}, fixture.Client(t)
 		r, err := report.Run(context.Background(), NewPlan, o, true)
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +61,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	if s["1.0.0"].State != Unchanged {
 		t.Errorf("1.0.0: %s", s["1.0.0"].State)
 	}
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tagguard/tagguard/internal/report"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -21,15 +23,6 @@ import (
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
-
-func newClient(t testing.TB) *registry.Client {
-	t.Helper()
-	c, err := registry.New(registry.Config{Backoff: time.Millisecond, Attempts: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func writeLedger(t *testing.T, images map[string]string) string {
 	t.Helper()
@@ -63,7 +56,7 @@ func TestRestoreByteForByte(t *testing.T) {
 	regtest.PushImage(t, imgRef)
 	overwritten, _ := regtest.Raw(t, idxRef)
 
-	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, true)
+	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, true)
 	if err != nil || !strings.HasPrefix(dry.Summary, "DRY RUN: 2 planned") {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
@@ -71,7 +64,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Fatalf("dry run changed %s", idxRef)
 	}
 
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
 	if err != nil {
 		t.Fatalf("Run: %v\n%+v", err, r)
 	}
@@ -84,7 +77,7 @@ func TestRestoreByteForByte(t *testing.T) {
 		t.Errorf("changed %+v", r.Outputs.Changed)
 	}
 
-	again, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: newClient(t)}, false)
+	again, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
 	if err != nil || again.Summary != "OK: 2 unchanged" || len(again.Outputs.Changed) != 0 {
 		t.Errorf("second run: %v %+v", err, again)
 	}
@@ -108,7 +101,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		before[ref], _ = regtest.Raw(t, ref)
 	}
 	srv.ResetCounts()
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: fixture.Client(t)}, false)
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
 		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
 	}
@@ -124,7 +117,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		}
 	}
 
-	_, err = report.Run(context.Background(), NewPlan, Options{Pins: []string{refs[0] + "@" + absent}, Registry: newClient(t)}, false)
+	_, err = report.Run(context.Background(), NewPlan, Options{Pins: []string{refs[0] + "@" + absent}, Registry: fixture.Client(t)}, false)
 	if errkind.Of(err) != errkind.Blocked {
 		t.Errorf("--pin to an absent digest: %v", err)
 	}
@@ -229,13 +222,13 @@ func TestUndoRoundTrip(t *testing.T) {
 	now[a], _ = regtest.Raw(t, a)
 	now[b], _ = regtest.Raw(t, b)
 
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: fixture.Client(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	undo := filepath.Join(t.TempDir(), "undo.json")
 	os.WriteFile(undo, []byte(r.Outputs.Undo), 0o600)
-	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{undo}, Registry: newClient(t)}, false); err != nil {
+	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{undo}, Registry: fixture.Client(t)}, false); err != nil {
 		t.Fatal(err)
 	}
 	for ref, want := range now {
@@ -252,7 +245,7 @@ func TestRegistryEnforcedImmutability(t *testing.T) {
 	d := regtest.PushImage(t, ref)
 	regtest.PushImage(t, ref)
 	proxy := regtest.FaultProxy(t, srv.Host, regtest.FailManifestPut(1, 412, `{"errors":[{"code":"PRECONDITION","message":"immutable tag"}]}`))
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{strings.Replace(ref, srv.Host, proxy.Host, 1) + "@" + d.String()}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{strings.Replace(ref, srv.Host, proxy.Host, 1) + "@" + d.String()}, Registry: fixture.Client(t)}, false)
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v", err)
 	}
@@ -283,7 +276,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 		regtest.PushImage(t, ref)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := report.Run(ctx, NewPlan, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{newClient(t), cancel}}, false)
+	r, err := report.Run(ctx, NewPlan, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{fixture.Client(t), cancel}}, false)
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v", err)
 	}
@@ -294,7 +287,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 	if states[Restored] != 1 || states[Skipped] != 3 {
 		t.Errorf("states %v: want the write in flight finished and verified, the rest not started", states)
 	}
-	if r, err = report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: newClient(t)}, false); err != nil || r.Summary != "OK: 3 restored, 1 unchanged" {
+	if r, err = report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: fixture.Client(t)}, false); err != nil || r.Summary != "OK: 3 restored, 1 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
 }
@@ -318,7 +311,7 @@ func TestBadInput(t *testing.T) {
 		"glob matches none":  {Pins: []string{good}, Tags: []string{"9.*"}},
 		"release, no repo":   {FromRelease: "v1.0.0"},
 	} {
-		o.Registry = newClient(t)
+		o.Registry = fixture.Client(t)
 		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
@@ -349,7 +342,7 @@ func TestPreflightPrunedPlatform(t *testing.T) {
 		t.Fatalf("pruning a platform: %v %v", err, resp)
 	}
 	srv.ResetCounts()
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{ref + "@" + idx.String()}, Registry: newClient(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{ref + "@" + idx.String()}, Registry: fixture.Client(t)}, false)
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "linux/arm64 "+m.Manifests[1].Digest) {
 		t.Fatalf("err %v, want the pruned platform named", err)
 	}
@@ -389,7 +382,7 @@ func TestStateIsReadBackNotAssumed(t *testing.T) {
 		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
 		regtest.PushImage(t, ref)
 	}
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: lostAnswer{newClient(t)}}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: lostAnswer{fixture.Client(t)}}, false)
 	if err != nil || r.Summary != "OK: 3 restored" || len(r.Outputs.Changed) != 3 || !strings.Contains(r.Tags[0].Reason, "answer to the write was lost") {
 		t.Errorf("lost answers: %v %q %+v", err, r.Summary, r.Tags[0])
 	}
@@ -411,7 +404,7 @@ func TestWriteGraceStartsAtInterrupt(t *testing.T) {
 		regtest.PushImage(t, ref)
 	}
 	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Jobs: 1, WriteGrace: 20 * time.Millisecond,
-		Registry: slowWrites{newClient(t), 50 * time.Millisecond}}, false)
+		Registry: slowWrites{fixture.Client(t), 50 * time.Millisecond}}, false)
 	if err != nil || r.Summary != "OK: 3 restored" {
 		t.Errorf("%v %q", err, r.Summary)
 	}
@@ -432,7 +425,7 @@ func TestPlanNamesWhereEachDigestWasRecorded(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{p}, Registry: newClient(t)}, true)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{p}, Registry: fixture.Client(t)}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
