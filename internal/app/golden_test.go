@@ -1,0 +1,111 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagguard/tagguard/internal/app"
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
+
+// TestGoldenReports: the reports are tagguard's user interface. Each
+// command's text and JSON report on representative cases is compared byte
+// for byte with testdata/golden/<command>/<case>.txt|.json, hosts, paths,
+// digests and times made stable; go test ./internal/app -update rewrites
+// them, and a change to what users read shows as a diff in review. The
+// cases run in order against one registry, as a release's life would.
+func TestGoldenReports(t *testing.T) {
+	srv := regtest.InProcess(t)
+	host := strings.Split(srv.Ref("x"), "/")[0]
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	ref := func(tag string) string { return srv.Ref("org/app:" + tag) }
+	v1 := regtest.PushImage(t, ref("1.0.0")).String()
+	regtest.Tag(t, ref("1.0.0"), ref("latest"))
+	build := regtest.PushImage(t, ref("build-2")).String()
+	writeLedger := func(name string, images ...ledger.Image) string {
+		l := &ledger.Ledger{Schema: ledger.Schema, Created: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Images: images}
+		b, _ := l.Marshal()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	recorded := writeLedger("ledger-1.0.0.json", ledger.Image{Ref: ref("1.0.0"), Digest: v1}, ledger.Image{Ref: ref("latest"), Digest: v1})
+	body, _ := ledger.Upsert("Notes.\n", &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref("1.0.0"), Digest: v1}}})
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body, CreatedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.1", Body: strings.Replace(body, `"images"`, `"images`, 1), CreatedAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)})
+	var proxy *regtest.Proxy
+	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "org/app", "HOME": dir}
+	type step struct {
+		cmd, name string
+		args      map[string]string
+		before    func()
+		code      int
+	}
+	for _, s := range []step{
+		{cmd: options.Check, name: "pass", args: map[string]string{options.Images: ref("2.0.0") + "," + ref("latest")}},
+		{cmd: options.Check, name: "blocked", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest")}, code: 1},
+		{cmd: options.Check, name: "incomplete", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
+		{cmd: options.Record, name: "ok", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json")}},
+		{cmd: options.Promote, name: "plan", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.DryRun: "true"}},
+		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest")}},
+		{cmd: options.Promote, name: "blocked", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("1.0.0")}, code: 1},
+		{cmd: options.Restore, name: "plan", args: map[string]string{options.FromLedger: recorded, options.DryRun: "true"},
+			before: func() { regtest.PushImage(t, ref("1.0.0")) }},
+		{cmd: options.Restore, name: "partly-applied", before: func() {
+			proxy = regtest.FaultProxy(t, srv.URL, regtest.FailManifestPut(1, 400, `{"errors":[{"code":"DENIED","message":"write refused"}]}`))
+			regtest.PushImage(t, srv.Ref("org/tool:1.0.0"))
+			regtest.PushImage(t, srv.Ref("org/tool:1.1.0"))
+		}, code: 4},
+		{cmd: options.Audit, name: "ok", args: map[string]string{options.FromLedger: writeLedger("ok.json", ledger.Image{Ref: ref("2.0.0"), Digest: build})}},
+		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded}, code: 1},
+		{cmd: options.Audit, name: "incomplete", args: map[string]string{options.FromReleases: "true", options.GitHubToken: "t0ken"}, code: 3},
+	} {
+		if s.before != nil {
+			s.before()
+		}
+		if s.name == "partly-applied" {
+			d := func(tag string) string { d, _ := regtest.Raw(t, srv.Ref("org/tool:"+tag)); return d }
+			s.args = map[string]string{options.Jobs: "1", options.FromLedger: writeLedger("tool.json",
+				ledger.Image{Ref: proxy.Ref("org/tool:1.0.0"), Digest: d("1.1.0")}, ledger.Image{Ref: proxy.Ref("org/tool:1.1.0"), Digest: d("1.0.0")})}
+		}
+		vals := options.NewValues(options.For(s.cmd))
+		for k, v := range s.args {
+			vals.Set(k, v)
+		}
+		out := app.Run(context.Background(), s.cmd, vals, app.Env{Getenv: func(k string) string { return env[k] }})
+		if code := out.ExitCode(); code != s.code || out.Report == nil {
+			t.Errorf("%s %s: exit %d (%v), want %d with a report", s.cmd, s.name, code, out.Err, s.code)
+			continue
+		}
+		replace := []string{host, "registry.test", strings.TrimPrefix(gh.URL, "http://"), "github.test", dir, "<tmp>"}
+		if proxy != nil {
+			replace = append(replace, strings.TrimPrefix(proxy.URL, "http://"), "proxy.test")
+		}
+		for _, format := range []string{"text", "json"} {
+			var b bytes.Buffer
+			if err := report.Write(&b, format, s.cmd, out.Report, out.ExitCode()); err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]string{"text": "txt", "json": "json"}[format]
+			fixture.Golden(t, filepath.Join("testdata", "golden", s.cmd, fmt.Sprintf("%s.%s", s.name, ext)), fixture.Stable(b.Bytes(), replace...), *update)
+		}
+	}
+}
