@@ -122,9 +122,7 @@ func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) 
 				emit[lvl]("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(all)-i, what[lvl]))
 				break
 			}
-			emit[lvl](mask.Replace(oneLine(an.Title)), mask.Replace(Say(oneLine(an.Message))))
+			emit[lvl](mask.Replace(report.OneLine(an.Title)), mask.Replace(Say(report.OneLine(an.Message))))
 		}
 	}
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

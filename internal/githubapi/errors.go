@@ -55,7 +55,7 @@ func (c *Client) fail(err, kind error, format string, args ...any) error {
 	if kind != nil {
 		errs = []error{kind, err}
 	}
-	return &apiError{msg: clean(msg, 1000), errs: errs}
+	return &apiError{msg: report.Clip(msg, 1000), errs: errs}
 }
 
 // describe says what GitHub answered, shorter than go-github's messages
@@ -72,13 +72,13 @@ func describe(err error) string {
 	if errors.As(err, &er) && er.Response != nil {
 		code := er.Response.StatusCode
 		s := fmt.Sprintf("GitHub answered %d %s", code, http.StatusText(code))
-		if m := clean(er.Message, 300); m != "" && m != http.StatusText(code) {
+		if m := report.Clip(er.Message, 300); m != "" && m != http.StatusText(code) {
 			s += ": " + m
 		}
 		for _, fe := range er.Errors {
 			switch {
 			case fe.Message != "":
-				s += "; " + clean(fe.Message, 200)
+				s += "; " + report.Clip(fe.Message, 200)
 			case fe.Code != "":
 				s += fmt.Sprintf("; %s %s", fe.Field, fe.Code)
 			}
@@ -127,4 +127,3 @@ func alreadyExists(err error) bool {
 }
 
 // clean makes text from GitHub safe to print, with the one text cleaner.
-func clean(s string, max int) string { return report.Clip(s, max) }

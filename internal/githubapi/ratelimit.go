@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/backoff"
+	"github.com/tagguard/tagguard/internal/report"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // RateLimitError reports that GitHub's rate limit refused a request and that
@@ -73,7 +74,7 @@ func rateLimited(resp *http.Response, now time.Time) *RateLimitError {
 	msg, docs := peekError(resp)
 	e := &RateLimitError{
 		StatusCode: resp.StatusCode,
-		Message:    clean(msg, 300),
+		Message:    report.Clip(msg, 300),
 		Resource:   h.Get("X-Ratelimit-Resource"),
 		Secondary:  h.Get("X-Ratelimit-Remaining") != "0",
 	}
@@ -109,7 +110,7 @@ func rateLimited(resp *http.Response, now time.Time) *RateLimitError {
 
 // retryAfter parses a Retry-After header: delay-seconds, or an HTTP date.
 func retryAfter(v string, serverNow time.Time) time.Duration {
-	if d, ok := backoff.RetryAfter(v, serverNow); ok {
+	if d, ok := retry.RetryAfter(v, serverNow); ok {
 		return d
 	}
 	return secondaryWait

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/backoff"
 	"github.com/tagguard/tagguard/internal/retry"
 )
 
@@ -39,7 +38,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxDelay = 30 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = backoff.Sleep
+		p.Sleep = retry.Sleep
 	}
 	return p
 }

@@ -59,10 +59,8 @@ const maxQuoted = 80
 // escapes control characters, line and paragraph separators and invalid
 // UTF-8, so the result is always a single printable line.
 func quote(s string) string {
-	return fmt.Sprintf("%q", truncate(s, maxQuoted))
+	return fmt.Sprintf("%q", report.Truncate(s, maxQuoted))
 }
-
-func truncate(s string, n int) string { return report.Truncate(s, n) }
 
 // clean makes the message of an error we did not write (encoding/json,
 // go-containerregistry) safe to show: those may echo input verbatim.

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/tagwrite"
+
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/check"
@@ -183,7 +185,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "%-10s %s\n", strings.ToUpper(string(t.State)), t.Ref)
-		fmt.Fprintf(&b, "           %s, from %s\n", t.Action, orAbsent(t.From))
+		fmt.Fprintf(&b, "           %s, from %s\n", t.Action, tagwrite.OrAbsent(t.From))
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "           %s\n", t.Reason)
 		}
@@ -228,7 +230,7 @@ func (r *Report) Show() report.Shown {
 		case Skipped, Planned, Create, Move:
 			lvl = report.Warning
 		}
-		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tg.State), tg.Ref, orAbsent(tg.From), tg.Now, tg.Reason}})
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tg.State), tg.Ref, tagwrite.OrAbsent(tg.From), tg.Now, tg.Reason}})
 	}
 	s.Tables = []report.Table{t}
 	if r.Check != nil {
@@ -251,11 +253,4 @@ func (r *Report) Show() report.Shown {
 		{Name: "ledger", Value: r.Outputs.Ledger},
 	}
 	return s
-}
-
-func orAbsent(d string) string {
-	if d == "" {
-		return "absent"
-	}
-	return d
 }

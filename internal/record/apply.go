@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/backoff"
+	"github.com/tagguard/tagguard/internal/retry"
+
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -225,7 +226,7 @@ func waitToRetry(ctx context.Context, wait time.Duration, in input, res *Release
 		res.Action = "failed: GitHub asked to wait past --timeout"
 		return errkind.Remotef("release %s: GitHub refused the write for %s, past --timeout; nothing of this step is in the notes: re-run record", in.releaseTag, wait.Round(time.Second))
 	}
-	if err := backoff.Sleep(ctx, wait); err != nil {
+	if err := retry.Sleep(ctx, wait); err != nil {
 		res.Action = "failed: " + err.Error()
 		return errkind.New(errkind.Remote, err)
 	}

@@ -37,8 +37,6 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 	}
 }
 
-func orAbsent(d string) string { return tagwrite.OrAbsent(d) }
-
 // Apply writes every planned tag and reads each back. The error's kind is
 // the exit code: 3 when nothing changed, 4 when the restore was partly
 // applied.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/tagwrite"
+
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/report"
@@ -194,10 +196,10 @@ func (r *Report) Show() report.Shown {
 		case Skipped, Planned:
 			lvl = report.Warning
 		}
-		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tag.State), tag.Ref, orAbsent(tag.From), tag.To, tag.Reason}})
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tag.State), tag.Ref, tagwrite.OrAbsent(tag.From), tag.To, tag.Reason}})
 		switch tag.State {
 		case Restored:
-			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Good, Title: "tagguard: restored " + tag.Ref, Message: fmt.Sprintf("%s now points at %s again (was %s)", tag.Ref, tag.To, orAbsent(tag.From))})
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Good, Title: "tagguard: restored " + tag.Ref, Message: fmt.Sprintf("%s now points at %s again (was %s)", tag.Ref, tag.To, tagwrite.OrAbsent(tag.From))})
 		case Failed, Skipped:
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + tag.Ref + " " + string(tag.State), Message: tag.Ref + ": " + tag.Reason})
 		}

@@ -15,10 +15,9 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
-
-	"github.com/tagguard/tagguard/internal/backoff"
 )
 
 // AttemptsHeader is set on an answer that took more than one try, so an
@@ -42,7 +41,7 @@ type Policy struct {
 	Attempts int           // tries, the first included; default 5
 	Base     time.Duration // first backoff, doubling with each retry; default 500ms
 	Max      time.Duration // cap on one backoff, not on a wait the server asks for; default 30s
-	// Sleep waits d or until ctx ends; default backoff.Sleep. Tests record
+	// Sleep waits d or until ctx ends; default Sleep. Tests record
 	// waits instead of taking them.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Judge reads an answer; default Statuses.
@@ -58,7 +57,7 @@ func Statuses(_ *http.Request, resp *http.Response, _ int) Verdict {
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		wait, _ := backoff.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		wait, _ := RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return Verdict{Retry: true, Wait: wait}
 	}
 	return Verdict{}
@@ -75,7 +74,7 @@ func (p Policy) withDefaults() Policy {
 		p.Max = 30 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = backoff.Sleep
+		p.Sleep = Sleep
 	}
 	if p.Judge == nil {
 		p.Judge = Statuses
@@ -218,4 +217,33 @@ func rewind(req *http.Request) *http.Request {
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
+}
+
+// RetryAfter parses a Retry-After header: delay-seconds or an HTTP date,
+// measured from now (the server's clock where known). ok is false for an
+// empty or unreadable value.
+func RetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// Sleep waits d, or returns ctx's error as soon as ctx ends.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
