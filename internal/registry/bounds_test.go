@@ -187,3 +187,95 @@ func TestRedirectedUploadNamesTheHost(t *testing.T) {
 		t.Errorf("%v: want the redirect to %s named", err, thirdHost)
 	}
 }
+
+// TestNestedPathologicalSourceIsRefusedBeforeAnyCopy: an index whose
+// grandchild has 10,000 layers kept a copy CPU-bound past the timeout (the
+// review of issue 15 item 8): Copy held only the top manifest to the
+// bounds. Every descendant is now read and held to them first.
+func TestNestedPathologicalSourceIsRefusedBeforeAnyCopy(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	layers := make([]v1.Descriptor, 10000)
+	for i := range layers {
+		layers[i] = v1.Descriptor{MediaType: types.OCILayer, Size: 1, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064x", i)}}
+	}
+	raw, _ := json.Marshal(v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: 2, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}}, Layers: layers})
+	img := putRaw(t, srv.Ref("org/app:img"), raw)
+	inner := putIndex(t, srv.Ref("org/app:inner"), v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: int64(len(raw)), Digest: mustHash(img.DigestStr())})
+	outer := putIndex(t, srv.Ref("org/app:outer"), v1.Descriptor{MediaType: types.OCIImageIndex, Size: inner.size, Digest: mustHash(inner.ref.DigestStr())})
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := name.NewRepository(srv.Ref("other/app"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Copy(ctx, outer.ref, other); errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "layers") {
+		t.Errorf("copy: %v: want bad input about the layers", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("refusing took %s", d)
+	}
+}
+
+// TestIndexWalkReadsEachManifestOnce: an index naming one nested index a
+// thousand times (a few KB of JSON) would have been walked a thousand
+// times per level (the review's 10⁹ requests); each digest is read once.
+// A child labelled an image that the registry says is an index is walked.
+func TestIndexWalkReadsEachManifestOnce(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	d := regtest.PushImage(t, srv.Ref("org/app:img"))
+	raw, _ := regtest.Raw(t, srv.Ref("org/app:img"))
+	_ = raw
+	leaf := putIndex(t, srv.Ref("org/app:leaf"), v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: 1, Digest: d})
+	var many []v1.Descriptor
+	for range 900 {
+		many = append(many, v1.Descriptor{MediaType: types.OCIImageIndex, Size: leaf.size, Digest: mustHash(leaf.ref.DigestStr())})
+	}
+	mid := putIndex(t, srv.Ref("org/app:mid"), many...)
+	// The top labels the nested index as an image: the registry's answer decides.
+	top := putIndex(t, srv.Ref("org/app:top"), v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: mid.size, Digest: mustHash(mid.ref.DigestStr())})
+	c, _ := New(Config{})
+	m, err := c.Manifest(context.Background(), top.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCounts()
+	if gone, err := MissingChildren(context.Background(), c, top.ref, m); gone != "" || err != nil {
+		t.Fatalf("%q %v", gone, err)
+	}
+	if n := srv.Counts().Total(); n > 10 {
+		t.Errorf("%d requests for 3 distinct manifests", n)
+	}
+	if err := remote.Delete(digestRef(t, srv.Ref("org/app"), d.String())); err != nil {
+		t.Fatal(err)
+	}
+	if gone, _ := MissingChildren(context.Background(), c, top.ref, m); !strings.Contains(gone, d.String()) {
+		t.Errorf("the pruned image under a mislabelled index is not found: %q", gone)
+	}
+}
+
+type putResult struct {
+	ref  name.Digest
+	size int64
+}
+
+func putIndex(t *testing.T, ref string, entries ...v1.Descriptor) putResult {
+	t.Helper()
+	raw, _ := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: entries})
+	tag, _ := name.NewTag(ref)
+	if err := remote.Put(tag, rawManifest{Manifest{Descriptor: Descriptor{MediaType: types.OCIImageIndex}, Raw: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	return putResult{tag.Context().Digest(sha(raw)), int64(len(raw))}
+}
+
+func mustHash(s string) v1.Hash {
+	h, err := v1.NewHash(s)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}

@@ -54,6 +54,14 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	if err := vet(src, desc.MediaType, desc.Manifest); err != nil {
 		return CopyStats{}, err
 	}
+	if desc.MediaType.IsIndex() {
+		// Every descendant is held to the same bounds before the copy
+		// starts: the copy itself re-reads each image once per layer.
+		m := Manifest{Descriptor: Descriptor{Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size}, Raw: desc.Manifest}
+		if err := Vet(ctx, c, src, m); err != nil {
+			return CopyStats{}, err
+		}
+	}
 	if err := c.pusher.Push(ctx, target, desc); err != nil {
 		return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
 	}
