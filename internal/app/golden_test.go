@@ -65,7 +65,7 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Check, name: "incomplete", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
 		{cmd: options.Record, name: "ok", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json")}},
 		{cmd: options.Promote, name: "plan", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.DryRun: "true"}},
-		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest")}},
+		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "ledger-2.0.0.json")}},
 		{cmd: options.Promote, name: "blocked", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("1.0.0")}, code: 1},
 		{cmd: options.Restore, name: "plan", args: map[string]string{options.FromLedger: recorded, options.DryRun: "true"},
 			before: func() { regtest.PushImage(t, ref("1.0.0")) }},
@@ -75,7 +75,7 @@ func TestGoldenReports(t *testing.T) {
 			regtest.PushImage(t, srv.Ref("org/tool:1.1.0"))
 		}, code: 4},
 		{cmd: options.Audit, name: "ok", args: map[string]string{options.FromLedger: writeLedger("ok.json", ledger.Image{Ref: ref("2.0.0"), Digest: build})}},
-		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded}, code: 1},
+		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded + "," + filepath.Join(dir, "ledger-2.0.0.json")}, code: 1},
 		{cmd: options.Audit, name: "incomplete", args: map[string]string{options.FromReleases: "true", options.GitHubToken: "t0ken"}, code: 3},
 	} {
 		if s.before != nil {

@@ -64,6 +64,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		o.Now = time.Now
 	}
 	records := map[string]*record{}
+	recorded := map[string]bool{} // ref name + " " + digest, every record read: evidence of a release
 	ledgersRead := 0
 	var flags []ledgers.Problem
 	src := o.sources()
@@ -74,6 +75,11 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 			flags = append(flags, ledgers.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
 		}
 		keep(o, records, got)
+		for _, im := range got.Ledger.Images {
+			if t, err := o.Registry.ParseTag(im.Ref); err == nil {
+				recorded[t.Name()+" "+im.Digest] = true
+			}
+		}
 		return nil
 	})
 	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems, Flags: flags}
@@ -97,7 +103,12 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		rec := recs[i]
 		r.Refs[i] = Ref{Ref: rec.image.Ref, Recorded: rec.image.Digest, From: rec.from, Created: rec.created}
 	}
-	readTags(ctx, o, recs, r.Refs)
+	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }}
+	if o.GitHub != nil && o.Event.Repository != "" && !o.FromReleases {
+		// Every release's ledger is read already when auditing them all.
+		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
+	}
+	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev))
 	checkRestorable(ctx, o, recs, r.Refs)
 	r.finish(o.Now())
 	return r, r.err()
@@ -163,10 +174,9 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 }
 
 // readTags HEADs every recorded ref once. A floating tag away from its
-// record that now points at a newer version on its line has advanced, as
-// a later release meant it to: ok, and no drift.
-func readTags(ctx context.Context, o Options, recs []*record, refs []Ref) {
-	judge := floating.New(o.Registry)
+// record that now points at a newer release on its line (recorded there by
+// a ledger) has advanced, as that release meant it to: ok, and no drift.
+func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge *floating.Judge) {
 	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
 		ref := &refs[i]
 		d, err := o.Registry.Resolve(ctx, recs[i].tag)
@@ -183,11 +193,13 @@ func readTags(ctx context.Context, o Options, recs []*record, refs []Ref) {
 			if !floating.IsFloating(recs[i].tag) {
 				break
 			}
-			switch v, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
+			switch v, unproven, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
 			case err != nil:
 				ref.State, ref.Reason, ref.err = Unknown, "moved, and whether it advanced along its line could not be told: "+report.OneLine(err.Error()), err
 			case v != "":
 				ref.State, ref.Reason = OK, fmt.Sprintf("advanced to %s (recorded at %s): a newer release moved it, as meant", v, recs[i].image.Digest)
+			case unproven != "":
+				ref.Reason += "; " + unproven
 			}
 		}
 		if recs[i].inconsistent != "" && ref.State != Unknown {

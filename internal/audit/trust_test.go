@@ -164,8 +164,10 @@ func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
 // TestAdvancedFloatingTagsAreOK is issue 16 item 1 for audit: after 1.1.0
 // moved 1 and latest forward, an audit of 1.0.0's ledger called that
 // drift and its drift ledger would have undone it. An advanced floating
-// tag is ok ("advanced to 1.1.0") and stays out of the drift ledger; one
-// dragged back to an older version is drift.
+// tag is ok ("advanced to 1.1.0") and stays out of the drift ledger — when
+// a ledger records 1.1.0 at that digest (a ledger read, or 1.1.0's
+// release). A version tag pushed by hand proves nothing (the review's F1):
+// latest moved to it is drift, and so is one dragged back.
 func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
@@ -177,28 +179,54 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 		images = append(images, ledger.Image{Ref: ref(tag), Digest: v100, MediaType: imageType})
 	}
 	path := writeLedger(t, day, images...)
-	regtest.PushImage(t, ref("1.1.0"))
+	v110 := regtest.PushImage(t, ref("1.1.0")).String()
 	regtest.Tag(t, ref("1.1.0"), ref("1"))
 	regtest.Tag(t, ref("1.1.0"), ref("latest"))
-	audit := func() *Report {
-		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return day }}, false)
+	path110 := writeLedger(t, day.Add(24*time.Hour), ledger.Image{Ref: ref("1.1.0"), Digest: v110, MediaType: imageType})
+	audit := func(o Options) *Report {
+		t.Helper()
+		o.Registry, o.Jobs, o.Now = fixture.Client(t), 4, func() time.Time { return day.Add(48 * time.Hour) }
+		r, err := report.Run(context.Background(), NewPlan, o, false)
 		if err != nil && errkind.ExitCode(err) != 1 {
 			t.Fatal(err)
 		}
 		return r
 	}
-	r := audit()
-	if r.Blocking() || len(r.Drift.Images) != 0 {
-		t.Fatalf("%s; drift %+v: want ok and no drift", r.Summary, r.Drift.Images)
-	}
-	for _, x := range r.Refs {
-		if strings.HasSuffix(x.Ref, ":latest") && !strings.Contains(x.Reason, "advanced to 1.1.0") {
-			t.Errorf("latest: %s %q", x.State, x.Reason)
+	latest := func(r *Report) Ref {
+		for _, x := range r.Refs {
+			if strings.HasSuffix(x.Ref, ":latest") {
+				return x
+			}
 		}
+		return Ref{}
+	}
+	// 1.1.0's ledger read too: advanced, ok.
+	r := audit(Options{FromLedgers: []string{path, path110}})
+	if r.Blocking() || len(r.Drift.Images) != 0 || !strings.Contains(latest(r).Reason, "advanced to 1.1.0") {
+		t.Fatalf("%s; latest %q; drift %+v: want ok, advanced to 1.1.0, no drift", r.Summary, latest(r).Reason, r.Drift.Images)
+	}
+	// 1.1.0's release on GitHub records it: advanced, ok.
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: releaseBody(t, day, ledger.Image{Ref: ref("1.1.0"), Digest: v110, MediaType: imageType})})
+	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	if r.Blocking() || !strings.Contains(latest(r).Reason, "advanced to 1.1.0") {
+		t.Errorf("with 1.1.0's release: %s; latest %q", r.Summary, latest(r).Reason)
+	}
+	// Nothing records 1.1.0: the registry alone is no evidence.
+	r = audit(Options{FromLedgers: []string{path}})
+	if !r.Blocking() || latest(r).State != Drifted || !strings.Contains(latest(r).Reason, "not taken for an advance") {
+		t.Errorf("unrecorded 1.1.0: %s; latest %s %q: want drifted, saying why", r.Summary, latest(r).State, latest(r).Reason)
+	}
+	// A hand-pushed 99.0.0 with latest moved to it: drift.
+	regtest.PushImage(t, ref("99.0.0"))
+	regtest.Tag(t, ref("99.0.0"), ref("latest"))
+	r = audit(Options{FromLedgers: []string{path, path110}})
+	if latest(r).State != Drifted {
+		t.Errorf("latest moved to a hand-pushed 99.0.0: %s %q: want drifted", latest(r).State, latest(r).Reason)
 	}
 	regtest.Tag(t, ref("0.9.0"), ref("latest")) // dragged back
-	r = audit()
-	if !r.Blocking() || len(r.Drift.Images) != 1 || !strings.HasSuffix(r.Drift.Images[0].Ref, ":latest") {
-		t.Errorf("%s; drift %+v: want latest drifted", r.Summary, r.Drift.Images)
+	r = audit(Options{FromLedgers: []string{path, path110}})
+	if latest(r).State != Drifted || !r.Blocking() {
+		t.Errorf("latest dragged back: %s: want drifted", latest(r).State)
 	}
 }

@@ -3,8 +3,10 @@
 // moved it forward, as intended — or drifted. restore leaves an advanced
 // tag where it is and audit reports it ok; anything else is drift. The rule
 // itself is policy.Line.AdvanceCandidates; this package reads what it
-// needs: the repository's tag list (once per repository) and a HEAD of
-// each candidate.
+// needs: the repository's tag list (once per repository) for the
+// candidates, and the evidence that a candidate is a release at that
+// digest — a ledger read, or the candidate's release on GitHub. A HEAD
+// alone proves nothing: a hand push controls the tags.
 package floating
 
 import (
@@ -17,7 +19,9 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
 )
@@ -28,10 +32,24 @@ type Registry interface {
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 }
 
+// Evidence is what makes an advance believed: a tag list and a HEAD are
+// what a hand push controls, so the newer version must be recorded — by a
+// ledger this run read, or by that version's release — at the digest the
+// floating tag now holds.
+type Evidence struct {
+	// Recorded reports whether a ledger read by this run records ref (a
+	// name.Tag's Name) at digest.
+	Recorded func(ref, digest string) bool
+	// Release, when set, is the ledger in the notes of the release of a
+	// version (its tag, with or without v); nil, nil when there is none.
+	Release func(ctx context.Context, tag string) (*ledger.Ledger, error)
+}
+
 // Judge answers for many tags, listing each repository's tags once. It is
 // safe for concurrent use.
 type Judge struct {
 	reg   Registry
+	ev    Evidence
 	mu    sync.Mutex
 	lists map[string]*list
 }
@@ -42,38 +60,106 @@ type list struct {
 	err  error
 }
 
-// New returns a Judge reading reg.
-func New(reg Registry) *Judge { return &Judge{reg: reg, lists: map[string]*list{}} }
+// New returns a Judge reading reg, believing an advance on ev.
+func New(reg Registry, ev Evidence) *Judge {
+	return &Judge{reg: reg, ev: ev, lists: map[string]*list{}}
+}
 
 // IsFloating reports whether tag is a floating tag: latest, a bare major
 // or a major.minor.
 func IsFloating(tag name.Tag) bool { return policy.Policy{}.Kind(tag.TagStr()) == policy.Floating }
 
 // Advanced says whether the floating tag, recorded as version since (nil
-// when unknown), now at digest now, points at a newer version on its line:
-// that version's tag when it does, "" when it does not (drift).
-func (j *Judge) Advanced(ctx context.Context, tag name.Tag, since *semver.Version, now string) (string, error) {
+// when unknown), now at digest now, points at a newer version on its line
+// that a ledger records at that digest: that version's tag when it does.
+// When the registry shows the tag at a newer version's digest but nothing
+// records that version there, version is "" (drift) and unproven says so:
+// a hand push of a version tag must not pass for a release.
+func (j *Judge) Advanced(ctx context.Context, tag name.Tag, since *semver.Version, now string) (version, unproven string, err error) {
 	line, ok := policy.LineOf(tag.TagStr())
 	if !ok || now == "" {
-		return "", nil
+		return "", "", nil
 	}
 	tags, err := j.tags(ctx, tag.Context())
 	if err != nil {
-		return "", fmt.Errorf("listing the tags of %s to tell whether %s advanced: %w", tag.Context(), tag.TagStr(), err)
+		return "", "", fmt.Errorf("listing the tags of %s to tell whether %s advanced: %w", tag.Context(), tag.TagStr(), err)
 	}
 	for _, c := range line.AdvanceCandidates(tags, since) {
-		d, err := j.reg.Resolve(ctx, tag.Context().Tag(c.Tag))
+		ref := tag.Context().Tag(c.Tag)
+		if j.ev.Recorded != nil && j.ev.Recorded(ref.Name(), now) {
+			return c.Tag, "", nil
+		}
+		if j.ev.Release != nil {
+			l, err := j.ev.Release(ctx, c.Tag)
+			if err != nil {
+				return "", "", err
+			}
+			if records(l, ref, now) {
+				return c.Tag, "", nil
+			}
+		}
+		d, err := j.reg.Resolve(ctx, ref)
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
-			continue // gone since the list: no evidence either way
+			continue
 		case err != nil:
-			return "", err
+			return "", "", err
 		}
-		if d.Digest.String() == now {
-			return c.Tag, nil
+		if d.Digest.String() == now && unproven == "" {
+			unproven = fmt.Sprintf("it now points where %s does, but no ledger read (nor %s's release) records %s there, so it is not taken for an advance: a version tag pushed by hand is not a release", c.Tag, c.Tag, c.Tag)
 		}
 	}
-	return "", nil
+	return "", unproven, nil
+}
+
+// records reports whether l records ref at digest.
+func records(l *ledger.Ledger, ref name.Tag, digest string) bool {
+	if l == nil {
+		return false
+	}
+	for _, im := range l.Images {
+		if im.Digest != digest {
+			continue
+		}
+		if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil && t.Name() == ref.Name() {
+			return true
+		}
+	}
+	return false
+}
+
+// ReleaseLedgers looks a version's release up on GitHub (tag v1.2.3, then
+// 1.2.3) and reads the ledger in its notes, once per version: the Release
+// of an Evidence. A release without a readable ledger is no evidence.
+func ReleaseLedgers(gh ledgers.Releases, repository string) func(ctx context.Context, tag string) (*ledger.Ledger, error) {
+	owner, repo, _ := strings.Cut(repository, "/")
+	var mu sync.Mutex
+	cache := map[string]*ledger.Ledger{}
+	return func(ctx context.Context, tag string) (*ledger.Ledger, error) {
+		mu.Lock()
+		l, ok := cache[tag]
+		mu.Unlock()
+		if ok {
+			return l, nil
+		}
+		for _, t := range []string{"v" + strings.TrimPrefix(tag, "v"), strings.TrimPrefix(tag, "v")} {
+			rel, err := gh.FindRelease(ctx, owner, repo, t)
+			if errors.Is(err, githubapi.ErrReleaseNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if found, ok, perr := ledger.Extract(rel.Body); ok && perr == nil {
+				l = found
+			}
+			break
+		}
+		mu.Lock()
+		cache[tag] = l
+		mu.Unlock()
+		return l, nil
+	}
 }
 
 func (j *Judge) tags(ctx context.Context, repo name.Repository) ([]string, error) {

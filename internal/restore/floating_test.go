@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -35,13 +37,21 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	regtest.PushImage(t, ref("1.1.0"))
+	v110 := regtest.PushImage(t, ref("1.1.0")).String()
 	regtest.Tag(t, ref("1.1.0"), ref("1"))
 	regtest.Tag(t, ref("1.1.0"), ref("latest"))
+	// 1.1.0's release records it: the evidence that 1 and latest advanced.
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	l110 := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref("1.1.0"), Digest: v110}}}
+	body, _ := ledger.Upsert("", l110)
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: body})
 
 	states := func(o Options) map[string]Tag {
 		t.Helper()
 		o.FromLedgers, o.Registry = []string{path}, fixture.Client(t)
+		if o.GitHub == nil {
+			o.GitHub, o.Event = fixture.GitHub(t, gh, "t0ken"), event.Context{Repository: "org/app"}
+		}
 		r, err := report.Run(context.Background(), NewPlan, o, true)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +71,8 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	if s["1.0.0"].State != Unchanged {
 		t.Errorf("1.0.0: %s", s["1.0.0"].State)
 	}
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t),
+		GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +85,13 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		t.Errorf("--allow-backward: latest %s %q: want planned, shown as a move back", s["latest"].State, s["latest"].Reason)
 	}
 
+	// Without the evidence (no ledger records 1.1.0 there, no GitHub):
+	// not an advance, restored, and the plan says why.
+	s = statesWithout(t, path, ref)
+	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "not taken for an advance") {
+		t.Errorf("no evidence: latest %s %q", s["latest"].State, s["latest"].Reason)
+	}
+
 	// Moved to an older version, or to bits of no version: drift.
 	regtest.Tag(t, ref("0.9.0"), ref("latest"))
 	regtest.PushImage(t, ref("1"))
@@ -84,4 +102,17 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		}
 	}
 	_ = old
+}
+
+func statesWithout(t *testing.T, path string, ref func(string) string) map[string]Tag {
+	t.Helper()
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Tag{}
+	for _, tg := range r.Tags {
+		out[tg.Ref[strings.LastIndex(tg.Ref, ":")+1:]] = tg
+	}
+	return out
 }

@@ -152,7 +152,7 @@ func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String(
 // operator asked to move it back; any other move of it is drift, restored
 // as planned.
 func followLines(ctx context.Context, o Options, r *Report) error {
-	judge := floating.New(o.Registry)
+	judge := floating.New(o.Registry, o.evidence(r))
 	var errs []error
 	var mu sync.Mutex
 	fanout.Each(ctx, o.Jobs, len(r.Tags), func(i int) {
@@ -160,13 +160,15 @@ func followLines(ctx context.Context, o Options, r *Report) error {
 		if t.State != Planned || t.From == "" || !floating.IsFloating(t.target.tag) {
 			return
 		}
-		v, err := judge.Advanced(ctx, t.target.tag, t.target.since, t.From)
+		v, unproven, err := judge.Advanced(ctx, t.target.tag, t.target.since, t.From)
 		switch {
 		case err != nil:
 			t.State, t.Reason, t.failure = Failed, "could not tell whether it advanced along its line: "+report.OneLine(err.Error()), err
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()
+		case v == "" && unproven != "":
+			t.Reason = unproven
 		case v == "":
 		case o.AllowBackward:
 			t.Reason = fmt.Sprintf("moves back from %s (advanced since it was recorded): --allow-backward", v)
@@ -182,6 +184,20 @@ func followLines(ctx context.Context, o Options, r *Report) error {
 		return errkind.New(errkind.Remote, errors.Join(errs...))
 	}
 	return nil
+}
+
+// evidence is what makes a floating tag's advance believed: the targets'
+// own ledger (its records), and with GitHub the newer version's release.
+func (o Options) evidence(r *Report) floating.Evidence {
+	recorded := map[string]bool{}
+	for _, t := range r.Tags {
+		recorded[t.target.tag.Name()+" "+t.To] = true
+	}
+	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }}
+	if o.GitHub != nil && o.Event.Repository != "" {
+		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
+	}
+	return ev
 }
 
 // readTags reads where each tag points now.
