@@ -98,7 +98,11 @@ func TestForgedDateNeverWins(t *testing.T) {
 	regtest.Tag(t, srv.Ref("org/app:1.1.0"), srv.Ref("org/app:latest"))
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 	forged := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, when := range []time.Time{forged, day.Add(2 * time.Hour)} { // in the future; after v1.1.0
+	for when, flagged := range map[time.Time]bool{
+		forged:                        true,  // in the future
+		day.Add(-30 * 24 * time.Hour): true,  // before its own release was created
+		day.Add(2 * time.Hour):        false, // after v1.1.0: the release dates still decide
+	} {
 		gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: releaseBody(t, when,
 			ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: old, MediaType: imageType},
@@ -115,8 +119,8 @@ func TestForgedDateNeverWins(t *testing.T) {
 				t.Errorf("%s: latest %s from %s: want ok from release v1.1.0", when, ref.State, ref.From)
 			}
 		}
-		if len(r.Flags) != 1 || r.Flags[0].From != "release v1.0.0" {
-			t.Errorf("%s: flags %+v: want release v1.0.0 flagged", when, r.Flags)
+		if flagged && (len(r.Flags) != 1 || r.Flags[0].From != "release v1.0.0") || !flagged && len(r.Flags) != 0 {
+			t.Errorf("%s: flags %+v: want release v1.0.0 flagged %v", when, r.Flags, flagged)
 		}
 	}
 	_ = gh
@@ -228,5 +232,30 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	r = audit(Options{FromLedgers: []string{path, path110}})
 	if latest(r).State != Drifted || !r.Blocking() {
 		t.Errorf("latest dragged back: %s: want drifted", latest(r).State)
+	}
+}
+
+// TestMangledSectionIsNoProblemLessRelease: notes with both markers
+// mangled (or half a section deleted) read as "no section" and silently
+// left the audit (the review of issue 15 item 1); they are a problem, the
+// audit incomplete. A release whose record came 20 minutes after it was
+// published, while release-drafter opened the next draft, is not flagged.
+func TestMangledSectionIsNoProblemLessRelease(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
+	body := releaseBody(t, day.Add(20*time.Minute), ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
+	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body, CreatedAt: day.Add(-7 * 24 * time.Hour), PublishedAt: day})
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.1", Draft: true, Body: "next", CreatedAt: day.Add(2 * time.Minute)})
+	r, err := auditReleases(t, gh, day.Add(time.Hour))
+	if err != nil || len(r.Flags) != 0 {
+		t.Fatalf("%v; flags %+v: want a clean audit", err, r.Flags)
+	}
+	mangled := strings.NewReplacer("<!-- tagguard:ledger:begin -->", "x<!-- tagguard:ledger:begin -->", "<!-- tagguard:ledger:end -->", "x<!-- tagguard:ledger:end -->").Replace(body)
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.2", Body: mangled, CreatedAt: day.Add(3 * time.Minute)})
+	r, err = auditReleases(t, gh, day.Add(time.Hour))
+	if errkind.ExitCode(err) != 3 || len(r.Problems) != 1 || r.Problems[0].From != "release v1.0.2" {
+		t.Errorf("%v; problems %+v: want v1.0.2 named, exit 3", err, r.Problems)
 	}
 }

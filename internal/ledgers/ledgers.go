@@ -146,7 +146,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		case !found && !s.SkipNoLedger:
 			return nil, errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", s.Release)
 		case found:
-			got := Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: future(l, now())}
+			got := Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: suspect(l, rel, now())}
 			if err := fn(got); err != nil {
 				return nil, err
 			}
@@ -154,28 +154,21 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	}
 	var problems []Problem
 	if s.AllReleases {
-		// Releases come newest first (by creation): a ledger that claims
-		// to be later than a release listed before its own is suspect.
-		var newer *githubapi.Release
 		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
-			before := newer
-			if newer == nil || rel.CreatedAt.Before(newer.CreatedAt) {
-				newer = rel
-			}
 			l, found, err := ledger.Extract(rel.Body)
 			switch {
 			case err != nil:
 				problems = append(problems, Problem{From: "release " + rel.TagName, Reason: err.Error()})
 				return nil
+			case !found && (strings.Contains(rel.Body, "tagguard:ledger") || strings.Contains(rel.Body, "tagguard.ledger/")):
+				// Both markers mangled, or the section half deleted: not a
+				// release older than tagguard, and not to leave the audit.
+				problems = append(problems, Problem{From: "release " + rel.TagName, Reason: "its notes hold what is left of a tagguard ledger section, but no readable section: restore it, or re-record the release"})
+				return nil
 			case !found:
 				return nil
 			}
-			got := Loaded{Ledger: l, From: "release " + rel.TagName, Date: rel.Date(), Suspect: future(l, now())}
-			if got.Suspect == "" && before != nil && l.Created.After(before.CreatedAt.Add(skew)) {
-				got.Suspect = fmt.Sprintf("its ledger says it was recorded at %s, after release %s was created (%s), which GitHub lists as newer",
-					l.Created.UTC().Format(time.RFC3339), before.TagName, before.CreatedAt.UTC().Format(time.RFC3339))
-			}
-			return fn(got)
+			return fn(Loaded{Ledger: l, From: "release " + rel.TagName, Date: rel.Date(), Suspect: suspect(l, rel, now())})
 		})
 		if err != nil {
 			return problems, errkind.New(errkind.Remote, fmt.Errorf("reading every release's ledger: %w", err))
@@ -188,6 +181,21 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 func future(l *ledger.Ledger, now time.Time) string {
 	if l.Created.After(now.Add(skew)) {
 		return fmt.Sprintf("its ledger says it was recorded at %s, which is in the future", l.Created.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+// suspect says why a release's ledger's own date cannot be believed: in
+// the future, or before the release itself was created (GitHub dates a
+// release from its commit; nothing is recorded before it is built). A
+// ledger dated after its release is the rule, not a sign: record runs
+// after publishing in a release-triggered workflow.
+func suspect(l *ledger.Ledger, rel *githubapi.Release, now time.Time) string {
+	if f := future(l, now); f != "" {
+		return f
+	}
+	if !rel.CreatedAt.IsZero() && l.Created.Before(rel.CreatedAt.Add(-skew)) {
+		return fmt.Sprintf("its ledger says it was recorded at %s, before the release itself was created (%s)", l.Created.UTC().Format(time.RFC3339), rel.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return ""
 }
