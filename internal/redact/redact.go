@@ -8,11 +8,14 @@ package redact
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // minSecret is the shortest value masked: shorter ones would mangle
@@ -116,7 +119,9 @@ func Credential(user, secret string) []string {
 var encodings = []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding}
 
 // urlForms is s as it is, percent-encoded (a path or user info) and
-// form-encoded (a query or a form body), with upper- and lower-case hex.
+// form-encoded (a query or a form body), with upper- and lower-case hex,
+// and JSON-escaped as encoders write it (an error body that quotes what it
+// was sent).
 func urlForms(s string) []string {
 	out := []string{s}
 	for _, e := range []string{url.QueryEscape(s), url.PathEscape(s)} {
@@ -125,7 +130,44 @@ func urlForms(s string) []string {
 			out = append(out, strings.ReplaceAll(e, "+", "%20"))
 		}
 	}
-	return out
+	return append(out, jsonForms(s)...)
+}
+
+// jsonForms is s as JSON encoders escape it: Go's (\u003c for <, >, &),
+// others' \/ for /, and every punctuation character as \u00XX.
+func jsonForms(s string) []string {
+	b, _ := json.Marshal(s)
+	q := string(b[1 : len(b)-1])
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	q2 := strings.TrimSuffix(strings.TrimSpace(raw.String()), `"`)[1:]
+	var all strings.Builder
+	for _, r := range s {
+		if r < 0x80 && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			fmt.Fprintf(&all, "\\u%04x", r)
+		} else {
+			all.WriteRune(r)
+		}
+	}
+	return []string{q, q2, strings.ReplaceAll(q, "/", `\/`), strings.ReplaceAll(q2, "/", `\/`), all.String(), upperU(all.String())}
+}
+
+// upperU writes the hex of \u escapes in upper case.
+func upperU(s string) string {
+	b := []byte(s)
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' {
+			for j := i + 2; j < i+6; j++ {
+				if b[j] >= 'a' && b[j] <= 'f' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			i += 5
+		}
+	}
+	return string(b)
 }
 
 // lowerHex writes the hex digits of every %XX escape in lower case.
@@ -159,14 +201,29 @@ func stripBase64(s string, plain [][]byte) string {
 	}
 	return base64Run.ReplaceAllStringFunc(s, func(run string) string {
 		trimmed := strings.TrimRight(run, "=")
-		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-			dec, err := enc.DecodeString(trimmed)
-			if err != nil {
+		// The encoding may start anywhere in the run (after a URL path,
+		// an id_ prefix): every alignment, and after each separator.
+		var starts []int
+		for k := 0; k < 4 && k < len(trimmed); k++ {
+			starts = append(starts, k)
+		}
+		for i := 1; i < len(trimmed) && len(starts) < 32; i++ {
+			if strings.ContainsRune("/_-+", rune(trimmed[i-1])) {
+				starts = append(starts, i, i+1, i+2, i+3)
+			}
+		}
+		for _, k := range starts {
+			if k >= len(trimmed) {
 				continue
 			}
-			for _, p := range plain {
-				if bytes.Contains(dec, p) {
-					return "***"
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				// A run that is not whole quanta still decodes up to
+				// where it breaks: that is enough to find a secret.
+				dec, _ := enc.DecodeString(trimmed[k:])
+				for _, p := range plain {
+					if bytes.Contains(dec, p) {
+						return "***"
+					}
 				}
 			}
 		}

@@ -104,3 +104,27 @@ func TestURLEncodedSecretsAreMasked(t *testing.T) {
 		t.Errorf("text without a secret was masked: %q", got)
 	}
 }
+
+// TestJSONEscapedAndMisalignedSecretsAreMasked: the review of issue 15
+// item 3 found a secret echoed JSON-escaped (\/ or \u002f) and a base64
+// run after a URL path or an id_ prefix passing through.
+func TestJSONEscapedAndMisalignedSecretsAreMasked(t *testing.T) {
+	t.Parallel()
+	const user, secret = "robot", "S3cr3t/pw<x>"
+	m := New(nil)
+	m.AddCredential(user, secret)
+	pair := user + ":" + secret
+	for _, echoed := range []string{
+		`S3cr3t\/pw<x>`,
+		`S3cr3t/pw\u003cx\u003e`,
+		`S3cr3t\u002fpw\u003cx\u003e`,
+		`S3cr3t\u002Fpw\u003Cx\u003E`,
+		"/v2/auth/" + base64.StdEncoding.EncodeToString([]byte(pair)),
+		"id_" + base64.RawURLEncoding.EncodeToString([]byte(pair)),
+		"abc" + base64.StdEncoding.EncodeToString([]byte(pair)),
+	} {
+		if got := m.Replace("said: " + echoed + " end"); strings.Contains(got, echoed) || !strings.Contains(got, "***") {
+			t.Errorf("%q: %q", echoed, got)
+		}
+	}
+}

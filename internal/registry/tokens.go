@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// minToken is the shortest token a token service's answer may register
+// for masking.
+const minToken = 16
+
 // tokenWatch hands every bearer token a token service issues to note
 // before go-containerregistry uses it, so the caller can mask it: a token
 // is a secret the runner must never print, and a registry error may echo
@@ -38,7 +42,10 @@ func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if json.Unmarshal(b, &t) == nil {
 		for _, s := range []string{t.Token, t.AccessToken, t.RefreshToken} {
-			if s != "" {
+			// A real bearer token is long (a JWT, an opaque 32-byte value).
+			// A short one from a hostile token service would only make the
+			// masker blank ordinary words ("sha256", "true") everywhere.
+			if len(s) >= minToken {
 				w.note("", s)
 			}
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -162,5 +163,29 @@ func TestPlainHTTPRegistryNamesTheFix(t *testing.T) {
 	_, err = c.Resolve(context.Background(), tag)
 	if err == nil || !strings.Contains(err.Error(), "speaks plain HTTP") || !strings.Contains(err.Error(), "--insecure-registry") {
 		t.Errorf("%v: want the plain-HTTP answer recognised and --insecure-registry named", err)
+	}
+}
+
+// TestShortTokensAreNotMasked: a hostile token service answering
+// {"token":"sha256"} made "sha256" masked everywhere, breaking the drift
+// output (the review of issue 15 item 2, F3). Only token-sized values are
+// registered.
+func TestShortTokensAreNotMasked(t *testing.T) {
+	t.Parallel()
+	var noted []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"token":"sha256","access_token":"eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig"}`)
+	}))
+	defer srv.Close()
+	w := tokenWatch{inner: http.DefaultTransport, note: func(_, s string) { noted = append(noted, s) }}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/token", nil)
+	resp, err := w.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(noted) != 1 || noted[0] != "eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig" {
+		t.Errorf("noted %q", noted)
 	}
 }
