@@ -1,11 +1,14 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,13 +24,58 @@ import (
 type schemeGuard struct {
 	insecure []string
 	inner    http.RoundTripper
+	mu       sync.Mutex
+	resolved map[string]string // host → why it is refused ("" for fine), behind a proxy
+	proxy    func(*http.Request) (*url.URL, error) // the transport's; http.ProxyFromEnvironment when nil
 }
 
 func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "http" && !g.allowed(req.URL.Host) {
 		return nil, fmt.Errorf("refusing plain HTTP to %s: only loopback hosts and hosts named in --insecure-registry may be reached without TLS", req.URL.Host)
 	}
+	if err := g.viaProxy(req); err != nil {
+		return nil, err
+	}
 	return g.inner.RoundTrip(req)
+}
+
+// viaProxy refuses, when the request goes through an HTTP(S) proxy, a host
+// name that resolves to a link-local or metadata address: the dial guard
+// then sees only the proxy's address, and the proxy would reach it for us.
+func (g *schemeGuard) viaProxy(req *http.Request) error {
+	proxy := g.proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	if u, err := proxy(req); err != nil || u == nil {
+		return nil
+	}
+	host := req.URL.Hostname()
+	if net.ParseIP(host) != nil {
+		return nil // an address: the reference grammar has judged it
+	}
+	g.mu.Lock()
+	verdict, ok := g.resolved[host]
+	g.mu.Unlock()
+	if !ok {
+		addrs, _ := net.DefaultResolver.LookupHost(req.Context(), host)
+		for _, a := range addrs {
+			if p := refs.ForbiddenHost(a); p != "" {
+				verdict = fmt.Sprintf("refusing %s: it resolves to %s, which %s", host, a, strings.TrimPrefix(p, "names "))
+				break
+			}
+		}
+		g.mu.Lock()
+		if g.resolved == nil {
+			g.resolved = map[string]string{}
+		}
+		g.resolved[host] = verdict
+		g.mu.Unlock()
+	}
+	if verdict != "" {
+		return errors.New(verdict)
+	}
+	return nil
 }
 
 func (g *schemeGuard) allowed(hostport string) bool {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,10 +94,6 @@ func TestParseCredentialsNeverEchoesSecret(t *testing.T) {
 		t.Errorf("got %+v, %v", creds, err)
 	}
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestGHCRKeychain(t *testing.T) {
 	t.Parallel()
@@ -189,3 +186,31 @@ func TestShortTokensAreNotMasked(t *testing.T) {
 		t.Errorf("noted %q", noted)
 	}
 }
+
+// TestProxyDoesNotReachMetadata: behind HTTPS_PROXY the dial guard sees
+// only the proxy's address; a registry name that resolves to a link-local
+// address is refused before the request (the review's F8). localhost
+// resolving to loopback is fine.
+func TestProxyDoesNotReachMetadata(t *testing.T) {
+	t.Parallel()
+	proxy, _ := url.Parse("http://127.0.0.1:9")
+	g := &schemeGuard{proxy: http.ProxyURL(proxy), inner: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})}
+	g.resolved = map[string]string{}
+	// A name the test cannot make resolve to 169.254.x: the verdict cache
+	// stands in for the resolver's answer.
+	g.resolved["metadata.example"] = "refusing metadata.example: it resolves to 169.254.169.254"
+	req, _ := http.NewRequest(http.MethodGet, "https://metadata.example/v2/", nil)
+	if _, err := g.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "169.254.169.254") {
+		t.Errorf("%v: want refused", err)
+	}
+	req, _ = http.NewRequest(http.MethodGet, "https://localhost/v2/", nil)
+	if _, err := g.RoundTrip(req); err != nil {
+		t.Errorf("localhost: %v", err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
