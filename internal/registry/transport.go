@@ -25,7 +25,7 @@ type schemeGuard struct {
 	insecure []string
 	inner    http.RoundTripper
 	mu       sync.Mutex
-	resolved map[string]string // host → why it is refused ("" for fine), behind a proxy
+	resolved map[string]string                     // host → why it is refused ("" for fine), behind a proxy
 	proxy    func(*http.Request) (*url.URL, error) // the transport's; http.ProxyFromEnvironment when nil
 }
 
