@@ -151,7 +151,7 @@ func TestAnnotationsAreCapped(t *testing.T) {
 		rep.Refs = append(rep.Refs, check.Ref{Ref: fmt.Sprintf("a/b:1.0.%d", i), Tag: fmt.Sprintf("1.0.%d", i), Verdict: check.Blocked, Reason: "exists\n::add-mask::x"})
 	}
 	var out bytes.Buffer
-	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), rep.Show())
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), rep.Show(), nil)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 10 {
 		t.Fatalf("%d annotations, want 9 and one summing up:\n%s", len(lines), out.String())

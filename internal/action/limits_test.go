@@ -69,7 +69,7 @@ func TestAnnotationsStayWithinTenPerLevel(t *testing.T) {
 			report.Annotation{Level: report.Good, Title: "n", Message: fmt.Sprint("notice ", i)})
 	}
 	var out bytes.Buffer
-	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), shown)
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), shown, nil)
 	counts := map[string]int{}
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		counts[strings.SplitN(l, " ", 2)[0]]++
@@ -83,7 +83,7 @@ func TestAnnotationsStayWithinTenPerLevel(t *testing.T) {
 		t.Errorf("no summing-up annotation:\n%s", out.String())
 	}
 	out.Reset()
-	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), report.Shown{Annotations: shown.Annotations[:30]})
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), report.Shown{Annotations: shown.Annotations[:30]}, nil)
 	if n := strings.Count("\n"+out.String(), "\n::error "); n != 10 || strings.Contains(out.String(), "more errors") {
 		t.Errorf("exactly 10 errors: %d lines\n%s", n, out.String())
 	}
@@ -110,5 +110,22 @@ func TestOversizedOutputIsLeftOutWithAWarning(t *testing.T) {
 	joined := strings.Join(notes, "\n")
 	if !strings.Contains(joined, "output ledger is") || !strings.Contains(joined, "ledger-file") {
 		t.Errorf("notes %q: want the ledger output named, pointing at ledger-file", notes)
+	}
+}
+
+// TestAnnotationBudgetCountsTheStepsOtherLines: warnings tagguard writes
+// outside the report (an ignored input, an output left out) and the error
+// line of a failed run count against GitHub's 10 per level, so the summing
+// line is never the one GitHub drops (the review of issue 16 item 7).
+func TestAnnotationBudgetCountsTheStepsOtherLines(t *testing.T) {
+	t.Parallel()
+	var shown report.Shown
+	for i := range 20 {
+		shown.Annotations = append(shown.Annotations, report.Annotation{Level: report.Warning, Title: "w", Message: fmt.Sprint("warning ", i)})
+	}
+	var out bytes.Buffer
+	Annotate(githubactions.New(githubactions.WithWriter(&out)), redact.New(nil), shown, map[report.Level]int{report.Warning: 3})
+	if n := strings.Count("\n"+out.String(), "\n::warning "); n != 7 || !strings.Contains(out.String(), "14 more warnings") {
+		t.Errorf("%d warning lines, want 6 and one summing up 14 more (3 already written):\n%s", n, out.String())
 	}
 }

@@ -102,9 +102,10 @@ func AddSummary(a *githubactions.Action, md string) (err error) {
 }
 
 // Annotate issues a report's annotations, at most maxAnnotations of each
-// level: past that, the last line sums up the rest. Every message is
-// masked and worded for the action.
-func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) {
+// level, less the ones the step already wrote (used): past that, the last
+// line sums up the rest. Every message is masked and worded for the
+// action.
+func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown, used map[report.Level]int) {
 	byLevel := map[report.Level][]report.Annotation{}
 	for _, an := range shown.Annotations {
 		byLevel[an.Level] = append(byLevel[an.Level], an)
@@ -117,8 +118,9 @@ func Annotate(a *githubactions.Action, mask *redact.Masker, shown report.Shown) 
 	what := map[report.Level]string{report.Bad: "errors", report.Warning: "warnings", report.Good: "notices"}
 	for _, lvl := range []report.Level{report.Bad, report.Warning, report.Good} {
 		all := byLevel[lvl]
+		budget := max(maxAnnotations-used[lvl], 1)
 		for i, an := range all {
-			if i == maxAnnotations-1 && len(all) > maxAnnotations {
+			if i == budget-1 && len(all) > budget {
 				emit[lvl]("tagguard", fmt.Sprintf("%d more %s; the job summary lists them all", len(all)-i, what[lvl]))
 				break
 			}

@@ -41,14 +41,21 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 	if err != nil {
 		return fail(errkind.New(errkind.BadInput, err))
 	}
+	// GitHub shows 10 annotations of a level per step: every one tagguard
+	// writes counts, not only the report's.
+	used := map[report.Level]int{}
 	for _, name := range Ignored(mode, getenv) {
 		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
+		used[report.Warning]++
 	}
 	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, ImagesFrom: note, Masker: mask})
+	if out.Err != nil {
+		used[report.Bad]++ // fail's line, below
+	}
 	if out.Report != nil {
 		// Outputs later steps cannot read are a failure of the step, not a
 		// footnote: a workflow would go on without them.
-		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report, out.ExitCode()); err != nil && out.Err == nil {
+		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report, out.ExitCode(), used); err != nil && out.Err == nil {
 			out.Err = errkind.New(errkind.Remote, err)
 		}
 	}
@@ -61,7 +68,7 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 // publish prints the report (with workflow commands stopped, so no text from
 // outside can issue one) and writes outputs, summary and annotations. The
 // error says what could not be written.
-func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, cmd string, rep report.Report, code int) error {
+func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, cmd string, rep report.Report, code int, used map[report.Level]int) error {
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
 	resume := "tagguard-" + hex.EncodeToString(token)
@@ -89,6 +96,7 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	}
 	for _, n := range notes {
 		a.Warningf("tagguard: %s", Say(n))
+		used[report.Warning]++
 	}
 	if err == nil {
 		err = SetOutputs(a, outs)
@@ -96,7 +104,7 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	if err == nil {
 		err = AddSummary(a, mask.Replace(Summary(cmd, shown)))
 	}
-	Annotate(a, mask, shown)
+	Annotate(a, mask, shown, used)
 	return errors.Join(writeErr, err)
 }
 
