@@ -62,7 +62,7 @@ func RenderReleaseActionYML(version, digest string) (string, error) {
 		return "", err
 	}
 	tag := "v" + v.String()
-	return render(fmt.Sprintf(`# tagguard %s. Generated at release from internal/options by internal/action/releaseyml.
+	return render(fmt.Sprintf(`# tagguard %s. Generated at release from internal/options by internal/tools/releaseyml.
 # The image is named by digest: this commit runs exactly the image released as %s.
 `, tag, tag), yamlString("docker://"+ImageRepository+"@"+d.String())+" # "+tag+"\n"), nil
 }

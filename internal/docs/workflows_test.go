@@ -375,7 +375,7 @@ func TestReleaseImageMatchesActionYML(t *testing.T) {
 	}
 	// The release commit's action.yml is rendered by the tool the test of
 	// internal/action holds to the runner's grammar.
-	if !strings.Contains(release, "go run ./internal/action/releaseyml -version") {
+	if !strings.Contains(release, "go run ./internal/tools/releaseyml -version") {
 		t.Error("release.yml does not pin action.yml to the promoted digest")
 	}
 }

@@ -194,7 +194,7 @@ func suspect(l *ledger.Ledger, rel *githubapi.Release, now time.Time) string {
 	if f := future(l, now); f != "" {
 		return f
 	}
-	if !rel.CreatedAt.IsZero() && l.Created.Before(rel.CreatedAt.Add(-skew)) {
+	if !rel.CreatedAt.IsZero() && !l.Created.IsZero() && l.Created.Before(rel.CreatedAt.Add(-skew)) {
 		return fmt.Sprintf("its ledger says it was recorded at %s, before the release itself was created (%s)", l.Created.UTC().Format(time.RFC3339), rel.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return ""

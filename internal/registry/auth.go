@@ -36,15 +36,6 @@ func ParseCredentials(lines []string) ([]Credential, error) {
 	return out, nil
 }
 
-// Secrets returns the secret values, for masking.
-func Secrets(creds []Credential) []string {
-	var out []string
-	for _, c := range creds {
-		out = append(out, c.Secret)
-	}
-	return out
-}
-
 func canonicalHost(h string) string {
 	if h == "docker.io" || h == "registry-1.docker.io" {
 		return name.DefaultRegistry

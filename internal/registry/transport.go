@@ -86,9 +86,6 @@ func (g *schemeGuard) allowed(hostport string) bool {
 	return refs.IsLoopback(host) || slices.Contains(g.insecure, hostport) || slices.Contains(g.insecure, host)
 }
 
-// IsLoopback reports whether host (without port) is localhost or a loopback IP.
-func IsLoopback(host string) bool { return refs.IsLoopback(host) }
-
 // limiter bounds the requests in flight across the whole client: --jobs.
 type limiter struct {
 	slots chan struct{}

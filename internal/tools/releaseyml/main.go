@@ -1,7 +1,7 @@
 // Command releaseyml writes the release commit's action.yml: the image
 // named by the digest tagguard promote published. release.yml runs it:
 //
-//	go run ./internal/action/releaseyml -version 1.2.3 -digest sha256:… > action.yml
+//	go run ./internal/tools/releaseyml -version 1.2.3 -digest sha256:… > action.yml
 package main
 
 import (
