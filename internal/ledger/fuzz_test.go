@@ -12,7 +12,7 @@ import (
 
 // Seeds larger than this are left out: the fuzzer mutates small inputs
 // better, and the size limits have their own tests.
-const maxSeed = 64 << 10
+const maxSeed = 4 << 10
 
 func seedFiles(f *testing.F, pattern string) {
 	f.Helper()
