@@ -6,6 +6,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
@@ -15,6 +16,16 @@ import (
 // Each builder fills its command's typed options from the option values,
 // by the names in the option table, and nothing else; what commands share
 // is filled once, as a group.
+
+// github is the GitHub client as the interface a command takes: nil
+// without a token, never a typed nil (an interface holding a nil pointer
+// would look present).
+func github[I any](d deps) (i I) {
+	if d.github != nil {
+		i = any(d.github).(I)
+	}
+	return i
+}
 
 // guards are check's guard options, shared with promote.
 func guards(d deps) check.Guards {
@@ -70,7 +81,8 @@ func (d deps) lookupBase() check.BaseLookup {
 
 func recordOptions(d deps) record.Options {
 	v := d.vals
-	o := record.Options{
+	return record.Options{
+		GitHub:         github[record.Releases](d),
 		Images:         v.List(options.Images),
 		Digest:         v.String(options.Digest),
 		Metadata:       v.String(options.Metadata),
@@ -80,15 +92,12 @@ func recordOptions(d deps) record.Options {
 		Registry:       d.registry,
 		Source:         d.env.ImagesFrom,
 	}
-	if d.github != nil {
-		o.GitHub = d.github
-	}
-	return o
 }
 
 func restoreOptions(d deps) restore.Options {
 	v := d.vals
-	o := restore.Options{
+	return restore.Options{
+		GitHub:        github[restore.Releases](d),
 		FromRelease:   v.String(options.FromRelease),
 		FromLedgers:   v.List(options.FromLedger),
 		Pins:          v.List(options.Pin),
@@ -98,15 +107,12 @@ func restoreOptions(d deps) restore.Options {
 		Jobs:          v.Int(options.Jobs),
 		Registry:      d.registry,
 	}
-	if d.github != nil {
-		o.GitHub = d.github
-	}
-	return o
 }
 
 func auditOptions(d deps) audit.Options {
 	v := d.vals
-	o := audit.Options{
+	return audit.Options{
+		GitHub:       github[ledgers.Releases](d),
 		FromReleases: v.Bool(options.FromReleases),
 		FromRelease:  v.String(options.FromRelease),
 		FromLedgers:  v.List(options.FromLedger),
@@ -115,15 +121,12 @@ func auditOptions(d deps) audit.Options {
 		Jobs:         v.Int(options.Jobs),
 		Registry:     d.registry,
 	}
-	if d.github != nil {
-		o.GitHub = d.github
-	}
-	return o
 }
 
 func promoteOptions(d deps) promote.Options {
 	v := d.vals
-	o := promote.Options{
+	return promote.Options{
+		GitHub:         github[record.Releases](d),
 		Sources:        v.List(options.Sources),
 		Images:         v.List(options.Images),
 		Guards:         guards(d),
@@ -133,8 +136,4 @@ func promoteOptions(d deps) promote.Options {
 		Registry:       d.registry,
 		Source:         d.env.ImagesFrom,
 	}
-	if d.github != nil {
-		o.GitHub = d.github
-	}
-	return o
 }

@@ -43,12 +43,8 @@ type Options struct {
 }
 
 func (o Options) sources() ledgers.Sources {
-	s := ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, AllReleases: o.FromReleases,
-		Repository: o.Event.Repository, ReadFile: o.ReadFile}
-	if o.GitHub != nil {
-		s.GitHub = o.GitHub
-	}
-	return s
+	return ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, AllReleases: o.FromReleases,
+		Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
 }
 
 // Validate checks o with no I/O: every bad value is bad input (exit 2).

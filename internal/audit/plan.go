@@ -35,26 +35,14 @@ type record struct {
 
 // Plan is an audit done: audit only reads, so its plan is its report and
 // Apply changes nothing.
-type Plan struct{ report *Report }
-
-// Report is the audit's report.
-func (p *Plan) Report() *Report { return p.report }
-
-// Apply writes nothing: audit is read-only, always.
-func (p *Plan) Apply(context.Context) (*Report, error) { return p.report, nil }
+type Plan = report.ReadOnly[*Report]
 
 // NewPlan audits: it loads every ledger, keeps the newest record of each
 // ref, reads each tag (one HEAD), and for each ref that is not where it
 // should be, whether its recorded digest (and an index's children) still
 // exists. Nothing is written. The error is bad input (2, no plan), or a
 // registry or GitHub failure (3) with the report of what could be read.
-func NewPlan(ctx context.Context, o Options) (*Plan, error) {
-	r, err := audit(ctx, o)
-	if r == nil {
-		return nil, err
-	}
-	return &Plan{report: r}, err
-}
+func NewPlan(ctx context.Context, o Options) (*Plan, error) { return report.Read(audit(ctx, o)) }
 
 func audit(ctx context.Context, o Options) (*Report, error) {
 	if err := Validate(o); err != nil {

@@ -12,29 +12,18 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Plan is a check done: check reads and never writes, so its plan is its
 // report and Apply changes nothing.
-type Plan struct{ report *Report }
-
-// Report is the check's report.
-func (p *Plan) Report() *Report { return p.report }
-
-// Apply writes nothing: check only reads.
-func (p *Plan) Apply(context.Context) (*Report, error) { return p.report, nil }
+type Plan = report.ReadOnly[*Report]
 
 // NewPlan checks every image and every run-level guard. A guard that
 // refuses sets Report.Blocked; the error is for input that does not parse
 // (no plan, nothing was read) and for registries that could not be read
 // (the report then says which refs are unknown).
-func NewPlan(ctx context.Context, o Options) (*Plan, error) {
-	r, err := plan(ctx, o)
-	if r == nil {
-		return nil, err
-	}
-	return &Plan{report: r}, err
-}
+func NewPlan(ctx context.Context, o Options) (*Plan, error) { return report.Read(plan(ctx, o)) }
 
 func plan(ctx context.Context, o Options) (*Report, error) {
 	p, err := validate(o)

@@ -10,7 +10,6 @@ package githubapi
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -146,26 +145,6 @@ func (c capBody) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, ErrBodyTooLarge
 	}
-	resp.Body = &cappedBody{ReadCloser: resp.Body, left: MaxBody + 1}
+	resp.Body = retry.CapBody(resp.Body, MaxBody, ErrBodyTooLarge)
 	return resp, nil
-}
-
-type cappedBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (c *cappedBody) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, ErrBodyTooLarge
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.ReadCloser.Read(p)
-	c.left -= int64(n)
-	if c.left <= 0 && err == nil {
-		return n, ErrBodyTooLarge
-	}
-	return n, err
 }

@@ -1,13 +1,12 @@
 package ledger
 
 import (
-	"bytes"
 	"flag"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagguard/tagguard/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -80,28 +79,4 @@ func readLedger(t *testing.T, path string) *Ledger {
 
 // golden compares got with the file at path, or rewrites the file with
 // -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run go test -update to accept it):\n--- got ---\n%s\n--- want ---\n%s",
-			path, show(got), show(want))
-	}
-}
-
-// show makes carriage returns visible in a failure message.
-func show(b []byte) string {
-	return strings.ReplaceAll(string(b), "\r", `\r`)
-}
+func golden(t *testing.T, path string, got []byte) { t.Helper(); fixture.Golden(t, path, got, *update) }

@@ -54,7 +54,7 @@ func TestUpsertGolden(t *testing.T) {
 				t.Fatalf("second Upsert: %v", err)
 			}
 			if again != out {
-				t.Errorf("second Upsert changed the body:\n%s", show([]byte(again)))
+				t.Errorf("second Upsert changed the body:\n%s", strings.ReplaceAll(again, "\r", `\r`))
 			}
 		})
 	}

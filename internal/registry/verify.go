@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // Manifest is a manifest's raw bytes with the media type it was served as.
@@ -129,32 +129,11 @@ func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 			return nil, errTooLarge
 		}
-		resp.Body = &capped{ReadCloser: resp.Body, left: MaxManifest + 1}
+		resp.Body = retry.CapBody(resp.Body, MaxManifest, errTooLarge)
 	}
 	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
 		req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
 		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))
 	}
 	return resp, err
-}
-
-// capped fails a read past its budget with errTooLarge.
-type capped struct {
-	io.ReadCloser
-	left int64
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.ReadCloser.Read(p)
-	c.left -= int64(n)
-	if c.left <= 0 && err == nil {
-		return n, errTooLarge
-	}
-	return n, err
 }

@@ -34,3 +34,26 @@ func Run[O any, R Report, P interface {
 	}
 	return p.Apply(ctx)
 }
+
+// ReadOnly is the plan of a command that only reads (check, audit): its
+// plan is its report, and Apply writes nothing.
+type ReadOnly[R Report] struct{ report R }
+
+// Report is the command's report.
+func (p *ReadOnly[R]) Report() R { return p.report }
+
+// Apply writes nothing: the command only reads.
+func (p *ReadOnly[R]) Apply(context.Context) (R, error) { return p.report, nil }
+
+// Read makes the plan of a read-only command from its report and error:
+// no report (bad input, nothing read) is no plan.
+func Read[R interface {
+	comparable
+	Report
+}](r R, err error) (*ReadOnly[R], error) {
+	var none R
+	if r == none {
+		return nil, err
+	}
+	return &ReadOnly[R]{report: r}, err
+}

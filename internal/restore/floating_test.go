@@ -46,12 +46,13 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	body, _ := ledger.Upsert("", l110)
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: body})
 
+	withGitHub := func(o Options) Options {
+		o.GitHub, o.Event = fixture.GitHub(t, gh, "t0ken"), event.Context{Repository: "org/app"}
+		return o
+	}
 	states := func(o Options) map[string]Tag {
 		t.Helper()
 		o.FromLedgers, o.Registry = []string{path}, fixture.Client(t)
-		if o.GitHub == nil {
-			o.GitHub, o.Event = fixture.GitHub(t, gh, "t0ken"), event.Context{Repository: "org/app"}
-		}
 		r, err := report.Run(context.Background(), NewPlan, o, true)
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +63,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		}
 		return out
 	}
-	s := states(Options{})
+	s := states(withGitHub(Options{}))
 	for _, tag := range []string{"1", "latest"} {
 		if s[tag].State != Advanced || !strings.Contains(s[tag].Reason, "advanced to 1.1.0") {
 			t.Errorf("%s: %s %q: want advanced to 1.1.0, left where it is", tag, s[tag].State, s[tag].Reason)
@@ -80,14 +81,14 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		t.Errorf("%d tags written, want none: %+v", c, r.Outputs.Changed)
 	}
 
-	s = states(Options{AllowBackward: true})
+	s = states(withGitHub(Options{AllowBackward: true}))
 	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "moves back from 1.1.0") || !strings.Contains(s["latest"].Reason, "--allow-backward") {
 		t.Errorf("--allow-backward: latest %s %q: want planned, shown as a move back", s["latest"].State, s["latest"].Reason)
 	}
 
 	// Without the evidence (no ledger records 1.1.0 there, no GitHub):
 	// not an advance, restored, and the plan says why.
-	s = statesWithout(t, path, ref)
+	s = states(Options{})
 	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "not taken for an advance") {
 		t.Errorf("no evidence: latest %s %q", s["latest"].State, s["latest"].Reason)
 	}
@@ -95,7 +96,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	// Moved to an older version, or to bits of no version: drift.
 	regtest.Tag(t, ref("0.9.0"), ref("latest"))
 	regtest.PushImage(t, ref("1"))
-	s = states(Options{})
+	s = states(withGitHub(Options{}))
 	for _, tag := range []string{"1", "latest"} {
 		if s[tag].State != Planned {
 			t.Errorf("%s moved elsewhere: %s %q: want a planned restore", tag, s[tag].State, s[tag].Reason)
@@ -104,15 +105,3 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	_ = old
 }
 
-func statesWithout(t *testing.T, path string, ref func(string) string) map[string]Tag {
-	t.Helper()
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]Tag{}
-	for _, tg := range r.Tags {
-		out[tg.Ref[strings.LastIndex(tg.Ref, ":")+1:]] = tg
-	}
-	return out
-}

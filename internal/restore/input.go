@@ -101,9 +101,5 @@ func Validate(o Options) error {
 
 // sources is where the ledger comes from, for the one loader.
 func (o Options) sources() ledgers.Sources {
-	src := ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, ReadFile: o.ReadFile}
-	if o.GitHub != nil {
-		src.GitHub = o.GitHub
-	}
-	return src
+	return ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
 }
