@@ -104,4 +104,3 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	}
 	_ = old
 }
-
