@@ -36,6 +36,8 @@ func TestScripts(t *testing.T) {
 		p.PushImage(t, reg.Ref("org/lines:"+tag))
 	}
 	p.Tag(t, reg.Ref("org/lines:2.0.0"), reg.Ref("org/lines:latest"))
+	chain := p.PushImage(t, reg.Ref("org/chain:1.0.0"))
+	p.PushImage(t, reg.Ref("org/chain:1.0.0")) // moved by hand since
 
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -45,6 +47,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("AUTH", reg.Host+"="+regtest.User+":"+regtest.Password)
 			env.Setenv("PASSWORD", regtest.Password)
 			env.Setenv("DIGEST_015", d015.String())
+			env.Setenv("DIGEST_CHAIN", chain.String())
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 
@@ -37,6 +38,9 @@ type Env struct {
 	// Masker hears of every secret the run meets, tokens obtained from a
 	// token service included, before anything can print it. May be nil.
 	Masker *redact.Masker
+	// Stderr is where --verbose logs and the progress line go, masked;
+	// nil writes neither.
+	Stderr io.Writer
 }
 
 // Outcome is a finished run: its report (nil when it stopped before making

@@ -75,7 +75,7 @@ func TestGoldenReports(t *testing.T) {
 			regtest.PushImage(t, srv.Ref("org/tool:1.1.0"))
 		}, code: 4},
 		{cmd: options.Audit, name: "ok", args: map[string]string{options.FromLedger: writeLedger("ok.json", ledger.Image{Ref: ref("2.0.0"), Digest: build})}},
-		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded + "," + filepath.Join(dir, "ledger-2.0.0.json")}, code: 1},
+		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded + "," + filepath.Join(dir, "ledger-2.0.0.json"), options.DriftFile: filepath.Join(dir, "drift.json")}, code: 1},
 		{cmd: options.Audit, name: "incomplete", args: map[string]string{options.FromReleases: "true", options.GitHubToken: "t0ken"}, code: 3},
 	} {
 		if s.before != nil {
@@ -83,7 +83,7 @@ func TestGoldenReports(t *testing.T) {
 		}
 		if s.name == "partly-applied" {
 			d := func(tag string) string { d, _ := regtest.Raw(t, srv.Ref("org/tool:"+tag)); return d }
-			s.args = map[string]string{options.Jobs: "1", options.FromLedger: writeLedger("tool.json",
+			s.args = map[string]string{options.Jobs: "1", options.UndoFile: filepath.Join(dir, "undo.json"), options.FromLedger: writeLedger("tool.json",
 				ledger.Image{Ref: proxy.Ref("org/tool:1.0.0"), Digest: d("1.1.0")}, ledger.Image{Ref: proxy.Ref("org/tool:1.1.0"), Digest: d("1.0.0")})}
 		}
 		vals := options.NewValues(options.For(s.cmd))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -34,6 +35,7 @@ type Options struct {
 	FromRelease  string   // one release's ledger
 	FromLedgers  []string // ledger files
 	Tags         []string // globs over tag names; empty means all
+	DriftFile    string   // also write the drift ledger here
 	Event        event.Context
 	Jobs         int
 	Registry     Registry
@@ -60,6 +62,9 @@ func Validate(o Options) error {
 	}
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
+	}
+	if err := ledger.CheckFile("--drift-file", o.DriftFile); err != nil {
+		bad = append(bad, err)
 	}
 	if len(bad) > 0 {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))

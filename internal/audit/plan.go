@@ -99,6 +99,14 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev))
 	checkRestorable(ctx, o, recs, r.Refs)
 	r.finish(o.Now())
+	if o.DriftFile != "" {
+		// A file of the operator's, not a write to a registry: the next
+		// step's input (restore --from-ledger), named in the report.
+		if err := ledger.WriteFile(o.DriftFile, []byte(r.Outputs.Drift+"\n")); err != nil {
+			return r, errkind.BadInputf("writing --drift-file %s: %v", o.DriftFile, err)
+		}
+		r.DriftFile = o.DriftFile
+	}
 	return r, r.err()
 }
 

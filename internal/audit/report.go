@@ -38,10 +38,12 @@ type Report struct {
 	Refs  []Ref             `json:"refs"`
 	// Drift is a ledger of the restorable refs that are not ok, at their
 	// recorded digests: tagguard restore --from-ledger puts them back.
-	Drift   *ledger.Ledger `json:"drift"`
-	Outputs Outputs        `json:"-"` // the envelope carries them, as JSON values
-	blocked bool
-	loadErr error // the ledgers could not all be loaded
+	Drift *ledger.Ledger `json:"drift"`
+	// DriftFile is where the drift ledger was written (--drift-file).
+	DriftFile string  `json:"driftFile,omitempty"`
+	Outputs   Outputs `json:"-"` // the envelope carries them, as JSON values
+	blocked   bool
+	loadErr   error // the ledgers could not all be loaded
 }
 
 // Ref is one recorded ref and where it is now.
@@ -174,8 +176,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "              %s\n", ref.Reason)
 		}
 	}
-	if len(r.Drift.Images) > 0 {
-		fmt.Fprintf(&b, "\n%s can be restored from the drift ledger (the JSON report's drift, or the action's drift output):\n  tagguard restore --from-ledger drift.json --dry-run\n", report.Plural(len(r.Drift.Images), "ref"))
+	switch {
+	case len(r.Drift.Images) > 0 && r.DriftFile != "":
+		fmt.Fprintf(&b, "\n%s can be restored from the drift ledger written to %s:\n  tagguard restore --from-ledger %s --dry-run\n", report.Plural(len(r.Drift.Images), "ref"), r.DriftFile, r.DriftFile)
+	case len(r.Drift.Images) > 0:
+		fmt.Fprintf(&b, "\n%s can be restored from the drift ledger (--drift-file PATH writes it; the JSON report's outputs.drift and the action's drift output hold it):\n  tagguard audit ... --drift-file drift.json; tagguard restore --from-ledger drift.json --dry-run\n", report.Plural(len(r.Drift.Images), "ref"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -1,16 +1,19 @@
-// Package cli is tagguard's command line: it parses arguments into the
-// option values of a command, hands them to app.Run, and writes the report
-// and the error. The action adapter is internal/action; neither holds guard
-// logic of its own.
+// Package cli is tagguard's command line, on spf13/cobra and pflag as
+// crane, regctl and gh are: the root command builds every command's flags
+// from the option table (help, GNU --flag errors with a suggestion, shell
+// completion, common flags before or after the command), fills the option
+// values, hands them to app.Run, and writes the report and the error. The
+// action adapter is internal/action; neither holds guard logic of its own.
 package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tagguard/tagguard/internal/action"
 	"github.com/tagguard/tagguard/internal/app"
@@ -21,21 +24,6 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-const usage = `tagguard: release guards for container image tags.
-
-Usage:
-  tagguard check   [flags]   guard a publish (read-only)
-  tagguard promote [flags]   the guarded publish: write the tags of push-by-digest sources, read back, record
-  tagguard record  [flags]   record pushed digests: outputs, ledger file, release notes
-  tagguard restore [flags]   re-point tags at recorded digests (registry API calls only)
-  tagguard audit   [flags]   are the recorded tags still where the ledgers say? (read-only)
-  tagguard action            run as a GitHub Action step (inputs from INPUT_*; the default in Actions)
-  tagguard demo              the whole story against an in-process registry
-  tagguard version           print the version
-
-Run 'tagguard COMMAND --help' for a command's flags.
-`
-
 // Main runs tagguard with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -43,48 +31,115 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		// The action image's entrypoint is the bare binary.
 		return action.Run(ctx, stdout, stderr, getenv)
 	}
+	code := 0
+	root := newRoot(ctx, stdout, stderr, getenv, &code)
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		root.SetOut(stderr)
+		_ = root.Usage()
 		return int(errkind.BadInput)
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	case "action":
-		return action.Run(ctx, stdout, stderr, getenv)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "tagguard %s\n", app.Version())
-		return 0
-	case "demo":
-		if len(rest) > 0 {
-			if rest[0] == "-h" || rest[0] == "--help" {
-				fmt.Fprintln(stdout, "Usage: tagguard demo\n\nRuns the whole story against an in-process registry on loopback: no network, no Docker.")
-				return 0
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "tagguard") {
+			msg = "tagguard: " + msg
+		}
+		fmt.Fprintln(stderr, strings.TrimRight(msg, "\n"))
+		return int(errkind.BadInput)
+	}
+	return code
+}
+
+// newRoot builds the command tree. Every option of the table is a flag:
+// the common ones persistent on the root (before or after the command),
+// the others on the commands that take them. One set of values backs them
+// all; each command validates its own.
+func newRoot(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string, code *int) *cobra.Command {
+	vals := options.NewValues(options.Table())
+	root := &cobra.Command{
+		Use:   "tagguard",
+		Short: "Release guards for container image tags",
+		Long: `tagguard: release guards for container image tags. It blocks publishes to
+version tags that already exist, writes the tags of push-by-digest builds
+itself (promote), records pushed digests, restores tags to recorded
+digests with registry API calls alone, and finds moved or pruned tags the
+same day (audit).`,
+		Version:       app.Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Name}} " + versionLine() + "\n")
+	root.SetFlagErrorFunc(flagError)
+	for _, o := range options.Table() {
+		if o.Commands == nil {
+			addFlag(root.PersistentFlags(), o, "", vals)
+		}
+	}
+	for _, name := range options.Commands {
+		root.AddCommand(newCommand(name, vals, stdout, stderr, getenv, code))
+	}
+	root.AddCommand(&cobra.Command{
+		Use:   "demo",
+		Short: "The whole story against an in-process registry: no network, no Docker",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := demo.Run(cmd.Context(), stdout); err != nil {
+				fmt.Fprintf(stderr, "tagguard demo: %v\n", err)
+				*code = errkind.ExitCode(err)
 			}
-			fmt.Fprintf(stderr, "tagguard demo: takes no arguments\n")
-			return int(errkind.BadInput)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, the commit and the Go version",
+		Args:  noArgs,
+		Run:   func(*cobra.Command, []string) { fmt.Fprintf(stdout, "tagguard %s\n", versionLine()) },
+	}, &cobra.Command{
+		Use:   "action",
+		Short: "Run as a GitHub Actions step (inputs from INPUT_*; the default in Actions)",
+		Args:  noArgs,
+		Run:   func(cmd *cobra.Command, _ []string) { *code = action.Run(cmd.Context(), stdout, stderr, getenv) },
+	})
+	_ = ctx
+	return root
+}
+
+// newCommand is one command of the option table: its own flags, its help
+// (what is true for it, and exit 1 in its own terms), and its run.
+func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, code *int) *cobra.Command {
+	c := &cobra.Command{
+		Use:   name + " [flags]",
+		Short: shortHelp[name],
+		Long:  commandHelp[name] + "\n\n" + errkind.ExitCodesFor(name),
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := vals.Validate(options.For(name)); err != nil {
+				return fmt.Errorf("tagguard %s: %w", name, err)
+			}
+			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv)
+			return nil
+		},
+	}
+	for _, o := range options.For(name) {
+		if o.Commands != nil {
+			addFlag(c.Flags(), o, name, vals)
 		}
-		if err := demo.Run(ctx, stdout); err != nil {
-			fmt.Fprintf(stderr, "tagguard demo: %v\n", err)
-			return errkind.ExitCode(err)
-		}
-		return 0
 	}
-	if !slices.Contains(options.Commands, cmd) {
-		fmt.Fprintf(stderr, "tagguard: unknown command %q\n\n%s", cmd, usage)
-		return int(errkind.BadInput)
+	return c
+}
+
+// noArgs refuses an argument: every input is a flag.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
 	}
-	vals, err := parseFlags(cmd, rest, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	hint := ""
+	if args[0] == "true" || args[0] == "false" {
+		hint = " (a boolean flag takes its value with =, e.g. --require-base=false)"
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, err)
-		return int(errkind.BadInput)
-	}
-	return run(ctx, cmd, vals, stdout, stderr, getenv)
+	return fmt.Errorf("%s: unexpected argument %q%s: every input is a flag (see '%s --help')", cmd.CommandPath(), args[0], hint, cmd.CommandPath())
 }
 
 // run executes a command for the CLI: report on stdout, error on stderr,
@@ -94,7 +149,7 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	app.ApplyEnv(vals, opts, getenv)
 	mask := redact.New(nil, app.Secrets(vals, opts, getenv)...)
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
-	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask})
+	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask, Stderr: stderr})
 	if out.Report != nil {
 		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = err
@@ -104,4 +159,98 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, out.Err)
 	}
 	return out.ExitCode()
+}
+
+// value is one option of the table as a pflag.Value.
+type value struct {
+	opt  options.Option
+	vals *options.Values
+}
+
+func (v value) String() string {
+	if v.vals == nil {
+		return ""
+	}
+	return v.vals.String(v.opt.Name)
+}
+
+func (v value) Set(s string) error {
+	if v.opt.Type == options.List {
+		v.vals.Append(v.opt.Name, s)
+	} else {
+		v.vals.Set(v.opt.Name, s)
+	}
+	return nil
+}
+
+// Type names the argument in --help: "list", "string", "duration", "n".
+func (v value) Type() string {
+	switch v.opt.Type {
+	case options.Bool:
+		return "bool"
+	case options.Int:
+		return "n"
+	case options.Duration:
+		return "duration"
+	case options.List:
+		return "list"
+	}
+	return "string"
+}
+
+func addFlag(fs *pflag.FlagSet, o options.Option, command string, vals *options.Values) {
+	usage := o.UsageFor(command)
+	if len(o.Env) > 0 {
+		usage += " (env " + strings.Join(o.Env, ", ") + ")"
+	}
+	f := fs.VarPF(value{opt: o, vals: vals}, o.Name, o.Short, usage)
+	f.DefValue = o.Default
+	if o.Type == options.Bool {
+		f.NoOptDefVal = "true"
+	}
+}
+
+// flagError makes a flag error GNU-style with a suggestion: an unknown
+// --flag names the closest one the command has.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		if s := closest(name, cmd); s != "" {
+			msg += "; did you mean --" + s + "?"
+		}
+	}
+	return fmt.Errorf("%s: %s (see '%s --help')", cmd.CommandPath(), msg, cmd.CommandPath())
+}
+
+// closest is the flag of cmd nearest to name, if near enough.
+func closest(name string, cmd *cobra.Command) string {
+	best, dist := "", 3
+	visit := func(f *pflag.Flag) {
+		if d := levenshtein(name, f.Name); d < dist || (d <= dist && strings.HasPrefix(f.Name, name) && best == "") {
+			best, dist = f.Name, d
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

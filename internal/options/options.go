@@ -26,10 +26,14 @@ const (
 
 // Option is one row of the table: a flag and the action input of the same name.
 type Option struct {
-	Name     string   // flag and input name, e.g. "expected-base"
-	Type     Type     // how the value is parsed
-	Default  string   // the default in Go, so a run without action.yml has it too
-	Usage    string   // one line for --help and action.yml
+	Name    string // flag and input name, e.g. "expected-base"
+	Type    Type   // how the value is parsed
+	Default string // the default in Go, so a run without action.yml has it too
+	Usage   string // one line for --help and action.yml
+	// Usages, where set, is the line a command's --help shows instead of
+	// Usage: each command's help says only what is true for it.
+	Usages   map[string]string
+	Short    string   // a one-letter flag, as -v for --verbose
 	Commands []string // the commands that take it; nil means every command
 	Secret   bool     // masked before anything is printed
 	// Env names environment variables read, in order, when the option is not
@@ -78,6 +82,10 @@ const (
 	Sources          = "sources"
 	FromReleases     = "from-releases"
 	AllowBackward    = "allow-backward"
+	Verbose          = "verbose"
+	Quiet            = "quiet"
+	DriftFile        = "drift-file"
+	UndoFile         = "undo-file"
 )
 
 // Table returns every option, common ones first.
@@ -90,10 +98,19 @@ func Table() []Option {
 		{Name: InsecureRegistry, Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
 		{Name: RegistryAuth, Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: GitHubToken, Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
+		{Name: Verbose, Short: "v", Type: Bool, Default: "false", Usage: "on stderr: where each host's credentials came from, every request (method, URL, status, time) and every retry; secrets masked"},
+		{Name: Quiet, Short: "q", Type: Bool, Default: "false", Usage: "no progress line on stderr"},
 
 		{Name: Sources, Type: List, Commands: []string{Promote}, Usage: "the digests the build pushed, REPO@sha256:..., newline- or comma-separated: one is published as its exact bytes, several are merged into one image index, one entry per platform"},
-		{Name: Images, Type: List, Commands: []string{Check, Promote, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is); promote writes these tags"},
-		{Name: Digest, Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output): check lets an immutable tag already at it pass as a re-run, record fails when a tag points elsewhere"},
+		{Name: Images, Type: List, Commands: []string{Check, Promote, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)", Usages: map[string]string{
+			Check:   "the tags about to be published, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)",
+			Promote: "the tags to write, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)",
+			Record:  "the tags pushed, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)",
+		}},
+		{Name: Digest, Type: String, Commands: []string{Check, Record}, Usage: "the digest being published (sha256:...; build-push-action's digest output)", Usages: map[string]string{
+			Check:  "the digest the build produced (sha256:...; build-push-action's digest output): an immutable tag already at it passes as a re-run",
+			Record: "the digest the build pushed (sha256:...; build-push-action's digest output): a tag pointing elsewhere fails the record",
+		}},
 		{Name: Version, Type: String, Commands: []string{Check, Promote}, Usage: "the version being published; default: the semver tag among --images"},
 		{Name: ImmutableTags, Type: List, Commands: []string{Check, Promote}, Usage: "globs of tags that must never be overwritten; replaces the default rule (complete semantic versions)"},
 		{Name: MutableTags, Type: List, Commands: []string{Check, Promote}, Usage: "globs of tags exempt from the immutable rule"},
@@ -108,11 +125,27 @@ func Table() []Option {
 
 		{Name: FromReleases, Type: Bool, Default: "false", Commands: []string{Audit}, Usage: "audit the ledgers of every release of the repository (all pages; drafts when the token sees them)"},
 		{Name: FromRelease, Type: String, Commands: []string{Audit, Restore}, Usage: "the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: FromLedger, Type: List, Commands: []string{Audit, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several"},
+		{Name: FromLedger, Type: List, Commands: []string{Audit, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several", Usages: map[string]string{
+			Audit:   "ledger files to audit (record's --ledger-file, an audit's drift); repeat the flag or separate with commas",
+			Restore: "the ledger file to restore from (record's --ledger-file, a restore's undo file, an audit's drift file)",
+		}},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
-		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*); default: every tag of the source"},
+		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*); default: every tag of the source", Usages: map[string]string{
+			Audit:   "globs of tag names to audit (e.g. 0.15.*); default: every recorded tag",
+			Restore: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source",
+		}},
+		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
+		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},
 		{Name: AllowBackward, Type: Bool, Default: "false", Commands: []string{Restore}, Usage: "move a floating tag (latest, 1, 1.2) back even when a newer release has moved it forward since it was recorded (rolling latest back on purpose); without it such a tag is left where it is"},
 	}
+}
+
+// UsageFor is the help line of o for command.
+func (o Option) UsageFor(command string) string {
+	if u, ok := o.Usages[command]; ok {
+		return u
+	}
+	return o.Usage
 }
 
 // For returns the options command takes, in table order.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +68,7 @@ func (o Options) writeFile(path string, data []byte) error {
 	if o.WriteFile != nil {
 		return o.WriteFile(path, data)
 	}
-	return writeFileAtomic(path, data)
+	return ledger.WriteFile(path, data)
 }
 
 // createRelease makes a draft holding the ledger.
@@ -86,29 +84,6 @@ func createRelease(ctx context.Context, o Options, in input, l *ledger.Ledger, r
 	}
 	res.Action, res.URL = "created a draft release with the ledger", rel.HTMLURL
 	return nil
-}
-
-// writeFileAtomic writes via a temporary file and a rename, so a reader (or
-// an artifact upload) never sees half a ledger.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tagguard-ledger-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // annotate writes the ledger section into the release notes: merged with a

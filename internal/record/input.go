@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
@@ -125,13 +124,9 @@ func validate(o Options) (input, error) {
 		}
 		in.want = &d
 	}
-	if o.LedgerFile != "" {
-		// Checked before any request, so a typo costs nothing and touches nothing.
-		if fi, err := os.Stat(filepath.Dir(o.LedgerFile)); err != nil || !fi.IsDir() {
-			bad = append(bad, fmt.Errorf("--ledger-file %s: its directory does not exist", o.LedgerFile))
-		} else if fi, err := os.Stat(o.LedgerFile); err == nil && fi.IsDir() {
-			bad = append(bad, fmt.Errorf("--ledger-file %s is a directory", o.LedgerFile))
-		}
+	// Checked before any request, so a typo costs nothing and touches nothing.
+	if err := ledger.CheckFile("--ledger-file", o.LedgerFile); err != nil {
+		bad = append(bad, err)
 	}
 	in.releaseTag = o.ReleaseTag
 	if in.releaseTag == "" {

@@ -2,7 +2,11 @@ package restore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 )
@@ -45,5 +49,14 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r.PlanOnly = false
 	apply(ctx, p.o, r, p.manifests)
 	r.finish("")
-	return r, r.err()
+	err := r.err()
+	if p.o.UndoFile != "" && len(r.Outputs.Changed) > 0 {
+		// Written whatever else failed: a partly applied restore is when
+		// the undo matters most.
+		if werr := ledger.WriteFile(p.o.UndoFile, []byte(r.Outputs.Undo+"\n")); werr != nil {
+			return r, errors.Join(err, errkind.New(errkind.Partial, fmt.Errorf("writing --undo-file %s: %w (the undo output holds it)", p.o.UndoFile, werr)))
+		}
+		r.UndoFile = p.o.UndoFile
+	}
+	return r, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -45,11 +46,14 @@ type Options struct {
 	// AllowBackward moves a floating tag back even when it has advanced
 	// along its line since it was recorded (rolling latest back on purpose).
 	AllowBackward bool
-	Event         event.Context // the repository of FromRelease
-	Jobs          int
-	Registry      Registry
-	GitHub        Releases
-	ReadFile      func(string) ([]byte, error)
+	// UndoFile, when set, is where the undo ledger is written after an
+	// apply: restore --from-ledger on it reverses the restore.
+	UndoFile string
+	Event    event.Context // the repository of FromRelease
+	Jobs     int
+	Registry Registry
+	GitHub   Releases
+	ReadFile func(string) ([]byte, error)
 	// WriteGrace is how long writes in flight may take to finish after an
 	// interrupt; default 30s.
 	WriteGrace time.Duration
@@ -92,6 +96,9 @@ func Validate(o Options) error {
 	}
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
+	}
+	if err := ledger.CheckFile("--undo-file", o.UndoFile); err != nil {
+		bad = append(bad, err)
 	}
 	if len(bad) > 0 {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))

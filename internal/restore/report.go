@@ -28,11 +28,13 @@ const (
 
 // Report is the outcome of a restore.
 type Report struct {
-	Command  string  `json:"-"`                // the envelope names it
-	Summary  string  `json:"-"`                // the envelope carries it
-	PlanOnly bool    `json:"dryRun,omitempty"` // the plan, not applied
-	Source   string  `json:"source"`
-	Tags     []Tag   `json:"tags"`
+	Command  string `json:"-"`                // the envelope names it
+	Summary  string `json:"-"`                // the envelope carries it
+	PlanOnly bool   `json:"dryRun,omitempty"` // the plan, not applied
+	Source   string `json:"source"`
+	Tags     []Tag  `json:"tags"`
+	// UndoFile is where the undo ledger was written (--undo-file).
+	UndoFile string  `json:"undoFile,omitempty"`
 	Outputs  Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 
@@ -170,7 +172,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			undo = append(undo, c.Ref+"@"+c.From)
 		}
 	}
-	if len(undo) > 0 {
+	switch {
+	case len(undo) > 0 && r.UndoFile != "":
+		fmt.Fprintf(&b, "\nto undo this restore (the undo ledger is in %s):\n  tagguard restore --from-ledger %s\n", r.UndoFile, r.UndoFile)
+	case len(undo) > 0:
 		fmt.Fprintf(&b, "\nto undo this restore:\n  tagguard restore --pin %s\n", strings.Join(undo, ",\\\n    "))
 	}
 	_, err := io.WriteString(w, b.String())

@@ -1,67 +1,20 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
-	"io"
-	"strings"
+	"runtime/debug"
 
-	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/app"
 	"github.com/tagguard/tagguard/internal/options"
 )
 
-// flagValue adapts one option of the table to the flag package.
-type flagValue struct {
-	opt  options.Option
-	vals *options.Values
-}
-
-func (f flagValue) String() string {
-	if f.vals == nil {
-		return ""
-	}
-	return f.vals.String(f.opt.Name)
-}
-
-func (f flagValue) Set(s string) error {
-	if f.opt.Type == options.List {
-		f.vals.Append(f.opt.Name, s)
-	} else {
-		f.vals.Set(f.opt.Name, s)
-	}
-	return nil
-}
-
-func (f flagValue) IsBoolFlag() bool { return f.opt.Type == options.Bool }
-
-// parseFlags reads args into values for the options of command. Help goes to
-// stdout; errors come back for the caller to report.
-func parseFlags(command string, args []string, stdout io.Writer) (*options.Values, error) {
-	opts := options.For(command)
-	vals := options.NewValues(opts)
-	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	for _, o := range opts {
-		fs.Var(flagValue{opt: o, vals: vals}, o.Name, o.Usage)
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			writeHelp(stdout, command, opts)
-			return nil, err
-		}
-		return nil, fmt.Errorf("%v (see 'tagguard %s --help')", err, command)
-	}
-	if fs.NArg() > 0 {
-		hint := ""
-		if a := fs.Arg(0); a == "true" || a == "false" {
-			hint = " (a boolean flag takes its value with =, e.g. --require-base=false)"
-		}
-		return nil, fmt.Errorf("unexpected argument %q%s: every input is a flag (see 'tagguard %s --help')", fs.Arg(0), hint, command)
-	}
-	if err := vals.Validate(opts); err != nil {
-		return nil, err
-	}
-	return vals, nil
+// shortHelp is each command's line in the root's help.
+var shortHelp = map[string]string{
+	options.Check:   "Guard a publish (read-only)",
+	options.Promote: "The guarded publish: write the tags of push-by-digest sources, read back, record",
+	options.Record:  "Record pushed digests: outputs, ledger file, release notes",
+	options.Restore: "Re-point tags at recorded digests (registry API calls only)",
+	options.Audit:   "Are the recorded tags still where the ledgers say? (read-only)",
 }
 
 var commandHelp = map[string]string{
@@ -78,13 +31,13 @@ newest record says: ok, drifted (another digest), missing (tag gone) or
 unknown (not read); for a ref not ok, whether its recorded digest (and an
 index's children) still exists: restorable, or unrestorable (rebuild from
 source). One ledger recording a tag's mirrors at different digests is
-inconsistent. The JSON report's drift is a ledger of the restorable refs
-for restore --from-ledger.
+inconsistent. --drift-file writes the drift ledger (the restorable refs not
+ok) for restore --from-ledger.
 
 Examples:
   tagguard audit --from-releases
   tagguard audit --from-ledger ledger-1.2.3.json --from-ledger ledger-1.2.4.json --tags '1.*'
-  tagguard audit --from-releases --format json | jq .drift > drift.json && tagguard restore --from-ledger drift.json --dry-run`,
+  tagguard audit --from-releases --drift-file drift.json || [ $? -eq 1 ]; tagguard restore --from-ledger drift.json --dry-run`,
 	options.Promote: `The guarded publish for push-by-digest builds: prove every source present,
 publish one source as its exact bytes or several as one image index (one
 entry per platform, always the same bytes for the same sources), judge the
@@ -115,28 +68,22 @@ Examples:
   tagguard restore --pin ghcr.io/org/app:0.15.0@sha256:...`,
 }
 
-func writeHelp(w io.Writer, command string, opts []options.Option) {
-	fmt.Fprintf(w, "Usage: tagguard %s [flags]\n\n%s\n\nFlags:\n", command, commandHelp[command])
-	for _, o := range opts {
-		arg := ""
-		switch o.Type {
-		case options.String:
-			arg = " string"
-		case options.Int:
-			arg = " n"
-		case options.Duration:
-			arg = " duration"
-		case options.List:
-			arg = " list"
+// versionLine is the version tagguard was built as, the commit and the Go
+// version, from the build info.
+func versionLine() string {
+	commit, modified, goVersion := "unknown", "", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
 		}
-		fmt.Fprintf(w, "  --%s%s\n        %s", o.Name, arg, o.Usage)
-		if o.Default != "" {
-			fmt.Fprintf(w, " (default %s)", o.Default)
-		}
-		if len(o.Env) > 0 {
-			fmt.Fprintf(w, " (env %s)", strings.Join(o.Env, ", "))
-		}
-		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\n%s\n", errkind.ExitCodesFor(command))
+	return fmt.Sprintf("%s (commit %s%s, %s)", app.Version(), commit, modified, goVersion)
 }
