@@ -48,7 +48,7 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
 		used[report.Warning]++
 	}
-	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, ImagesFrom: note, Masker: mask})
+	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, ImagesFrom: note, Masker: mask, Stderr: safeErr})
 	if out.Err != nil {
 		used[report.Bad]++ // fail's line, below
 	}

@@ -144,7 +144,7 @@ func ApplyEnv(vals *options.Values, opts []options.Option, getenv func(string) s
 		}
 		for _, e := range o.Env {
 			if v := getenv(e); v != "" {
-				vals.Set(o.Name, v)
+				vals.SetFromEnv(o.Name, v, e)
 				break
 			}
 		}
@@ -202,14 +202,24 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 		return deps{}, errkind.BadInputf("--github-token holds white space or a control character: pass the token alone")
 	}
 	d := deps{vals: vals, env: env}
+	var logf func(string, ...any)
+	if env.Stderr != nil && vals.Bool(options.Verbose) {
+		logf = func(format string, args ...any) { fmt.Fprintf(env.Stderr, "tagguard: "+format+"\n", args...) }
+	}
+	credsFrom := "--registry-auth"
+	if e := vals.FromEnv(options.RegistryAuth); e != "" {
+		credsFrom = e
+	}
 	cfg := registry.Config{
-		Jobs:        vals.Int(options.Jobs),
-		Insecure:    vals.List(options.InsecureRegistry),
-		Credentials: creds,
-		GitHubToken: vals.String(options.GitHubToken),
-		GitHubActor: getenv("GITHUB_ACTOR"),
-		GitHubOwner: getenv("GITHUB_REPOSITORY_OWNER"),
-		UserAgent:   "tagguard/" + Version(),
+		Log:             logf,
+		CredentialsFrom: credsFrom,
+		Jobs:            vals.Int(options.Jobs),
+		Insecure:        vals.List(options.InsecureRegistry),
+		Credentials:     creds,
+		GitHubToken:     vals.String(options.GitHubToken),
+		GitHubActor:     getenv("GITHUB_ACTOR"),
+		GitHubOwner:     getenv("GITHUB_REPOSITORY_OWNER"),
+		UserAgent:       "tagguard/" + Version(),
 	}
 	if env.Masker != nil {
 		cfg.NoteCredential = env.Masker.AddCredential
@@ -221,7 +231,7 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 		return deps{}, errkind.New(errkind.BadInput, err)
 	}
 	if token := vals.String(options.GitHubToken); token != "" {
-		d.github, err = githubapi.New(githubapi.Config{Token: token, BaseURL: getenv("GITHUB_API_URL"), UserAgent: "tagguard/" + Version()})
+		d.github, err = githubapi.New(githubapi.Config{Token: token, BaseURL: getenv("GITHUB_API_URL"), UserAgent: "tagguard/" + Version(), Log: logf})
 		if err != nil {
 			return deps{}, err
 		}

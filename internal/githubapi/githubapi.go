@@ -42,6 +42,8 @@ type Config struct {
 	UserAgent string
 	// Retry tunes retries; the zero value is the production policy.
 	Retry RetryPolicy
+	// Log, when set, hears of every request and retry (--verbose).
+	Log func(format string, args ...any)
 }
 
 // Client talks to one GitHub instance. It is safe for concurrent use.
@@ -62,7 +64,13 @@ func New(cfg Config) (*Client, error) {
 		next = http.DefaultTransport
 	}
 	policy := cfg.Retry.withDefaults()
-	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: capBody{next}, Policy: policy.policy()}})
+	var inner http.RoundTripper = capBody{next}
+	if cfg.Log != nil {
+		inner = retry.LogRequests(inner, cfg.Log)
+	}
+	rp := policy.policy()
+	rp.Log = cfg.Log
+	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: inner, Policy: rp}})
 	if cfg.Token != "" {
 		gh = gh.WithAuthToken(cfg.Token)
 	}

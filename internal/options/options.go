@@ -163,13 +163,14 @@ func For(command string) []Option {
 // defaulted, keyed by name. Typed getters parse on read; Validate has already
 // proved they parse.
 type Values struct {
-	raw map[string]string
-	set map[string]bool
+	raw  map[string]string
+	set  map[string]bool
+	from map[string]string // the environment variable a value came from
 }
 
 // NewValues starts from the defaults of opts.
 func NewValues(opts []Option) *Values {
-	v := &Values{raw: map[string]string{}, set: map[string]bool{}}
+	v := &Values{raw: map[string]string{}, set: map[string]bool{}, from: map[string]string{}}
 	for _, o := range opts {
 		v.raw[o.Name] = o.Default
 	}
@@ -186,6 +187,12 @@ func (v *Values) Append(name, value string) {
 	}
 	v.Set(name, value)
 }
+
+// SetFromEnv records a value read from the environment variable env.
+func (v *Values) SetFromEnv(name, value, env string) { v.Set(name, value); v.from[name] = env }
+
+// FromEnv is the environment variable the option's value came from, or "".
+func (v *Values) FromEnv(name string) string { return v.from[name] }
 
 // IsSet reports whether the user gave the option (rather than its default).
 func (v *Values) IsSet(name string) bool { return v.set[name] }

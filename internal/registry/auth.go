@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -43,16 +45,36 @@ func canonicalHost(h string) string {
 	return h
 }
 
-// staticKeychain answers with the --registry-auth credential for a host.
+// staticKeychain holds the --registry-auth credentials.
 type staticKeychain []Credential
 
-func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+// resolve is the credential for host, or nil.
+func (k staticKeychain) resolve(host string) authn.Authenticator {
 	for _, c := range k {
-		if c.Host == canonicalHost(r.RegistryStr()) {
-			return &authn.Basic{Username: c.User, Password: c.Secret}, nil
+		if c.Host == host {
+			return &authn.Basic{Username: c.User, Password: c.Secret}
 		}
 	}
-	return authn.Anonymous, nil
+	return nil
+}
+
+// near is a --registry-auth host that is host without its port, or with
+// another port: the likeliest typo when none matched.
+func (k staticKeychain) near(host string) string {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	for _, c := range k {
+		cn := c.Host
+		if h, _, err := net.SplitHostPort(c.Host); err == nil {
+			cn = h
+		}
+		if cn == name && c.Host != host {
+			return c.Host
+		}
+	}
+	return ""
 }
 
 // ghcrKeychain lends the GitHub token to ghcr.io when nothing else did: in
@@ -80,19 +102,52 @@ func (k ghcrKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return &authn.Basic{Username: user, Password: k.token}, nil
 }
 
-// noting hands every credential the keychain resolves to note before
-// go-containerregistry sends it: the Docker config's auths, credential
-// helpers and stores are read only here, at the first request to a host,
-// and a registry that echoes what it was sent must find it masked.
-type noting struct {
-	inner authn.Keychain
-	note  func(user, secret string)
+// sourced is the keychain: --registry-auth, then the Docker config (auths,
+// credential helpers and stores), then the GitHub token for ghcr.io, else
+// anonymous. It remembers where each host's credentials came from — for
+// --verbose, and for a refusal that says which credentials were refused —
+// and hands every credential it resolves to note before go-containerregistry
+// sends it: the Docker config's are read only here, and a registry that
+// echoes what it was sent must find them masked.
+type sourced struct {
+	static  staticKeychain
+	ghcr    ghcrKeychain
+	note    func(user, secret string)
+	log     func(format string, args ...any)
+	label   string // how --registry-auth was given, for the source line
+	mu      sync.Mutex
+	sources map[string]string // host → where its credentials came from
 }
 
-func (k noting) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	a, err := k.inner.Resolve(r)
-	if err != nil || k.note == nil || a == authn.Anonymous {
-		return a, err
+func (k *sourced) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	host := canonicalHost(r.RegistryStr())
+	a, source := k.static.resolve(host), k.label
+	if a == nil {
+		da, err := authn.DefaultKeychain.Resolve(r)
+		if err != nil {
+			return nil, err
+		}
+		if da != authn.Anonymous {
+			a, source = da, dockerSource(r.RegistryStr())
+		}
+	}
+	if a == nil {
+		if ga, _ := k.ghcr.Resolve(r); ga != authn.Anonymous {
+			a, source = ga, "the GitHub token (user "+cmpOr(k.ghcr.user, "x-access-token")+")"
+		}
+	}
+	if a == nil {
+		a, source = authn.Anonymous, "none (anonymous)"
+	}
+	k.mu.Lock()
+	_, said := k.sources[host]
+	k.sources[host] = source
+	k.mu.Unlock()
+	if !said && k.log != nil {
+		k.log("credentials for %s: %s", host, source)
+	}
+	if a == authn.Anonymous || k.note == nil {
+		return a, nil
 	}
 	cfg, err := a.Authorization()
 	if err != nil {
@@ -114,12 +169,72 @@ func (k noting) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return authn.FromConfig(*cfg), nil
 }
 
-func keychain(cfg Config) authn.Keychain {
-	return authn.NewMultiKeychain(
-		staticKeychain(cfg.Credentials),
-		authn.DefaultKeychain,
-		ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken, owner: cfg.GitHubOwner},
-	)
+// source says where host's credentials came from, "" when none was asked.
+func (k *sourced) source(host string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sources[canonicalHost(host)]
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// dockerSource names where the Docker config's credentials for host come
+// from: a credential helper, a credential store, or the file's auths.
+func dockerSource(host string) string {
+	path := dockerConfigPath()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "the Docker config"
+	}
+	var cf struct {
+		CredHelpers map[string]string `json:"credHelpers"`
+		CredsStore  string            `json:"credsStore"`
+	}
+	_ = json.Unmarshal(b, &cf)
+	switch {
+	case cf.CredHelpers[host] != "":
+		return "credential helper docker-credential-" + cf.CredHelpers[host] + " (" + path + ")"
+	case cf.CredsStore != "":
+		return "credential store docker-credential-" + cf.CredsStore + " (" + path + ")"
+	}
+	return "the Docker config file " + path
+}
+
+// dockerConfigPath is the file the default keychain reads.
+func dockerConfigPath() string {
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "~/.docker/config.json"
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	return filepath.Join(dir, "config.json")
+}
+
+// refused says, for a 401 or 403 from host, which credentials were refused
+// and what to try: none were found (and --registry-auth names a near miss),
+// or those from a named source were refused.
+func (k *sourced) refused(host string) string {
+	source := k.source(host)
+	if source == "" || strings.HasPrefix(source, "none") {
+		msg := fmt.Sprintf("no credentials for %s (none in %s, the Docker config %s", host, cmpOr(k.label, "--registry-auth"), dockerConfigPath())
+		if host == "ghcr.io" {
+			msg += " or the GitHub token"
+		}
+		msg += "), and it refused anonymous access"
+		if near := k.static.near(host); near != "" {
+			msg += fmt.Sprintf("; %s names %s — did you mean %s?", cmpOr(k.label, "--registry-auth"), near, host)
+		}
+		return msg
+	}
+	return fmt.Sprintf("the credentials from %s were refused: check the user and the password or token for %s", source, host)
 }
 
 // checkDockerConfig reads the Docker config file the default keychain will

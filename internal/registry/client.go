@@ -39,6 +39,12 @@ type Config struct {
 	GitHubOwner string       // the workflow's repository owner: the token is lent for its images only
 	Transport   http.RoundTripper
 	UserAgent   string
+	// CredentialsFrom names where Credentials came from, for messages:
+	// "--registry-auth" (the default) or "TAGGUARD_REGISTRY_AUTH".
+	CredentialsFrom string
+	// Log, when set, hears where each host's credentials came from, every
+	// request (method, URL, status, time) and every retry: --verbose.
+	Log func(format string, args ...any)
 	// NoteCredential hears of every credential the client may send, the
 	// moment it is resolved and before it is used, whatever its source
 	// (--registry-auth, the Docker config's auths, a credential helper or
@@ -55,6 +61,7 @@ type Config struct {
 // and reuses one token exchange per repository.
 type Client struct {
 	insecure []string
+	keys     *sourced
 	puller   *remote.Puller
 	pusher   *remote.Pusher
 }
@@ -86,15 +93,24 @@ func New(cfg Config) (*Client, error) {
 	rt = digestRecorder{inner: rt}
 	rt = pageGuard{inner: rt}
 	rt = tokenWatch{inner: rt, note: cfg.NoteCredential}
-	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay}}
+	if cfg.Log != nil {
+		rt = retry.LogRequests(rt, cfg.Log)
+	}
+	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay, Log: cfg.Log}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "tagguard"
 	}
+	keys := &sourced{
+		static: staticKeychain(cfg.Credentials),
+		ghcr:   ghcrKeychain{user: cfg.GitHubActor, token: cfg.GitHubToken, owner: cfg.GitHubOwner},
+		note:   cfg.NoteCredential, log: cfg.Log, label: cmpOr(cfg.CredentialsFrom, "--registry-auth"),
+		sources: map[string]string{},
+	}
 	opts := []remote.Option{
 		remote.WithTransport(rt),
-		remote.WithAuthFromKeychain(noting{inner: keychain(cfg), note: cfg.NoteCredential}),
+		remote.WithAuthFromKeychain(keys),
 		// --jobs is enforced once, by the limiter above: it bounds every
 		// request in flight, tokens and blob copies included. The fan-outs
 		// of the commands and go-containerregistry's own (left at its
@@ -113,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up registry client: %w", err)
 	}
-	return &Client{insecure: cfg.Insecure, puller: p, pusher: w}, nil
+	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w}, nil
 }
 
 func (c *Client) nameOpts(s string) []name.Option {
@@ -244,8 +260,8 @@ func (c *Client) classify(ref name.Reference, doing string, err error) error {
 		case terr.StatusCode == http.StatusNotFound && isRegistryAPI(terr):
 			return fmt.Errorf("%s %s: %w", doing, ref, ErrNotFound)
 		case terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden:
-			return errkind.New(errkind.Remote, fmt.Errorf("%s %s: registry %s refused access (%d %s): check the credentials for %s (--registry-auth, DOCKER_CONFIG)",
-				doing, ref, ref.Context().RegistryStr(), terr.StatusCode, http.StatusText(terr.StatusCode), ref.Context().RegistryStr()))
+			return errkind.New(errkind.Remote, fmt.Errorf("%s %s: registry %s refused access (%d %s): %s",
+				doing, ref, registryHost, terr.StatusCode, http.StatusText(terr.StatusCode), c.keys.refused(registryHost)))
 		}
 	}
 	return errkind.New(errkind.Remote, fmt.Errorf("%s %s: %w", doing, ref, err))

@@ -49,6 +49,9 @@ type Policy struct {
 	// Replay says whether a request whose connection broke before an
 	// answer may be sent again; default every method.
 	Replay func(req *http.Request) bool
+	// Log, when set, hears of every retry: what is retried, why, and after
+	// how long (--verbose).
+	Log func(format string, args ...any)
 }
 
 // Statuses retries 408, 429 and 5xx, waiting as Retry-After says when it
@@ -125,6 +128,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if !fits(ctx, wait) {
 				return nil, pastDeadline(req, "a dropped connection", wait, attempt)
 			}
+			p.log(req, attempt, wait, "a dropped connection")
 			if serr := p.Sleep(ctx, wait); serr != nil {
 				return nil, serr
 			}
@@ -158,9 +162,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return mark(resp, attempt), nil
 		}
 		drain(resp)
+		p.log(req, attempt, wait, resp.Status)
 		if serr := p.Sleep(ctx, wait); serr != nil {
 			return nil, serr
 		}
+	}
+}
+
+func (p Policy) log(req *http.Request, attempt int, wait time.Duration, why string) {
+	if p.Log != nil {
+		p.Log("retry %d of %s %s after %s, in %s", attempt, req.Method, req.URL.Redacted(), why, wait.Round(time.Millisecond))
 	}
 }
 
@@ -273,4 +284,29 @@ func (c *capped) Read(p []byte) (int, error) {
 		return n, c.err
 	}
 	return n, err
+}
+
+// LogRequests tells log every request sent: method, URL (without user info
+// or query), status and time (--verbose). Put beneath the retrier, each
+// attempt is its own line; the masker stands between log and a terminal.
+func LogRequests(inner http.RoundTripper, log func(format string, args ...any)) http.RoundTripper {
+	return requestLog{inner: inner, log: log}
+}
+
+type requestLog struct {
+	inner http.RoundTripper
+	log   func(format string, args ...any)
+}
+
+func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := l.inner.RoundTrip(req)
+	u := *req.URL
+	u.RawQuery = "" // a token service's query names scopes, an upload's may hold state
+	if err != nil {
+		l.log("%s %s: %v (%s)", req.Method, u.Redacted(), err, time.Since(start).Round(time.Millisecond))
+		return nil, err
+	}
+	l.log("%s %s %d (%s)", req.Method, u.Redacted(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	return resp, nil
 }
