@@ -12,6 +12,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/redact"
@@ -41,6 +43,9 @@ type Env struct {
 	// Stderr is where --verbose logs and the progress line go, masked;
 	// nil writes neither.
 	Stderr io.Writer
+	// TTY says Stderr is a terminal: a live progress bar, not a line every
+	// 10 s.
+	TTY bool
 }
 
 // Outcome is a finished run: its report (nil when it stopped before making
@@ -173,6 +178,12 @@ func Run(ctx context.Context, command string, vals *options.Values, env Env) Out
 	timeout := vals.Duration(options.Timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if env.Stderr != nil && !vals.Bool(options.Quiet) && vals.String(options.Format) == "text" {
+		// Cleared before the report is printed.
+		m := progress.New(env.Stderr, env.TTY, 10*time.Second)
+		defer m.Stop()
+		ctx = progress.With(ctx, m)
+	}
 	d, err := newDeps(vals, env)
 	if err != nil {
 		out.Err = err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -173,7 +175,9 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 // record that now points at a newer release on its line (recorded there by
 // a ledger) has advanced, as that release meant it to: ok, and no drift.
 func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge *floating.Judge) {
+	progress.Expect(ctx, "reading recorded refs", len(recs))
 	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
+		defer progress.Done(ctx, 1)
 		ref := &refs[i]
 		d, err := o.Registry.Resolve(ctx, recs[i].tag)
 		switch {

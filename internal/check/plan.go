@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -74,12 +76,14 @@ func read(ctx context.Context, o Options, p input) ([]Ref, map[string]*tagList, 
 			listed = append(listed, l)
 		}
 	}
+	progress.Expect(ctx, "reading refs", len(results))
 	notStarted := fanout.Each(ctx, o.Jobs, len(listed)+len(results), func(i int) {
 		if i < len(listed) {
 			l := listed[i]
 			l.tags, l.err = o.Registry.Tags(ctx, l.repo.Context())
 			return
 		}
+		defer progress.Done(ctx, 1)
 		r := &results[i-len(listed)]
 		d, err := o.Registry.Resolve(ctx, r.ref)
 		switch {

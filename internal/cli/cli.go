@@ -10,10 +10,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/tagguard/tagguard/internal/action"
 	"github.com/tagguard/tagguard/internal/app"
@@ -148,8 +150,9 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	opts := options.For(cmd)
 	app.ApplyEnv(vals, opts, getenv)
 	mask := redact.New(nil, app.Secrets(vals, opts, getenv)...)
+	tty := isTerminal(stderr)
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
-	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask, Stderr: stderr})
+	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask, Stderr: stderr, TTY: tty})
 	if out.Report != nil {
 		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = err
@@ -253,4 +256,10 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// isTerminal reports whether w is a terminal: the live progress bar.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -19,10 +19,12 @@ const (
 	BadInput Kind = 2 // bad input or usage; nothing was touched
 	Remote   Kind = 3 // a registry or GitHub failure after retries
 	Partial  Kind = 4 // a change was partly applied
+	// Interrupted is SIGINT or SIGTERM before any write: nothing written.
+	Interrupted Kind = 130
 )
 
 // Kinds lists every kind in exit-code order.
-var Kinds = []Kind{OK, Blocked, BadInput, Remote, Partial}
+var Kinds = []Kind{OK, Blocked, BadInput, Remote, Partial, Interrupted}
 
 // Meaning says in a few words what an exit code means: the help text and
 // the README's table are both made from it.
@@ -38,6 +40,8 @@ func (k Kind) Meaning() string {
 		return "registry or GitHub failure after retries"
 	case Partial:
 		return "partly applied (the report names every tag and its state)"
+	case Interrupted:
+		return "interrupted before any write (nothing written)"
 	}
 	return "unknown"
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -123,7 +125,9 @@ func (p *Plan) Report() *Report {
 // an image from its config.
 func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 	out := make([]source, len(refs))
+	progress.Expect(ctx, "reading sources", len(refs))
 	notStarted := fanout.Each(ctx, o.Jobs, len(refs), func(i int) {
+		defer progress.Done(ctx, 1)
 		s := &out[i]
 		s.ref = refs[i]
 		s.m, s.err = o.Registry.Manifest(ctx, s.ref)

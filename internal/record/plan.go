@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -114,8 +116,10 @@ func resolve(ctx context.Context, o Options, in input) ([]Entry, error) {
 	for i, t := range in.refs {
 		entries[i] = Entry{Ref: t.String()}
 	}
+	progress.Expect(ctx, "reading refs", len(in.refs))
 	notStarted := fanout.Each(ctx, o.Jobs, len(in.refs), func(i int) {
 		resolveOne(ctx, o, in, platforms, in.refs[i], &entries[i])
+		progress.Done(ctx, 1)
 	})
 	for _, i := range notStarted {
 		e := &entries[i]

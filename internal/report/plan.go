@@ -1,6 +1,11 @@
 package report
 
-import "context"
+import (
+	"context"
+	"errors"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+)
 
 // Plan is the shape every command has: Validate checks the options with no
 // I/O, NewPlan reads the world into a Plan (pure data with a report of it),
@@ -23,6 +28,12 @@ func Run[O any, R Report, P interface {
 	Plan[R]
 }](ctx context.Context, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (R, error) {
 	p, err := newPlan(ctx, o)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// SIGINT or SIGTERM while reading: nothing was written, and one
+		// line says so, not a FAILED row per ref that was not read.
+		var zero R
+		return zero, errkind.New(errkind.Interrupted, errors.New("interrupted while planning: nothing was written"))
+	}
 	var none P
 	if p == none {
 		var zero R

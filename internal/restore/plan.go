@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/floating"
@@ -202,7 +204,9 @@ func (o Options) evidence(r *Report) floating.Evidence {
 
 // readTags reads where each tag points now.
 func readTags(ctx context.Context, o Options, r *Report) error {
+	progress.Expect(ctx, "reading tags", len(r.Tags))
 	notStarted := fanout.Each(ctx, o.Jobs, len(r.Tags), func(i int) {
+		defer progress.Done(ctx, 1)
 		t := &r.Tags[i]
 		d, err := o.Registry.Resolve(ctx, t.target.tag)
 		t.read = err == nil || errors.Is(err, registry.ErrNotFound)

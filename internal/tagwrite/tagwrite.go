@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/progress"
+
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/fanout"
@@ -84,7 +86,9 @@ func Apply(ctx context.Context, reg Registry, o Options, ws []Write) []Outcome {
 	grace := cmp.Or(o.Grace, DefaultGrace)
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
 	defer stop()
+	progress.Expect(ctx, "writing tags", len(ws))
 	notStarted := fanout.Each(ctx, o.Jobs, len(ws), func(i int) {
+		defer progress.Done(ctx, 1)
 		w := ws[i]
 		if w.Recheck != nil {
 			skip, now, err := w.Recheck(writeCtx)
