@@ -23,12 +23,14 @@ RUN go mod download
 COPY . .
 ARG TARGETOS
 ARG TARGETARCH
-# VERSION is the release being built (the release workflow passes
-# docker/metadata-action's version); it reaches the binary through -X.
+# VERSION is the release being built and COMMIT its commit (the release
+# workflow passes both; the image is built without .git, so Go cannot stamp
+# the commit itself); they reach the binary through -X.
 ARG VERSION=dev
+ARG COMMIT=unknown
 RUN --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w -X github.com/tagguard/tagguard/internal/app.version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/tagguard/tagguard/internal/app.version=${VERSION} -X github.com/tagguard/tagguard/internal/app.commit=${COMMIT}" \
       -o /out/tagguard ./cmd/tagguard
 
 FROM scratch

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"runtime/debug"
+	"runtime"
 
 	"github.com/tagguard/tagguard/internal/app"
 	"github.com/tagguard/tagguard/internal/options"
@@ -69,21 +69,7 @@ Examples:
 }
 
 // versionLine is the version tagguard was built as, the commit and the Go
-// version, from the build info.
+// version.
 func versionLine() string {
-	commit, modified, goVersion := "unknown", "", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		goVersion = bi.GoVersion
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					modified = " (modified)"
-				}
-			}
-		}
-	}
-	return fmt.Sprintf("%s (commit %s%s, %s)", app.Version(), commit, modified, goVersion)
+	return fmt.Sprintf("%s (commit %s, %s)", app.Version(), app.Commit(), runtime.Version())
 }
