@@ -15,6 +15,40 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
+// buildImage makes a small image for platform, the same bytes for a seed.
+func buildImage(seed int64, platform string) (v1.Image, error) {
+	os, arch, _ := strings.Cut(platform, "/")
+	img, err := random.Image(256, 1, random.WithSource(rand.NewSource(seed)))
+	if err != nil {
+		return nil, fmt.Errorf("building image: %w", err)
+	}
+	img = mutate.MediaType(mutate.ConfigMediaType(img, types.OCIConfigJSON), types.OCIManifestSchema1)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("building image: %w", err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = os, arch
+	return mutate.ConfigFile(img, cf)
+}
+
+// pushByDigest pushes img to repo without a tag, as a push-by-digest build
+// does, and returns REPO@sha256:….
+func pushByDigest(ctx context.Context, img v1.Image, repo string) (string, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	ref, err := name.NewDigest(repo + "@" + d.String())
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return ref.String(), nil
+}
+
 // buildIndex makes a small multi-platform OCI index. The seed makes the bytes
 // (and so the digests) the same on every run.
 func buildIndex(seed int64, platforms ...string) (v1.ImageIndex, error) {
