@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/app"
-	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/golden"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -105,7 +105,7 @@ func TestGoldenReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			ext := map[string]string{"text": "txt", "json": "json"}[format]
-			fixture.Golden(t, filepath.Join("testdata", "golden", s.cmd, fmt.Sprintf("%s.%s", s.name, ext)), fixture.Stable(b.Bytes(), replace...), *update)
+			golden.File(t, filepath.Join("testdata", "golden", s.cmd, fmt.Sprintf("%s.%s", s.name, ext)), golden.Stable(b.Bytes(), replace...), *update)
 		}
 	}
 }

@@ -27,6 +27,8 @@ type Registry interface {
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	// Tags lists a repository's tags: whether a floating tag advanced.
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
+	// AttachmentsOf reads what is attached to each digest (--referrers).
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
 }
 
 // Options is one audit.
@@ -36,12 +38,15 @@ type Options struct {
 	FromLedgers  []string // ledger files
 	Tags         []string // globs over tag names; empty means all
 	DriftFile    string   // also write the drift ledger here
-	Event        event.Context
-	Jobs         int
-	Registry     Registry
-	GitHub       ledgers.Releases // nil without a token
-	ReadFile     func(string) ([]byte, error)
-	Now          func() time.Time
+	// Referrers checks that what a ledger recorded as attached (signatures,
+	// attestations, SBOMs) is still there.
+	Referrers bool
+	Event     event.Context
+	Jobs      int
+	Registry  Registry
+	GitHub    ledgers.Releases // nil without a token
+	ReadFile  func(string) ([]byte, error)
+	Now       func() time.Time
 }
 
 func (o Options) sources() ledgers.Sources {

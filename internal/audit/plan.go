@@ -100,6 +100,9 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	}
 	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev))
 	checkRestorable(ctx, o, recs, r.Refs)
+	if o.Referrers {
+		checkAttached(ctx, o, recs, r.Refs)
+	}
 	r.finish(o.Now())
 	if o.DriftFile != "" {
 		// A file of the operator's, not a write to a registry: the next
@@ -290,4 +293,48 @@ func missing(ctx context.Context, reg Registry, d name.Digest, mediaType string)
 		return "", err
 	}
 	return registry.MissingChildren(ctx, reg, d, m)
+}
+
+// checkAttached reads, once per recorded digest a ledger recorded
+// attachments for, what is attached now, and marks a ref whose recorded
+// signatures, attestations or SBOMs are gone: still restorable, but
+// unsigned since it was recorded. A ledger without the field (older, or
+// --referrers=false) costs no request.
+func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	seen := map[string]bool{}
+	var ds []name.Digest
+	for i, rec := range recs {
+		if rec.image.Attached == nil || registry.FromRecord(rec.image.Attached).Empty() || refs[i].State == Unknown {
+			continue
+		}
+		d := rec.tag.Context().Digest(rec.image.Digest)
+		if !seen[d.Name()] {
+			seen[d.Name()] = true
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
+		return
+	}
+	now, err := o.Registry.AttachmentsOf(ctx, ds, nil)
+	for i, rec := range recs {
+		if !seen[rec.tag.Context().Digest(rec.image.Digest).Name()] {
+			continue
+		}
+		ref := &refs[i]
+		a, ok := now[rec.image.Digest]
+		if !ok || err != nil && a.Empty() {
+			ref.State, ref.err = Unknown, err
+			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(err)), "; ")
+			continue
+		}
+		if lost := registry.Lost(registry.FromRecord(rec.image.Attached), a); lost != "" && (ref.State == OK || ref.State == Drifted || ref.State == Missing) {
+			why := fmt.Sprintf("its %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", lost, registry.FromRecord(rec.image.Attached), rec.image.Digest)
+			if ref.State == OK {
+				ref.State, ref.Reason = Unsigned, why
+			} else {
+				ref.Reason += "; " + why
+			}
+		}
+	}
 }

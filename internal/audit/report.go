@@ -22,6 +22,7 @@ const (
 	Missing      State = "missing"      // the tag is gone
 	Unknown      State = "unknown"      // could not be read
 	Inconsistent State = "inconsistent" // one ledger recorded its mirrors at different digests
+	Unsigned     State = "unsigned"     // at its digest, but what was attached when it was recorded is gone
 )
 
 // Report is the outcome of an audit.
@@ -80,9 +81,9 @@ func (r *Report) finish(now time.Time) {
 	if b, err := r.Drift.Marshal(); err == nil {
 		r.Outputs.Drift = strings.TrimSpace(string(b))
 	}
-	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+unrestorable > 0
+	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable > 0
 	var parts []string
-	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unknown} {
+	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unknown} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}

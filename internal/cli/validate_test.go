@@ -46,6 +46,7 @@ func malformed(reg, dir string) map[string][]string {
 		options.Pin:              {reg + "/org/app:1.0.0", "host//app:1.0.0" + digest},
 		options.Tags:             {"["},
 		options.AllowBackward:    {"maybe"},
+		options.Referrers:        {"maybe"},
 		options.Verbose:          {"maybe"},
 		options.Quiet:            {"maybe"},
 		options.DriftFile:        {filepath.Join(dir, "missing", "drift.json"), dir},

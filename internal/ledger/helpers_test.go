@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -79,4 +79,7 @@ func readLedger(t *testing.T, path string) *Ledger {
 
 // golden compares got with the file at path, or rewrites the file with
 // -update.
-func golden(t *testing.T, path string, got []byte) { t.Helper(); fixture.Golden(t, path, got, *update) }
+func goldenFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	golden.File(t, path, got, *update)
+}

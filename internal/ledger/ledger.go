@@ -70,6 +70,10 @@ type Image struct {
 	MediaType string `json:"mediaType,omitempty"`
 	// Platforms lists the manifests of an image index.
 	Platforms []Platform `json:"platforms,omitempty"`
+	// Attached is what was attached to the digest when it was recorded:
+	// signatures, attestations, SBOMs, each by where it was found.
+	// Optional: a ledger without it is as valid (and older ones lack it).
+	Attached *Attached `json:"attached,omitempty"`
 	// RecordedIn names where this digest was recorded ("release v1.2.3",
 	// "ledger file PATH") when the ledger gathers records of several:
 	// audit's drift ledger. Optional; restore shows it in its plan.
@@ -83,7 +87,37 @@ type Platform struct {
 	Platform string `json:"platform"`
 	// Digest is the platform manifest's digest.
 	Digest string `json:"digest"`
+	// Attached is what was attached to this platform's manifest.
+	Attached *Attached `json:"attached,omitempty"`
 }
+
+// Attached lists, per kind, where attachments of a digest were found:
+// "legacy tag", "referrers API", "fallback tag", "inline BuildKit".
+type Attached struct {
+	Signatures   []string `json:"signatures,omitempty"`
+	Attestations []string `json:"attestations,omitempty"`
+	SBOMs        []string `json:"sboms,omitempty"`
+}
+
+// Equal reports whether a and b record the same: nil (not read) equals
+// only nil.
+func (a *Attached) Equal(b *Attached) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.Equal(a.Signatures, b.Signatures) && slices.Equal(a.Attestations, b.Attestations) && slices.Equal(a.SBOMs, b.SBOMs)
+}
+
+// SamePlatforms reports whether two platform lists record the same
+// manifests, and the same attachments to each.
+func SamePlatforms(a, b []Platform) bool {
+	return slices.EqualFunc(a, b, func(x, y Platform) bool {
+		return x.Platform == y.Platform && x.Digest == y.Digest && x.Attached.Equal(y.Attached)
+	})
+}
+
+// maxAttachedPlaces bounds each list of an Attached.
+const maxAttachedPlaces = 8
 
 // Merge combines two ledgers of one release by tag: each image of next
 // replaces the image of prev that names the same tag, the other images of

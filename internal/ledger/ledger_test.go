@@ -17,9 +17,9 @@ func TestMerge(t *testing.T) {
 	src1 := Source{Repository: "org/app", Run: "https://github.com/org/app/actions/runs/1"}
 	src2 := Source{Repository: "org/app", Run: "https://github.com/org/app/actions/runs/2"}
 	app := Image{Ref: "ghcr.io/org/app:0.15.0", Digest: digestIndex, MediaType: indexType,
-		Platforms: []Platform{{"linux/arm64", digestARM64}, {"linux/amd64", digestAMD64}}}
+		Platforms: []Platform{{Platform: "linux/arm64", Digest: digestARM64}, {Platform: "linux/amd64", Digest: digestAMD64}}}
 	appSorted := Image{Ref: app.Ref, Digest: app.Digest, MediaType: app.MediaType,
-		Platforms: []Platform{{"linux/amd64", digestAMD64}, {"linux/arm64", digestARM64}}}
+		Platforms: []Platform{{Platform: "linux/amd64", Digest: digestAMD64}, {Platform: "linux/arm64", Digest: digestARM64}}}
 	rebuilt := Image{Ref: "ghcr.io/org/app:0.15.0", Digest: digestRebuilt}
 	cli := Image{Ref: "ghcr.io/org/app-cli:0.15.0", Digest: digestCLI}
 	hubShort := Image{Ref: "org/app:0.15.0", Digest: digestOld}
@@ -92,7 +92,7 @@ func TestMarshalGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/marshal.golden.json", b)
+	goldenFile(t, "testdata/marshal.golden.json", b)
 
 	back, err := Parse(b)
 	if err != nil {

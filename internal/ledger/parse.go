@@ -127,6 +127,9 @@ func decodeImages(b []byte) ([]Image, error) {
 				return dec.str(f, &im.MediaType)
 			case "recordedIn":
 				return dec.str(f, &im.RecordedIn)
+			case "attached":
+				im.Attached = &Attached{}
+				return dec.attached(f, im.Attached)
 			case "platforms":
 				return dec.array(f, MaxPlatforms, func(j int) error {
 					var p Platform
@@ -137,6 +140,9 @@ func decodeImages(b []byte) ([]Image, error) {
 							return dec.str(pf+"."+key, &p.Platform)
 						case "digest":
 							return dec.str(pf+"."+key, &p.Digest)
+						case "attached":
+							p.Attached = &Attached{}
+							return dec.attached(pf+"."+key, p.Attached)
 						}
 						return dec.skip(pf, key)
 					})
@@ -287,4 +293,23 @@ func (d decoder) end() error {
 		return invalid("document", "", "has data after the JSON object")
 	}
 	return nil
+}
+
+// attached reads an Attached object: three short lists of strings.
+func (d decoder) attached(field string, a *Attached) error {
+	return d.object(field, func(key string) error {
+		f := field + "." + key
+		list := map[string]*[]string{"signatures": &a.Signatures, "attestations": &a.Attestations, "sboms": &a.SBOMs}[key]
+		if list == nil {
+			return d.skip(field, key)
+		}
+		return d.array(f, maxAttachedPlaces, func(i int) error {
+			var s string
+			if err := d.str(fmt.Sprintf("%s[%d]", f, i), &s); err != nil {
+				return err
+			}
+			*list = append(*list, s)
+			return nil
+		})
+	})
 }

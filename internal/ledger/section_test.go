@@ -13,7 +13,7 @@ import (
 func TestSectionGolden(t *testing.T) {
 	t.Parallel()
 	l := readLedger(t, "testdata/ledgers/multiarch.json")
-	golden(t, "testdata/section.golden.md", []byte(Section(l)))
+	goldenFile(t, "testdata/section.golden.md", []byte(Section(l)))
 }
 
 // TestUpsertGolden runs each case in testdata/upsert: body.md is the release
@@ -39,13 +39,13 @@ func TestUpsertGolden(t *testing.T) {
 					t.Errorf("Upsert changed the body although it failed")
 				}
 				checkInputError(t, err, "", "")
-				golden(t, filepath.Join(dir, "want.err"), []byte(err.Error()+"\n"))
+				goldenFile(t, filepath.Join(dir, "want.err"), []byte(err.Error()+"\n"))
 				if _, statErr := os.Stat(filepath.Join(dir, "want.md")); statErr == nil {
 					t.Errorf("Upsert failed (%v) but want.md exists", err)
 				}
 				return
 			}
-			golden(t, filepath.Join(dir, "want.md"), []byte(out))
+			goldenFile(t, filepath.Join(dir, "want.md"), []byte(out))
 			checkUpsert(t, body, l, out)
 
 			// Re-running record with the same ledger changes nothing.

@@ -169,8 +169,34 @@ func (im Image) validate(field string) (string, error) {
 		if err := checkDigest(pf+".digest", p.Digest); err != nil {
 			return "", err
 		}
+		if err := p.Attached.validate(pf + ".attached"); err != nil {
+			return "", err
+		}
+	}
+	if err := im.Attached.validate(field + ".attached"); err != nil {
+		return "", err
 	}
 	return key, nil
+}
+
+// placeRE is a place an attachment was found: a few lower-case words.
+var placeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9 ._-]{0,40}$`)
+
+func (a *Attached) validate(field string) error {
+	if a == nil {
+		return nil
+	}
+	for key, list := range map[string][]string{"signatures": a.Signatures, "attestations": a.Attestations, "sboms": a.SBOMs} {
+		if len(list) > maxAttachedPlaces {
+			return invalid(field+"."+key, "", "holds %d entries, more than %d", len(list), maxAttachedPlaces)
+		}
+		for i, s := range list {
+			if !placeRE.MatchString(s) {
+				return invalid(fmt.Sprintf("%s.%s[%d]", field, key, i), s, "is not a place an attachment is found (e.g. referrers API)")
+			}
+		}
+	}
+	return nil
 }
 
 // parseTag checks that s is a tag reference, REPO:TAG, with the grammar of

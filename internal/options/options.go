@@ -86,6 +86,7 @@ const (
 	Quiet            = "quiet"
 	DriftFile        = "drift-file"
 	UndoFile         = "undo-file"
+	Referrers        = "referrers"
 )
 
 // Table returns every option, common ones first.
@@ -134,6 +135,7 @@ func Table() []Option {
 			Audit:   "globs of tag names to audit (e.g. 0.15.*); default: every recorded tag",
 			Restore: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source",
 		}},
+		{Name: Referrers, Type: Bool, Default: "true", Commands: []string{Audit, Promote, Record, Restore}, Usage: "read what is attached to each digest (signatures, attestations, SBOMs: cosign's legacy tags, the referrers API or its fallback tag, inline BuildKit attestations); =false skips those reads"},
 		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
 		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},
 		{Name: AllowBackward, Type: Bool, Default: "false", Commands: []string{Restore}, Usage: "move a floating tag (latest, 1, 1.2) back even when a newer release has moved it forward since it was recorded (rolling latest back on purpose); without it such a tag is left where it is"},

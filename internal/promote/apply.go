@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -71,6 +72,9 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 				return errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
 			}
 			r.Copies = append(r.Copies, fmt.Sprintf("%s → %s: %s", src, repo, stats))
+			if err := p.carry(ctx, r, s, repo); err != nil {
+				return err
+			}
 		}
 		if p.built {
 			if err := p.o.Registry.PutManifest(ctx, repo, p.published); err != nil {
@@ -80,6 +84,28 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 		if _, ok := first[repo.RegistryStr()]; !ok {
 			first[repo.RegistryStr()] = repo
 		}
+	}
+	return nil
+}
+
+// carry copies what is attached to a source (and to each image an index
+// source names) along with it to another repository: signatures,
+// attestations and SBOMs by digest, cosign's legacy tags, the referrers
+// fallback tag where the target has no referrers API. Within the source's
+// own repository there is nothing to carry.
+func (p *Plan) carry(ctx context.Context, r *Report, s source, repo name.Repository) error {
+	if !p.o.Referrers || s.ref.Context().String() == repo.String() {
+		return nil
+	}
+	for d, a := range p.attached {
+		if len(a.Manifests) == 0 || !(d == s.ref.DigestStr() || s.m.MediaType.IsIndex() && strings.Contains(string(s.m.Raw), d)) {
+			continue
+		}
+		n, err := p.o.Registry.CopyAttached(ctx, a, repo)
+		if err != nil {
+			return errkind.New(errkind.Remote, fmt.Errorf("carrying what is attached to %s to %s: %w", d, repo, err))
+		}
+		r.Copies = append(r.Copies, fmt.Sprintf("attached to %s → %s: %d written (%s)", d, repo, n, a))
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ type Registry interface {
 	Copy(ctx context.Context, src name.Digest, dst name.Repository) (registry.CopyStats, error)
 	// PutManifest puts m into repo by its digest, exact bytes, no tag.
 	PutManifest(ctx context.Context, repo name.Repository, m registry.Manifest) error
+	// AttachmentsOf reads what is attached to each digest (--referrers).
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
+	// CopyAttached carries a digest's attachments to dst (--referrers).
+	CopyAttached(ctx context.Context, a registry.Attached, dst name.Repository) (int, error)
 }
 
 // Options is one promote run.
@@ -50,7 +54,10 @@ type Options struct {
 	// embed.
 	check.Guards
 	record.ReleaseOptions
-	GitHub record.Releases // nil without a token
+	// Referrers reads what is attached to the sources and to what is
+	// published, and carries it along a copy to another registry.
+	Referrers bool
+	GitHub    record.Releases // nil without a token
 
 	Event      event.Context
 	Jobs       int
@@ -152,7 +159,7 @@ func (o Options) recordOptions(images []string) record.Options {
 		images = o.Images
 	}
 	return record.Options{
-		Images: images, ReleaseOptions: o.ReleaseOptions,
+		Images: images, ReleaseOptions: o.ReleaseOptions, Referrers: o.Referrers,
 		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, GitHub: o.GitHub, Now: o.Now, Source: o.Source,
 	}
 }

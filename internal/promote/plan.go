@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/progress"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -30,7 +32,8 @@ type Plan struct {
 	in        input
 	sources   []source
 	published registry.Manifest
-	built     bool // published is an index built from several sources
+	built     bool                         // published is an index built from several sources
+	attached  map[string]registry.Attached // by digest: what a copy carries along
 	report    Report
 }
 
@@ -78,6 +81,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		return p, err
 	}
 	r.Published = Published{Digest: p.published.Digest.String(), MediaType: string(p.published.MediaType), Size: len(p.published.Raw), Built: p.built}
+	if o.Referrers {
+		if err := p.attach(ctx, r); err != nil {
+			r.stop("what is attached to the sources could not be read: nothing was written")
+			return p, errkind.New(errkind.Remote, err)
+		}
+	}
 	if p.published.MediaType.IsIndex() {
 		r.Published.Platforms, _ = record.IndexPlatforms(p.published.Raw)
 	}
@@ -215,3 +224,49 @@ func sourceRow(s source) Source {
 // immutable reports whether a target's tag is immutable: it is HEADed again
 // right before its PUT.
 func immutable(t Target) bool { return t.Kind == policy.Immutable }
+
+// attach reads what is attached to every source digest and to each image
+// an index source names, for the plan and for a copy to carry along. A
+// single source published as itself keeps its attachments; a built index
+// has none yet.
+func (p *Plan) attach(ctx context.Context, r *Report) error {
+	var ds []name.Digest
+	inline := map[string]bool{}
+	for _, s := range p.sources {
+		ds = append(ds, s.ref)
+		if s.m.MediaType.IsIndex() {
+			idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
+			if err != nil {
+				return err
+			}
+			for _, d := range idx.Manifests {
+				if !isAttestation(d) {
+					ds = append(ds, s.ref.Context().Digest(d.Digest.String()))
+				}
+			}
+			for d := range registry.InlineAttestations(s.m.Raw) {
+				inline[d] = true
+			}
+		}
+	}
+	found, err := p.o.Registry.AttachmentsOf(ctx, ds, inline)
+	if err != nil {
+		return err
+	}
+	p.attached = found
+	for i, s := range p.sources {
+		row := &r.Sources[i]
+		row.Attached = map[string]*ledger.Attached{}
+		for _, d := range ds {
+			if d.Context().String() == s.ref.Context().String() && (d.DigestStr() == s.ref.DigestStr() || s.m.MediaType.IsIndex() && strings.Contains(string(s.m.Raw), d.DigestStr())) {
+				row.Attached[d.DigestStr()] = found[d.DigestStr()].Record()
+			}
+		}
+	}
+	if !p.built {
+		r.Published.Attached = found[p.published.Digest.String()].Record()
+	} else {
+		r.Published.Attached = registry.Attached{}.Record()
+	}
+	return nil
+}

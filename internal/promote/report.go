@@ -3,8 +3,10 @@ package promote
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -53,15 +55,21 @@ type Source struct {
 	Ref       string   `json:"ref"`
 	MediaType string   `json:"mediaType,omitempty"`
 	Platforms []string `json:"platforms,omitempty"`
-	Problem   string   `json:"problem,omitempty"`
+	// Attached is what is attached to the source, and to each image an
+	// index source names, by digest (--referrers).
+	Attached map[string]*ledger.Attached `json:"attached,omitempty"`
+	Problem  string                      `json:"problem,omitempty"`
 }
 
 // Published is what the tags point at.
 type Published struct {
-	Digest    string            `json:"digest,omitempty"`
-	MediaType string            `json:"mediaType,omitempty"`
-	Size      int               `json:"size,omitempty"`
-	Built     bool              `json:"built"` // an index built from several sources
+	Digest    string `json:"digest,omitempty"`
+	MediaType string `json:"mediaType,omitempty"`
+	Size      int    `json:"size,omitempty"`
+	Built     bool   `json:"built"` // an index built from several sources
+	// Attached is what is attached to what is published: a single source's
+	// own; nothing for a built index, whose bytes are new (sign it after).
+	Attached  *ledger.Attached  `json:"attached,omitempty"`
 	Platforms []ledger.Platform `json:"platforms,omitempty"`
 }
 
@@ -171,6 +179,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "tagguard promote: %s\n\nsources:\n", r.Summary)
 	for _, s := range r.Sources {
 		fmt.Fprintf(&b, "  %s %s %s\n", s.Ref, s.MediaType, strings.Join(s.Platforms, ","))
+		for _, d := range sortedKeys(s.Attached) {
+			fmt.Fprintf(&b, "    %s: %s\n", d, registry.FromRecord(s.Attached[d]))
+		}
 		if s.Problem != "" {
 			fmt.Fprintf(&b, "    %s\n", s.Problem)
 		}
@@ -181,6 +192,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			how = "an image index built from the sources"
 		}
 		fmt.Fprintf(&b, "publishes %s (%s, %s)\n", r.Published.Digest, r.Published.MediaType, how)
+		if r.Published.Attached != nil {
+			fmt.Fprintf(&b, "  attached: %s\n", registry.FromRecord(r.Published.Attached))
+		}
+		if n := r.signedSources(); r.Published.Built && n > 0 {
+			fmt.Fprintf(&b, "  the index is new bytes: nothing signs it yet, though %d source digest(s) are signed or attested: sign and attest the index after promote (its digest is the digest output)\n", n)
+		}
 	}
 	b.WriteString("\n")
 	for _, t := range r.Targets {
@@ -253,4 +270,26 @@ func (r *Report) Show() report.Shown {
 		{Name: "ledger", Value: r.Outputs.Ledger},
 	}
 	return s
+}
+
+func sortedKeys(m map[string]*ledger.Attached) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// signedSources counts the source digests with a signature or attestation.
+func (r *Report) signedSources() int {
+	n := 0
+	for _, s := range r.Sources {
+		for _, a := range s.Attached {
+			if a != nil && len(a.Signatures)+len(a.Attestations) > 0 {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -25,6 +25,9 @@ type Registry interface {
 	ParseTags(list []string) ([]name.Tag, []error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
+	// AttachmentsOf reads what is attached to each digest (--referrers).
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
+	ParseTag(s string) (name.Tag, error)
 }
 
 // Releases is the GitHub side: find a release, rewrite its notes, or create
@@ -48,6 +51,9 @@ type Options struct {
 	Images   []string // the refs pushed; default: image.name of Metadata
 	Digest   string   // the digest the build pushed, optional
 	Metadata string   // docker/build-push-action's metadata output (JSON), optional
+	// Referrers reads what is attached to each digest into the report and
+	// the ledger.
+	Referrers bool
 	ReleaseOptions
 	Event    event.Context
 	Jobs     int

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,6 +74,12 @@ func plan(ctx context.Context, o Options, in input, entries []Entry, readErr err
 	if readErr != nil {
 		r.finish()
 		return p, errkind.New(errkind.Remote, readErr)
+	}
+	if o.Referrers {
+		if err := attach(ctx, o, entries); err != nil {
+			r.finish()
+			return p, errkind.New(errkind.Remote, err)
+		}
 	}
 	src, notes := sourceOf(o.Event)
 	r.Notes = append(r.Notes, notes...)
@@ -152,12 +159,12 @@ func resolveOne(ctx context.Context, o Options, in input, platforms *platformCac
 		return
 	}
 	if d.MediaType.IsIndex() {
-		ps, err := platforms.get(ctx, o.Registry, t.Context().Digest(d.Digest.String()))
+		ps, inline, err := platforms.get(ctx, o.Registry, t.Context().Digest(d.Digest.String()))
 		if err != nil {
 			e.Verdict, e.Reason, e.err = Error, report.OneLine(err.Error()), err
 			return
 		}
-		e.Platforms = ps
+		e.Platforms, e.inline = slices.Clone(ps), inline
 	}
 	e.Verdict = Recorded
 }
@@ -169,12 +176,13 @@ type platformCache struct {
 }
 
 type platformResult struct {
-	once sync.Once
-	ps   []ledger.Platform
-	err  error
+	once   sync.Once
+	ps     []ledger.Platform
+	inline map[string]bool // the images the index holds a BuildKit attestation for
+	err    error
 }
 
-func (c *platformCache) get(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, error) {
+func (c *platformCache) get(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, map[string]bool, error) {
 	c.mu.Lock()
 	res, ok := c.m[ref.String()]
 	if !ok {
@@ -182,20 +190,20 @@ func (c *platformCache) get(ctx context.Context, reg Registry, ref name.Digest) 
 		c.m[ref.String()] = res
 	}
 	c.mu.Unlock()
-	res.once.Do(func() { res.ps, res.err = readPlatforms(ctx, reg, ref) })
-	return res.ps, res.err
+	res.once.Do(func() { res.ps, res.inline, res.err = readPlatforms(ctx, reg, ref) })
+	return res.ps, res.inline, res.err
 }
 
-func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, error) {
+func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, map[string]bool, error) {
 	m, err := reg.Manifest(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ps, err := IndexPlatforms(m.Raw)
 	if err != nil {
-		return nil, errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", ref, err))
+		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", ref, err))
 	}
-	return ps, nil
+	return ps, registry.InlineAttestations(m.Raw), nil
 }
 
 // IndexPlatforms lists the platforms of an image index's raw bytes, as a
@@ -215,6 +223,60 @@ func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
 		out = append(out, ledger.Platform{Platform: d.Platform.String(), Digest: d.Digest.String()})
 	}
 	return out, nil
+}
+
+// attach reads, once per digest, what is attached to every recorded ref
+// and each platform of an index (an index's inline BuildKit attestations
+// count for the images they name), for the report and the ledger.
+func attach(ctx context.Context, o Options, entries []Entry) error {
+	seen := map[string]bool{}
+	var ds []name.Digest
+	inline := map[string]bool{}
+	for _, e := range entries {
+		if e.Verdict != Recorded {
+			continue
+		}
+		t, err := o.Registry.ParseTag(e.Ref)
+		if err != nil {
+			continue
+		}
+		for _, d := range append([]string{e.Digest}, platformDigests(e.Platforms)...) {
+			if !seen[d] {
+				seen[d] = true
+				ds = append(ds, t.Context().Digest(d))
+			}
+		}
+		for d := range e.inline {
+			inline[d] = true
+		}
+	}
+	found, err := o.Registry.AttachmentsOf(ctx, ds, inline)
+	for i := range entries {
+		e := &entries[i]
+		if e.Verdict != Recorded {
+			continue
+		}
+		if a, ok := found[e.Digest]; ok {
+			e.Attached = a.Record()
+		}
+		for j := range e.Platforms {
+			if a, ok := found[e.Platforms[j].Digest]; ok {
+				e.Platforms[j].Attached = a.Record()
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("reading what is attached: %w", err)
+	}
+	return nil
+}
+
+func platformDigests(ps []ledger.Platform) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Digest
+	}
+	return out
 }
 
 // sourceOf takes the run context for the ledger's source, leaving out (and
@@ -254,7 +316,7 @@ func buildLedger(o Options, src ledger.Source, entries []Entry) *ledger.Ledger {
 	}
 	for _, e := range entries {
 		if e.Verdict == Recorded {
-			l.Images = append(l.Images, ledger.Image{Ref: e.Ref, Digest: e.Digest, MediaType: e.MediaType, Platforms: e.Platforms})
+			l.Images = append(l.Images, ledger.Image{Ref: e.Ref, Digest: e.Digest, MediaType: e.MediaType, Platforms: e.Platforms, Attached: e.Attached})
 		}
 	}
 	return l

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -92,7 +91,7 @@ func compare(prev, l *ledger.Ledger) (changes []string, missing int) {
 		case old.Digest != im.Digest:
 			missing++
 			changes = append(changes, fmt.Sprintf("%s was recorded at %s, now at %s", im.Ref, old.Digest, im.Digest))
-		case !slices.Equal(old.Platforms, im.Platforms) || old.MediaType != im.MediaType:
+		case !ledger.SamePlatforms(old.Platforms, im.Platforms) || old.MediaType != im.MediaType || !old.Attached.Equal(im.Attached):
 			missing++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -42,10 +43,14 @@ type Entry struct {
 	Digest    string            `json:"digest,omitempty"`
 	MediaType string            `json:"mediaType,omitempty"`
 	Platforms []ledger.Platform `json:"platforms,omitempty"`
-	Verdict   Verdict           `json:"verdict"`
-	Reason    string            `json:"reason,omitempty"`
-	Fix       string            `json:"fix,omitempty"`
-	err       error
+	// Attached is what is attached to the digest (--referrers): nil when
+	// not read.
+	Attached *ledger.Attached `json:"attached,omitempty"`
+	Verdict  Verdict          `json:"verdict"`
+	Reason   string           `json:"reason,omitempty"`
+	Fix      string           `json:"fix,omitempty"`
+	err      error
+	inline   map[string]bool // an index's inline BuildKit attestations, by image digest
 }
 
 // Outputs are the action outputs of record.
@@ -133,8 +138,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		if e.Digest != "" {
 			fmt.Fprintf(&b, "         %s %s\n", e.Digest, e.MediaType)
 		}
+		if e.Attached != nil {
+			fmt.Fprintf(&b, "         attached: %s\n", registry.FromRecord(e.Attached))
+		}
 		for _, p := range e.Platforms {
 			fmt.Fprintf(&b, "         %-16s %s\n", p.Platform, p.Digest)
+			if p.Attached != nil {
+				fmt.Fprintf(&b, "         %-16s attached: %s\n", "", registry.FromRecord(p.Attached))
+			}
 		}
 		if e.Reason != "" {
 			fmt.Fprintf(&b, "         %s\n", e.Reason)

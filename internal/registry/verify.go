@@ -131,6 +131,10 @@ func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp.Body = retry.CapBody(resp.Body, MaxManifest, errTooLarge)
 	}
+	if pr, ok := req.Context().Value(probeKey{}).(*probe); ok && err == nil && strings.Contains(req.URL.Path, "/referrers/") &&
+		resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), string(types.OCIImageIndex)) {
+		pr.api.Store(true)
+	}
 	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
 		req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
 		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))

@@ -29,12 +29,20 @@ type Option func(*inProcessConfig)
 type inProcessConfig struct {
 	latency        time.Duration
 	noDigestHeader bool
+	referrers      bool
 }
 
 // WithLatency delays every request by d before the registry handles it, to
 // show that requests run in parallel or that a timeout is honoured.
 func WithLatency(d time.Duration) Option {
 	return func(c *inProcessConfig) { c.latency = d }
+}
+
+// WithReferrers answers the OCI 1.1 referrers API, as ECR, Harbor, Quay
+// and Artifact Registry do (GHCR, Docker Hub and the distribution registry
+// do not: they hold the fallback tag).
+func WithReferrers() Option {
+	return func(c *inProcessConfig) { c.referrers = true }
 }
 
 // WithoutDigestHeader drops Docker-Content-Digest from manifest HEAD and GET
@@ -52,7 +60,11 @@ func InProcess(t testing.TB, opts ...Option) *Server {
 		o(&cfg)
 	}
 	s := &Server{}
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	ropts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
+	if cfg.referrers {
+		ropts = append(ropts, registry.WithReferrersSupport(true))
+	}
+	var h http.Handler = registry.New(ropts...)
 	if cfg.noDigestHeader {
 		h = dropDigestHeader(h)
 	}

@@ -31,6 +31,8 @@ type Registry interface {
 	Put(ctx context.Context, tag name.Tag, m registry.Manifest) error
 	// Tags lists a repository's tags: whether a floating tag advanced.
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
+	// AttachmentsOf reads what is attached to each digest (--referrers).
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
 }
 
 // Releases finds the release whose notes hold a ledger.
@@ -46,6 +48,8 @@ type Options struct {
 	// AllowBackward moves a floating tag back even when it has advanced
 	// along its line since it was recorded (rolling latest back on purpose).
 	AllowBackward bool
+	// Referrers shows in the plan what is attached to each target digest.
+	Referrers bool
 	// UndoFile, when set, is where the undo ledger is written after an
 	// apply: restore --from-ledger on it reverses the restore.
 	UndoFile string

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/progress"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -71,6 +72,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if err := followLines(ctx, o, r); err != nil {
 		r.finish("could not tell whether a floating tag advanced: nothing was written")
 		return p, err
+	}
+	if o.Referrers {
+		if err := attach(ctx, o, r); err != nil {
+			r.finish("could not read what is attached to the targets: nothing was written")
+			return p, errkind.New(errkind.Remote, err)
+		}
 	}
 	r.PlanOnly = true
 	r.finish("")
@@ -186,6 +193,28 @@ func followLines(ctx context.Context, o Options, r *Report) error {
 		return errkind.New(errkind.Remote, errors.Join(errs...))
 	}
 	return nil
+}
+
+// attach reads what is attached to each distinct target digest, for the
+// plan: a digest put back brings back what was attached to it, as long as
+// that is still there.
+func attach(ctx context.Context, o Options, r *Report) error {
+	seen := map[string]bool{}
+	var ds []name.Digest
+	for _, t := range r.Tags {
+		d := t.target.tag.Context().Digest(t.To)
+		if !seen[d.Name()] {
+			seen[d.Name()] = true
+			ds = append(ds, d)
+		}
+	}
+	found, err := o.Registry.AttachmentsOf(ctx, ds, nil)
+	for i := range r.Tags {
+		if a, ok := found[r.Tags[i].To]; ok {
+			r.Tags[i].Attached = a.Record()
+		}
+	}
+	return err
 }
 
 // evidence is what makes a floating tag's advance believed: the targets'

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -48,6 +49,8 @@ type Tag struct {
 	// RecordedIn is where the digest was recorded, when the ledger names it
 	// per image (audit's drift ledger); else the report's source says.
 	RecordedIn string `json:"recordedIn,omitempty"`
+	// Attached is what is attached to the target digest (--referrers).
+	Attached *ledger.Attached `json:"attached,omitempty"`
 
 	target  target
 	failure error
@@ -161,6 +164,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
 		if t.RecordedIn != "" {
 			fmt.Fprintf(&b, "          as recorded in %s\n", t.RecordedIn)
+		}
+		if t.Attached != nil {
+			fmt.Fprintf(&b, "          attached to the target: %s\n", registry.FromRecord(t.Attached))
 		}
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)

@@ -1,0 +1,277 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/ledger"
+)
+
+// Where an attachment was found.
+const (
+	LegacyTag    = "legacy tag"      // cosign before v3: sha256-<hex>.sig|.att|.sbom
+	ReferrersAPI = "referrers API"   // OCI 1.1: GET /v2/<name>/referrers/<digest>
+	FallbackTag  = "fallback tag"    // OCI 1.1 referrers tag schema: sha256-<hex>
+	Inline       = "inline BuildKit" // an attestation-manifest entry of the index
+)
+
+// Attached is what is attached to one digest, by kind, each kind listing
+// where it was found. Presence only: nothing is verified.
+type Attached struct {
+	Signatures   []string `json:"signatures,omitempty"`
+	Attestations []string `json:"attestations,omitempty"`
+	SBOMs        []string `json:"sboms,omitempty"`
+	// Manifests are the attached manifests' digests (referrers, and the
+	// legacy tags' manifests by tag): what a copy carries along.
+	Manifests []Attachment `json:"-"`
+}
+
+// Attachment is one attached manifest: a referrer, or a legacy tag.
+type Attachment struct {
+	Digest name.Digest
+	Tag    string // the legacy tag that names it; "" for a referrer
+}
+
+// Empty reports nothing attached.
+func (a Attached) Empty() bool {
+	return len(a.Signatures)+len(a.Attestations)+len(a.SBOMs) == 0
+}
+
+// String is the plan column: "signed (legacy tag); attested (referrers
+// API)", or "nothing attached".
+func (a Attached) String() string {
+	var parts []string
+	for _, k := range []struct {
+		what  string
+		where []string
+	}{{"signed", a.Signatures}, {"attested", a.Attestations}, {"SBOM", a.SBOMs}} {
+		if len(k.where) > 0 {
+			parts = append(parts, k.what+" ("+strings.Join(k.where, ", ")+")")
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing attached"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Lost says which kinds recorded in was are missing from now, "" when none.
+func Lost(was, now Attached) string {
+	var gone []string
+	for _, k := range []struct {
+		what     string
+		was, now []string
+	}{{"signatures", was.Signatures, now.Signatures}, {"attestations", was.Attestations, now.Attestations}, {"SBOMs", was.SBOMs, now.SBOMs}} {
+		if len(k.was) > 0 && len(k.now) == 0 {
+			gone = append(gone, k.what)
+		}
+	}
+	return strings.Join(gone, ", ")
+}
+
+func (a *Attached) add(kind, where string) {
+	list := map[string]*[]string{"signature": &a.Signatures, "attestation": &a.Attestations, "sbom": &a.SBOMs}[kind]
+	if list != nil && !slices.Contains(*list, where) {
+		*list = append(*list, where)
+		slices.Sort(*list)
+	}
+}
+
+// kindOf classifies an attached manifest by its artifact type (cosign,
+// notation, sigstore bundles, in-toto, SPDX, CycloneDX), "" when unknown.
+func kindOf(artifactType string, annotations map[string]string) string {
+	t := strings.ToLower(artifactType)
+	switch {
+	case strings.Contains(t, "sigstore.bundle"):
+		if annotations["dev.sigstore.bundle.predicateType"] != "" {
+			return "attestation"
+		}
+		return "signature"
+	case strings.Contains(t, "signature") || strings.Contains(t, "cosign.artifact.sig") || strings.Contains(t, "notary"):
+		return "signature"
+	case strings.Contains(t, "in-toto") || strings.Contains(t, "dsse") || strings.Contains(t, "attestation") || strings.Contains(t, "provenance"):
+		return "attestation"
+	case strings.Contains(t, "spdx") || strings.Contains(t, "cyclonedx") || strings.Contains(t, "syft") || strings.Contains(t, "sbom"):
+		return "sbom"
+	}
+	return ""
+}
+
+// legacySuffixes are cosign's legacy tags and what each holds.
+var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".att", "attestation"}, {".sbom", "sbom"}}
+
+// Attachments reads what is attached to d: one referrers request (the
+// referrers API, else one GET of the fallback tag where the registry has
+// no API) and a HEAD of each of cosign's three legacy tags, in parallel
+// within --jobs. An index's inline BuildKit attestations are read from its
+// bytes (InlineAttestations).
+func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
+	var a Attached
+	var mu sync.Mutex
+	errs := make([]error, 1+len(legacySuffixes))
+	hex := strings.TrimPrefix(d.DigestStr(), "sha256:")
+	fanout.Each(ctx, 1+len(legacySuffixes), 1+len(legacySuffixes), func(i int) {
+		if i == 0 {
+			refs, where, err := c.referrers(ctx, d)
+			mu.Lock()
+			defer mu.Unlock()
+			errs[0] = err
+			for _, r := range refs {
+				if k := kindOf(r.ArtifactType, r.Annotations); k != "" {
+					a.add(k, where)
+				}
+				a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(r.Digest.String())})
+			}
+			return
+		}
+		l := legacySuffixes[i-1]
+		tag := d.Context().Tag("sha256-" + hex + l.suffix)
+		desc, err := c.Resolve(ctx, tag)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			errs[i] = err
+		default:
+			a.add(l.kind, LegacyTag)
+			a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(desc.Digest.String()), Tag: tag.TagStr()})
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return a, err
+	}
+	return a, errors.Join(errs...)
+}
+
+// referrers lists what refers to d, with go-containerregistry's Referrers
+// on the client's own puller (one token per repository): the referrers API
+// where the registry answers it, else the fallback tag. Which of the two
+// answered is seen on the wire (probe).
+func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor, string, error) {
+	pr := &probe{}
+	idx, err := remote.Referrers(d, remote.Reuse(c.puller), remote.WithContext(context.WithValue(ctx, probeKey{}, pr)))
+	where := FallbackTag
+	if pr.api.Load() {
+		where = ReferrersAPI
+	}
+	if err != nil {
+		if errors.Is(c.classify(d, "", err), ErrNotFound) {
+			return nil, where, nil // no fallback tag: nothing refers to d
+		}
+		return nil, where, c.classify(d, "listing the referrers of", err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, where, fmt.Errorf("reading the referrers of %s: %w", d, err)
+	}
+	return m.Manifests, where, nil
+}
+
+// probeKey carries a *probe through a referrers request.
+type probeKey struct{}
+
+// probe notes whether the registry answered the referrers API itself.
+type probe struct{ api atomic.Bool }
+
+// InlineAttestations reads an index's BuildKit attestation entries: the
+// digest of each image that one attests.
+func InlineAttestations(raw []byte) map[string]bool {
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, m := range idx.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			out[m.Annotations["vnd.docker.reference.digest"]] = true
+		}
+	}
+	return out
+}
+
+// Record is a as the ledger keeps it: an empty Attached when nothing is
+// attached (read, and none; nil in a ledger means not read).
+func (a Attached) Record() *ledger.Attached {
+	if a.Empty() {
+		return &ledger.Attached{}
+	}
+	return &ledger.Attached{Signatures: a.Signatures, Attestations: a.Attestations, SBOMs: a.SBOMs}
+}
+
+// FromRecord is what a ledger recorded, as an Attached.
+func FromRecord(r *ledger.Attached) Attached {
+	if r == nil {
+		return Attached{}
+	}
+	return Attached{Signatures: r.Signatures, Attestations: r.Attestations, SBOMs: r.SBOMs}
+}
+
+// AttachmentsOf reads Attachments of every digest, each once, in parallel
+// (the client's --jobs bounds the requests). inline names the images an
+// index holds a BuildKit attestation for: they count as attested, Inline.
+func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]Attached, error) {
+	out := make([]Attached, len(ds))
+	errs := make([]error, len(ds))
+	fanout.Each(ctx, min(len(ds), 64), len(ds), func(i int) {
+		out[i], errs[i] = c.Attachments(ctx, ds[i])
+		if inline[ds[i].DigestStr()] {
+			out[i].add("attestation", Inline)
+		}
+	})
+	m := make(map[string]Attached, len(ds))
+	for i, d := range ds {
+		m[d.DigestStr()] = out[i]
+	}
+	return m, errors.Join(errs...)
+}
+
+// CopyAttached makes a's attached manifests present in dst, by digest, and
+// cosign's legacy tags point there as at the source: what a copy of the
+// digest they are attached to must carry along. A referrer is copied with
+// its subject, so a registry without the referrers API gets its fallback
+// tag updated (go-containerregistry does, as cosign and oras do). Nothing
+// already there is sent again; every legacy tag is read back. It returns
+// how many manifests or tags it wrote.
+func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (int, error) {
+	wrote := 0
+	for _, m := range a.Manifests {
+		st, err := c.Copy(ctx, m.Digest, dst)
+		if err != nil {
+			return wrote, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
+		}
+		if !st.Present {
+			wrote++
+		}
+		if m.Tag == "" {
+			continue
+		}
+		tag := dst.Tag(m.Tag)
+		if d, err := c.Resolve(ctx, tag); err == nil && d.Digest.String() == m.Digest.DigestStr() {
+			continue
+		}
+		mf, err := c.Manifest(ctx, dst.Digest(m.Digest.DigestStr()))
+		if err != nil {
+			return wrote, err
+		}
+		if err := c.Put(ctx, tag, mf); err != nil {
+			return wrote, err
+		}
+		if d, err := c.Resolve(ctx, tag); err != nil || d.Digest.String() != m.Digest.DigestStr() {
+			return wrote, fmt.Errorf("copying %s: the tag did not read back at %s", tag, m.Digest.DigestStr())
+		}
+		wrote++
+	}
+	return wrote, nil
+}
