@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/fixture"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -257,5 +258,37 @@ func TestMangledSectionIsNoProblemLessRelease(t *testing.T) {
 	r, err = auditReleases(t, gh, day.Add(time.Hour))
 	if errkind.ExitCode(err) != 3 || len(r.Problems) != 1 || r.Problems[0].From != "release v1.0.2" {
 		t.Errorf("%v; problems %+v: want v1.0.2 named, exit 3", err, r.Problems)
+	}
+}
+
+// TestAuditNoticesLostSignatures is issue 19 item 2: record keeps what was
+// attached in the ledger; when a signature is deleted later (a cleanup
+// policy, a hand), audit reports the digest unsigned since it was recorded:
+// still there, restorable, but no longer signed. A ledger without the
+// field costs no request for it.
+func TestAuditNoticesLostSignatures(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0")).String()
+	subject := reg.Ref("org/app@" + d)
+	sig := regtest.SignLegacy(t, subject, ".sig")
+	regtest.Refer(t, subject, regtest.InToto)
+	c := fixture.Client(t)
+	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	found, err := c.AttachmentsOf(context.Background(), []name.Digest{tag.Context().Digest(d)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[d].Record()})
+	audit := func() (*Report, error) {
+		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	}
+	if r, err := audit(); err != nil || r.Blocking() {
+		t.Fatalf("signed as recorded: %v, %s", err, r.Summary)
+	}
+	del(t, reg.Ref("org/app@"+sig.String()))
+	r, _ := audit()
+	if !r.Blocking() || r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "signatures") {
+		t.Errorf("%s; %+v: want unsigned, naming the signatures", r.Summary, r.Refs)
 	}
 }

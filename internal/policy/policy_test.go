@@ -148,3 +148,27 @@ func TestAdvanceCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureTagsAreNeverVersions is issue 19 item 4: cosign's and the
+// referrers fallback's tags never count as versions or floating tags.
+func TestSignatureTagsAreNeverVersions(t *testing.T) {
+	t.Parallel()
+	hex := strings.Repeat("ab", 32)
+	for _, tag := range []string{"sha256-" + hex, "sha256-" + hex + ".sig", "sha256-" + hex + ".att", "sha256-" + hex + ".sbom"} {
+		if _, ok := ParseVersion(tag); ok {
+			t.Errorf("%s parses as a version", tag)
+		}
+		if _, ok := LineOf(tag); ok {
+			t.Errorf("%s is a floating tag", tag)
+		}
+		if k := (Policy{Immutable: []string{"*"}}).Kind(tag); k != Mutable {
+			t.Errorf("%s is %s under immutable-tags *", tag, k)
+		}
+	}
+	line, _ := LineOf("latest")
+	if got := line.AdvanceCandidates([]string{"sha256-" + hex + ".sig", "1.2.0"}, mustVersion("1.0.0")); len(got) != 1 || got[0].Tag != "1.2.0" {
+		t.Errorf("candidates %v", got)
+	}
+}
+
+func mustVersion(s string) *semver.Version { v, _ := ParseVersion(s); return v }

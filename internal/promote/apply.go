@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -59,7 +58,7 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 			continue
 		}
 		placed[repo.String()] = true
-		for _, s := range p.sources {
+		for i, s := range p.sources {
 			src := s.ref
 			if f, ok := first[repo.RegistryStr()]; ok && f.RegistryStr() != src.Context().RegistryStr() {
 				src = f.Digest(s.ref.DigestStr())
@@ -72,7 +71,7 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 				return errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
 			}
 			r.Copies = append(r.Copies, fmt.Sprintf("%s → %s: %s", src, repo, stats))
-			if err := p.carry(ctx, r, s, repo); err != nil {
+			if err := p.carry(ctx, r, i, repo); err != nil {
 				return err
 			}
 		}
@@ -93,12 +92,13 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 // attestations and SBOMs by digest, cosign's legacy tags, the referrers
 // fallback tag where the target has no referrers API. Within the source's
 // own repository there is nothing to carry.
-func (p *Plan) carry(ctx context.Context, r *Report, s source, repo name.Repository) error {
-	if !p.o.Referrers || s.ref.Context().String() == repo.String() {
+func (p *Plan) carry(ctx context.Context, r *Report, i int, repo name.Repository) error {
+	if !p.o.Referrers || p.sources[i].ref.Context().String() == repo.String() || i >= len(p.digestsOf) {
 		return nil
 	}
-	for d, a := range p.attached {
-		if len(a.Manifests) == 0 || !(d == s.ref.DigestStr() || s.m.MediaType.IsIndex() && strings.Contains(string(s.m.Raw), d)) {
+	for _, d := range p.digestsOf[i] {
+		a := p.attached[d]
+		if len(a.Manifests) == 0 {
 			continue
 		}
 		n, err := p.o.Registry.CopyAttached(ctx, a, repo)

@@ -34,7 +34,9 @@ type Plan struct {
 	published registry.Manifest
 	built     bool                         // published is an index built from several sources
 	attached  map[string]registry.Attached // by digest: what a copy carries along
-	report    Report
+	digestsOf [][]string                   // per source: its digest and its images'
+
+	report Report
 }
 
 // source is one source as read: its exact bytes and its platform.
@@ -232,8 +234,9 @@ func immutable(t Target) bool { return t.Kind == policy.Immutable }
 func (p *Plan) attach(ctx context.Context, r *Report) error {
 	var ds []name.Digest
 	inline := map[string]bool{}
-	for _, s := range p.sources {
-		ds = append(ds, s.ref)
+	p.digestsOf = make([][]string, len(p.sources))
+	for i, s := range p.sources {
+		mine := []name.Digest{s.ref}
 		if s.m.MediaType.IsIndex() {
 			idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
 			if err != nil {
@@ -241,26 +244,28 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 			}
 			for _, d := range idx.Manifests {
 				if !isAttestation(d) {
-					ds = append(ds, s.ref.Context().Digest(d.Digest.String()))
+					mine = append(mine, s.ref.Context().Digest(d.Digest.String()))
 				}
 			}
 			for d := range registry.InlineAttestations(s.m.Raw) {
 				inline[d] = true
 			}
 		}
+		for _, d := range mine {
+			p.digestsOf[i] = append(p.digestsOf[i], d.DigestStr())
+		}
+		ds = append(ds, mine...)
 	}
 	found, err := p.o.Registry.AttachmentsOf(ctx, ds, inline)
 	if err != nil {
 		return err
 	}
 	p.attached = found
-	for i, s := range p.sources {
+	for i := range p.sources {
 		row := &r.Sources[i]
 		row.Attached = map[string]*ledger.Attached{}
-		for _, d := range ds {
-			if d.Context().String() == s.ref.Context().String() && (d.DigestStr() == s.ref.DigestStr() || s.m.MediaType.IsIndex() && strings.Contains(string(s.m.Raw), d.DigestStr())) {
-				row.Attached[d.DigestStr()] = found[d.DigestStr()].Record()
-			}
+		for _, d := range p.digestsOf[i] {
+			row.Attached[d] = found[d].Record()
 		}
 	}
 	if !p.built {

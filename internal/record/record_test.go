@@ -214,3 +214,34 @@ func TestRecordOddRunContext(t *testing.T) {
 		t.Errorf("notes %q", r.Notes)
 	}
 }
+
+// TestRecordKeepsWhatIsAttached is issue 19 item 2: record stores, per
+// image, what was attached when it recorded (an optional ledger field), and
+// its report says it.
+func TestRecordKeepsWhatIsAttached(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0")).String()
+	regtest.SignLegacy(t, reg.Ref("org/app@"+d), ".sig")
+	regtest.Refer(t, reg.Ref("org/app@"+d), regtest.SPDX)
+	path := filepath.Join(t.TempDir(), "ledger.json")
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{reg.Ref("org/app:1.0.0")}, Referrers: true,
+		ReleaseOptions: ReleaseOptions{LedgerFile: path}, Registry: fixture.Client(t), Now: fixedNow}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	l, err := ledger.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &ledger.Attached{Signatures: []string{"legacy tag"}, SBOMs: []string{"fallback tag"}}
+	if !l.Images[0].Attached.Equal(want) {
+		t.Errorf("ledger attached %+v, want %+v", l.Images[0].Attached, want)
+	}
+	var text strings.Builder
+	_ = r.WriteText(&text)
+	if !strings.Contains(text.String(), "attached: signed (legacy tag); SBOM (fallback tag)") {
+		t.Errorf("report:\n%s", text.String())
+	}
+}

@@ -3,9 +3,11 @@ package registry
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/regtest"
 )
@@ -53,6 +55,36 @@ func TestAttachmentsWhereverTheyLive(t *testing.T) {
 			}
 			if len(got.Manifests) != 4 {
 				t.Errorf("%d attached manifests, want 4 (3 referrers, 1 legacy tag)", len(got.Manifests))
+			}
+		})
+	}
+}
+
+// BenchmarkAttachments reports the requests one digest's attachments cost:
+// one referrers request (the API, or its 404 and the fallback tag's GET)
+// and three legacy-tag HEADs, at 20 ms latency.
+func BenchmarkAttachments(b *testing.B) {
+	for kind, opts := range map[string][]regtest.Option{
+		"referrers-API": {regtest.WithLatency(20 * time.Millisecond), regtest.WithReferrers()},
+		"fallback-tag":  {regtest.WithLatency(20 * time.Millisecond)},
+	} {
+		b.Run(kind, func(b *testing.B) {
+			srv := regtest.InProcess(b, opts...)
+			d := regtest.PushImage(b, srv.Ref("org/app:1.0.0"))
+			regtest.SignLegacy(b, srv.Ref("org/app@"+d.String()), ".sig")
+			regtest.Refer(b, srv.Ref("org/app@"+d.String()), regtest.InToto)
+			c, _ := New(Config{})
+			ref, _ := name.NewDigest(srv.Ref("org/app@" + d.String()))
+			if _, err := c.Attachments(context.Background(), ref); err != nil { // the ping and tokens once
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				srv.ResetCounts()
+				if _, err := c.Attachments(context.Background(), ref); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(srv.Counts().Total()), "requests/digest")
 			}
 		})
 	}

@@ -1,0 +1,73 @@
+package promote
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// TestPromoteCarriesWhatIsAttached is issue 19 item 3: a cross-registry
+// promote of a signed, attested source copies its legacy signature tag and
+// its referrers along (the target, the distribution registry, has no
+// referrers API: the fallback tag is written), the plan shows them, and a
+// re-run copies nothing. A merged index is new bytes: the report says so.
+func TestPromoteCarriesWhatIsAttached(t *testing.T) {
+	t.Parallel()
+	build, target := regtest.Distribution(t), regtest.Distribution(t)
+	src := pushByDigest(t, build.Host+"/ci/app", "linux/amd64")
+	regtest.SignLegacy(t, src, ".sig")
+	regtest.Refer(t, src, regtest.InToto)
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	r, err := report.Run(context.Background(), NewPlan, o, false)
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, r)
+	}
+	d := src[strings.Index(src, "@")+1:]
+	if got := registry.FromRecord(r.Published.Attached).String(); got != "signed (legacy tag); attested (fallback tag)" {
+		t.Errorf("published attached: %q", got)
+	}
+	c := fixture.Client(t)
+	moved, err := c.Attachments(context.Background(), digestRef(t, target.Ref("org/app"), d))
+	if err != nil || moved.String() != "signed (legacy tag); attested (fallback tag)" {
+		t.Errorf("in the target: %q (%v): want the signature tag and the referrer carried", moved, err)
+	}
+	again, err := report.Run(context.Background(), NewPlan, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cp := range again.Copies {
+		if !strings.Contains(cp, "already present") && !strings.Contains(cp, ": 0 written") {
+			t.Errorf("the re-run copied: %s", cp)
+		}
+	}
+
+	// Two signed sources merged: the index is new and unsigned, and the
+	// report says so.
+	arm := pushByDigest(t, build.Host+"/ci/app", "linux/arm64")
+	regtest.SignLegacy(t, arm, ".sig")
+	o.Sources, o.Images = []string{src, arm}, []string{target.Ref("org/app:2.0.0")}
+	p, err := NewPlan(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = p.Report().WriteText(&text)
+	if !strings.Contains(text.String(), "the index is new bytes: nothing signs it yet") {
+		t.Errorf("no word that the merged index is unsigned:\n%s", text.String())
+	}
+}
+
+func digestRef(t *testing.T, repo, d string) name.Digest {
+	t.Helper()
+	ref, err := name.NewDigest(repo + "@" + d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
