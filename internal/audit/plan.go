@@ -328,6 +328,7 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(err)), "; ")
 			continue
 		}
+		ref.Attached = a.Record()
 		if lost := registry.Lost(registry.FromRecord(rec.image.Attached), a); lost != "" && (ref.State == OK || ref.State == Drifted || ref.State == Missing) {
 			why := fmt.Sprintf("its %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", lost, registry.FromRecord(rec.image.Attached), rec.image.Digest)
 			if ref.State == OK {

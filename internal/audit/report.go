@@ -9,6 +9,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -49,15 +50,18 @@ type Report struct {
 
 // Ref is one recorded ref and where it is now.
 type Ref struct {
-	Ref        string    `json:"ref"`
-	Recorded   string    `json:"recorded"`
-	Now        string    `json:"now,omitempty"`
-	State      State     `json:"state"`
-	Restorable *bool     `json:"restorable,omitempty"` // only for a ref not ok, when known
-	Reason     string    `json:"reason,omitempty"`
-	From       string    `json:"from"`    // the ledger of the newest record
-	Created    time.Time `json:"created"` // when it was recorded
-	err        error
+	Ref        string `json:"ref"`
+	Recorded   string `json:"recorded"`
+	Now        string `json:"now,omitempty"`
+	State      State  `json:"state"`
+	Restorable *bool  `json:"restorable,omitempty"` // only for a ref not ok, when known
+	// Attached is what is attached to the recorded digest now, read where
+	// the ledger recorded something attached (--referrers).
+	Attached *ledger.Attached `json:"attached,omitempty"`
+	Reason   string           `json:"reason,omitempty"`
+	From     string           `json:"from"`    // the ledger of the newest record
+	Created  time.Time        `json:"created"` // when it was recorded
+	err      error
 }
 
 // Outputs are the action outputs of audit.
@@ -175,6 +179,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "              recorded %s (%s, %s)\n", ref.Recorded, ref.From, ref.Created.Format(time.RFC3339))
 		if ref.Reason != "" {
 			fmt.Fprintf(&b, "              %s\n", ref.Reason)
+		}
+		if ref.Attached != nil {
+			fmt.Fprintf(&b, "              attached: %s\n", registry.FromRecord(ref.Attached))
 		}
 	}
 	switch {
