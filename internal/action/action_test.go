@@ -14,6 +14,7 @@ import (
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/pin"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/redact"
@@ -122,7 +123,7 @@ func TestOutputsSurviveHostileText(t *testing.T) {
 func TestEveryDeclaredOutputIsWritten(t *testing.T) {
 	t.Parallel()
 	written := map[string]bool{}
-	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}, &promote.Report{}, &audit.Report{Drift: &ledger.Ledger{}}} {
+	for _, rep := range []report.Report{&check.Report{}, &record.Report{}, &restore.Report{}, &promote.Report{}, &audit.Report{Drift: &ledger.Ledger{}}, &pin.Report{}} {
 		outs, _, err := Outputs("check", rep, 1)
 		if err != nil {
 			t.Fatal(err)

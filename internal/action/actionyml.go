@@ -24,6 +24,7 @@ var outputs = []struct{ name, mode, desc string }{
 	{"ledger", "record, promote", "the ledger JSON (schema tagguard.ledger/v1)"},
 	{"changed", "restore", "JSON list of the tags restored: ref, from, to"},
 	{"undo", "restore", "a ledger of the previous digests: restore from it (from-ledger) to reverse the restore"},
+	{"pins", "pin", "the compose override, kustomize images or lock list pin made"},
 	{"drift", "audit", "a ledger of the recorded refs that drifted or went missing and can still be restored: restore from it (from-ledger) after review"},
 }
 

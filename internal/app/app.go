@@ -22,6 +22,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/pin"
 	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
@@ -84,28 +85,35 @@ type command func(ctx context.Context, d deps, dryRun bool) (report.Report, erro
 
 var commands = map[string]command{
 	options.Audit: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, audit.NewPlan, auditOptions(d), dry)
+		return run(ctx, audit.Validate, audit.NewPlan, auditOptions(d), dry)
 	},
 	options.Check: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, check.NewPlan, checkOptions(d), dry)
+		return run(ctx, check.Validate, check.NewPlan, checkOptions(d), dry)
+	},
+	options.PinCmd: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
+		return run(ctx, pin.Validate, pin.NewPlan, pinOptions(d), dry)
 	},
 	options.Promote: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, promote.NewPlan, promoteOptions(d), dry)
+		return run(ctx, promote.Validate, promote.NewPlan, promoteOptions(d), dry)
 	},
 	options.Record: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, record.NewPlan, recordOptions(d), dry)
+		return run(ctx, record.Validate, record.NewPlan, recordOptions(d), dry)
 	},
 	options.Restore: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, restore.NewPlan, restoreOptions(d), dry)
+		return run(ctx, restore.Validate, restore.NewPlan, restoreOptions(d), dry)
 	},
 }
 
-// run is report.Run with the report as the interface the adapters print:
-// no plan (bad input) is no report, never a typed nil.
+// run is the contract: Validate (no I/O), then report.Run (NewPlan, and
+// Apply unless refused or dryRun), with the report as the interface the
+// adapters print: no plan (bad input) is no report, never a typed nil.
 func run[O any, R report.Report, P interface {
 	comparable
 	report.Plan[R]
-}](ctx context.Context, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (report.Report, error) {
+}](ctx context.Context, validate func(O) error, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (report.Report, error) {
+	if err := validate(o); err != nil {
+		return nil, err
+	}
 	r, err := report.Run(ctx, newPlan, o, dryRun)
 	var none R
 	if any(r) == any(none) {
@@ -171,7 +179,7 @@ func Run(ctx context.Context, command string, vals *options.Values, env Env) Out
 	if env.Masker != nil {
 		env.Masker.Add(Secrets(vals, opts, env.Getenv)...)
 	}
-	if format := vals.String(options.Format); format != "text" && format != "json" {
+	if format := vals.String(options.Format); format != "text" && format != "json" && command != options.PinCmd {
 		out.Err = errkind.BadInputf("--format %q: use text or json", format)
 		return out
 	}

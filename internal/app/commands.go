@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/pin"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/restore"
@@ -142,4 +144,27 @@ func promoteOptions(d deps) promote.Options {
 		Registry:       d.registry,
 		Source:         d.env.ImagesFrom,
 	}
+}
+
+func pinOptions(d deps) pin.Options {
+	v := d.vals
+	o := pin.Options{
+		GitHub:      github[ledgers.Releases](d),
+		FromRelease: v.String(options.FromRelease),
+		FromLedgers: v.List(options.FromLedger),
+		Compose:     v.List(options.ComposeFile),
+		Format:      v.String(options.Format),
+		Rename:      v.List(options.Rename),
+		Output:      v.String(options.Output),
+		Resolve:     v.Bool(options.Resolve),
+		Verify:      v.Bool(options.Verify),
+		Event:       d.event,
+		Jobs:        v.Int(options.Jobs),
+		Registry:    d.registry,
+		Getenv:      d.env.Getenv,
+	}
+	if w := d.env.Stderr; w != nil {
+		o.Warn = func(line string) { fmt.Fprintln(w, line) }
+	}
+	return o
 }

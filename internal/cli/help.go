@@ -15,9 +15,26 @@ var shortHelp = map[string]string{
 	options.Record:  "Record pushed digests: outputs, ledger file, release notes",
 	options.Restore: "Re-point tags at recorded digests (registry API calls only)",
 	options.Audit:   "Are the recorded tags still where the ledgers say? (read-only)",
+	options.PinCmd:  "The ledger on the deploy side: a compose override, kustomize images, a lock list; --verify gates a deploy",
 }
 
 var commandHelp = map[string]string{
+	options.PinCmd: `Put a ledger to work where images are deployed. A compose override pins each
+service whose image the ledger records as REPO:TAG@sha256:... (the tag kept
+for readability; services the ledger does not record are named on stderr,
+or pinned at their tag's digest now with --resolve); --format kustomize
+writes a kustomize images: list (--rename OLD=NEW for a mirror); --format
+list writes REPO:TAG@sha256:... lines. --verify checks a compose file
+instead: exit 0 when every digest it pins is the ledger's and still exists,
+1 when one differs or was pruned, 3 when it cannot tell. No Docker daemon;
+only services.*.image is read, ${VAR} resolved from the environment or
+refused.
+
+Examples:
+  tagguard pin --from-ledger ledger.json --compose compose.yml > compose.pinned.yml
+  docker compose -f compose.yml -f compose.pinned.yml up -d
+  tagguard pin --from-release v1.2.3 --format kustomize --rename ghcr.io/org=mirror.example.com/org
+  tagguard pin --from-ledger ledger.json --verify --compose compose.yml && docker compose up -d`,
 	options.Check: `Guard a publish: block version tags that already exist, floating tags that
 would move backwards, releases from an unexpected branch, and versions that
 contradict the git tag. Read-only.

@@ -47,6 +47,11 @@ func malformed(reg, dir string) map[string][]string {
 		options.Tags:             {"["},
 		options.AllowBackward:    {"maybe"},
 		options.Referrers:        {"maybe"},
+		options.ComposeFile:      {filepath.Join(dir, "missing-compose.yml"), filepath.Join(dir, "bad-compose.yml")},
+		options.Output:           {filepath.Join(dir, "missing", "out.yml"), dir},
+		options.Rename:           {"no-equals", "=new"},
+		options.Resolve:          {"maybe"},
+		options.Verify:           {"maybe"},
 		options.Verbose:          {"maybe"},
 		options.Quiet:            {"maybe"},
 		options.DriftFile:        {filepath.Join(dir, "missing", "drift.json"), dir},
@@ -70,6 +75,9 @@ func TestEveryOptionIsCheckedBeforeTheFirstRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_CONFIG", dir)
+	if err := os.WriteFile(filepath.Join(dir, "bad-compose.yml"), []byte("services:\n  app:\n    image: ${UNSET_VARIABLE_FOR_TEST}/app:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "org/app", "HOME": dir}
 	getenv := func(k string) string { return env[k] }
 	valid := map[string][]string{
@@ -78,6 +86,7 @@ func TestEveryOptionIsCheckedBeforeTheFirstRequest(t *testing.T) {
 		options.Promote: {"--sources", reg + "/org/app@sha256:" + strings.Repeat("c", 64), "--images", reg + "/org/app:1.0.0"},
 		options.Restore: {"--pin", reg + "/org/app:1.0.0@sha256:" + strings.Repeat("d", 64)},
 		options.Audit:   {"--from-ledger", ledgerPath},
+		options.PinCmd:  {"--from-ledger", ledgerPath, "--format", "list"},
 	}
 	// The options that name a restore's one source replace --pin.
 	sources := map[string]bool{options.FromRelease: true, options.FromLedger: true, options.Pin: true}

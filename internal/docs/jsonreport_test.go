@@ -11,6 +11,7 @@ import (
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/pin"
 	"github.com/tagguard/tagguard/internal/promote"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/report"
@@ -54,7 +55,7 @@ func TestREADMEDescribesTheJSONReport(t *testing.T) {
 	}
 	for cmd, rep := range map[string]report.Report{
 		"check": &check.Report{}, "promote": &promote.Report{}, "record": &record.Report{},
-		"restore": &restore.Report{}, "audit": &audit.Report{Drift: &ledger.Ledger{}},
+		"restore": &restore.Report{}, "audit": &audit.Report{Drift: &ledger.Ledger{}}, "pin": &pin.Report{},
 	} {
 		var row string
 		for _, l := range strings.Split(sec, "\n") {

@@ -54,11 +54,12 @@ var blockedBy = map[string]string{
 	"promote": "blocked by a guard, or a source not whole: nothing written",
 	"record":  "refused: a tag is not at the expected digest, or the release notes cannot take the ledger",
 	"restore": "the pre-flight refused: a target digest is missing (pruned): nothing written",
-	"audit":   "drift: a recorded tag drifted, is missing, unrestorable or inconsistent",
+	"audit":   "drift: a recorded tag drifted, is missing, unrestorable, inconsistent or unsigned",
+	"pin":     "verify: a pinned digest differs from the ledger's, or was pruned",
 }
 
 // Commands that never write cannot be partly applied.
-var readOnly = map[string]bool{"check": true, "audit": true}
+var readOnly = map[string]bool{"check": true, "audit": true, "pin": true}
 
 // MeaningFor is Meaning in the terms of one command.
 func (k Kind) MeaningFor(command string) string {

@@ -48,10 +48,11 @@ const (
 	Promote = "promote"
 	Record  = "record"
 	Restore = "restore"
+	PinCmd  = "pin"
 )
 
 // Commands lists the commands that take options, in order.
-var Commands = []string{Audit, Check, Promote, Record, Restore}
+var Commands = []string{Audit, Check, PinCmd, Promote, Record, Restore}
 
 // The names of the options. Call sites use these, never a string of their
 // own: a typo is then a compile error, not an option that reads as empty.
@@ -87,6 +88,11 @@ const (
 	DriftFile        = "drift-file"
 	UndoFile         = "undo-file"
 	Referrers        = "referrers"
+	ComposeFile      = "compose"
+	Output           = "output"
+	Rename           = "rename"
+	Resolve          = "resolve"
+	Verify           = "verify"
 )
 
 // Table returns every option, common ones first.
@@ -125,8 +131,9 @@ func Table() []Option {
 		{Name: CreateRelease, Type: Bool, Default: "false", Commands: []string{Promote, Record}, Usage: "create a draft release when --release-tag has none; without it, record says so and writes nothing to GitHub"},
 
 		{Name: FromReleases, Type: Bool, Default: "false", Commands: []string{Audit}, Usage: "audit the ledgers of every release of the repository (all pages; drafts when the token sees them)"},
-		{Name: FromRelease, Type: String, Commands: []string{Audit, Restore}, Usage: "the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: FromLedger, Type: List, Commands: []string{Audit, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several", Usages: map[string]string{
+		{Name: FromRelease, Type: String, Commands: []string{Audit, PinCmd, Restore}, Usage: "the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
+		{Name: FromLedger, Type: List, Commands: []string{Audit, PinCmd, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several", Usages: map[string]string{
+			PinCmd:  "the ledger file to pin from (record's --ledger-file)",
 			Audit:   "ledger files to audit (record's --ledger-file, an audit's drift); repeat the flag or separate with commas",
 			Restore: "the ledger file to restore from (record's --ledger-file, a restore's undo file, an audit's drift file)",
 		}},
@@ -136,6 +143,11 @@ func Table() []Option {
 			Restore: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source",
 		}},
 		{Name: Referrers, Type: Bool, Default: "true", Commands: []string{Audit, Promote, Record, Restore}, Usage: "read what is attached to each digest (signatures, attestations, SBOMs: cosign's legacy tags, the referrers API or its fallback tag, inline BuildKit attestations); =false skips those reads"},
+		{Name: ComposeFile, Type: List, Commands: []string{PinCmd}, Usage: "compose files (repeat, as docker compose -f): pin each service whose image the ledger records; with --verify, the files to check"},
+		{Name: Output, Type: String, Commands: []string{PinCmd}, Usage: "write the override, kustomize list or lock list to this file instead of stdout"},
+		{Name: Rename, Type: List, Commands: []string{PinCmd}, Usage: "OLD=NEW: a registry or repository prefix and its mirror, as kustomize's newName"},
+		{Name: Resolve, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "pin a service whose image the ledger does not record at its tag's digest now (one HEAD each); without it such a service is left out and named on stderr"},
+		{Name: Verify, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "check instead of write: exit 0 when every digest the compose files pin is the ledger's and still exists, 1 when one differs or was pruned, 3 when it cannot tell"},
 		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
 		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},
 		{Name: AllowBackward, Type: Bool, Default: "false", Commands: []string{Restore}, Usage: "move a floating tag (latest, 1, 1.2) back even when a newer release has moved it forward since it was recorded (rolling latest back on purpose); without it such a tag is left where it is"},

@@ -1,0 +1,127 @@
+package pin
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// service is one compose service's image.
+type service struct {
+	Name  string
+	File  string
+	Image string // interpolated
+}
+
+// readCompose reads the services' images of compose files, later files
+// overriding earlier ones' services as docker compose -f a -f b does. Only
+// services.*.image is read; an image's ${VAR} interpolation is resolved
+// from getenv or refused, never half-applied.
+func readCompose(paths []string, read func(string) ([]byte, error), getenv func(string) string) ([]service, error) {
+	byName := map[string]service{}
+	var order []string
+	for _, path := range paths {
+		b, err := read(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading compose file %s: %v", path, err)
+		}
+		var doc struct {
+			Services map[string]yaml.Node `yaml:"services"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("compose file %s is not YAML a compose file can be: %v", path, err)
+		}
+		for name, node := range doc.Services {
+			var svc struct {
+				Image *string `yaml:"image"`
+			}
+			if err := node.Decode(&svc); err != nil {
+				return nil, fmt.Errorf("compose file %s, service %s: %v", path, name, err)
+			}
+			if svc.Image == nil {
+				continue // a service that builds: nothing to pin
+			}
+			image, err := interpolate(*svc.Image, getenv)
+			if err != nil {
+				return nil, fmt.Errorf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
+			}
+			if _, seen := byName[name]; !seen {
+				order = append(order, name)
+			}
+			byName[name] = service{Name: name, File: path, Image: image}
+		}
+	}
+	out := make([]service, 0, len(order))
+	for _, n := range order {
+		out = append(out, byName[n])
+	}
+	return out, nil
+}
+
+// varRE is the compose-spec's interpolation: $$, $VAR, ${VAR},
+// ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error},
+// ${VAR:+alt}, ${VAR+alt}.
+var varRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// interpolate resolves s, or says which variable it cannot: no half-filled
+// image name ever reaches a pin.
+func interpolate(s string, getenv func(string) string) (string, error) {
+	var bad error
+	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		sub := varRE.FindStringSubmatch(m)
+		name, op, arg := sub[1], sub[2], sub[3]
+		if name == "" {
+			name = sub[4]
+		}
+		v, set := lookup(getenv, name)
+		empty := v == ""
+		switch op {
+		case ":-":
+			if empty {
+				return arg
+			}
+		case "-":
+			if !set {
+				return arg
+			}
+		case ":?", "?":
+			if (op == ":?" && empty) || (op == "?" && !set) {
+				bad = fmt.Errorf("${%s} is not set: %s", name, strings.TrimSpace(arg))
+			}
+		case ":+":
+			if !empty {
+				return arg
+			}
+			return ""
+		case "+":
+			if set {
+				return arg
+			}
+			return ""
+		case "":
+			if !set {
+				bad = fmt.Errorf("${%s} is not set in the environment: set it, or pin the compose file with it resolved", name)
+			}
+		}
+		return v
+	})
+	if bad != nil {
+		return "", bad
+	}
+	return out, nil
+}
+
+// lookup reads name: set is false when the variable is absent.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	if getenv == nil {
+		return os.LookupEnv(name)
+	}
+	v := getenv(name)
+	return v, v != ""
+}

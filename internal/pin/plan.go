@@ -1,0 +1,326 @@
+package pin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// Plan is a pin worked out: what is written (or, with --verify, what was
+// found). Apply writes --output, a local file; nothing is written to a
+// registry or to GitHub, ever.
+type Plan struct {
+	o      Options
+	report *Report
+}
+
+// Report is the plan's report.
+func (p *Plan) Report() *Report { return p.report }
+
+// Apply writes the output file when one was asked for.
+func (p *Plan) Apply(context.Context) (*Report, error) {
+	r := p.report
+	if p.o.Output == "" || p.o.Verify {
+		return r, nil
+	}
+	if err := ledger.WriteFile(p.o.Output, []byte(r.Output)); err != nil {
+		return r, errkind.BadInputf("writing --output %s: %v", p.o.Output, err)
+	}
+	r.Written = p.o.Output
+	return r, nil
+}
+
+// recorded is one ledger entry, by its normalised name.
+type recorded struct {
+	tag   name.Tag
+	image ledger.Image
+}
+
+// NewPlan reads the ledger and the compose files and works out the pins,
+// or, with --verify, reads every pinned digest from the registry.
+func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	if err := Validate(o); err != nil {
+		return nil, err
+	}
+	var l *ledger.Ledger
+	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify}
+	if _, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
+		l, r.Ledger = got.Ledger, got.From
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	byName := map[string]recorded{}
+	for _, im := range l.Images {
+		t, err := name.NewTag(im.Ref, name.WeakValidation)
+		if err != nil {
+			return nil, errkind.BadInputf("%s: ledger image %s: %v", r.Ledger, im.Ref, err)
+		}
+		byName[t.Name()] = recorded{t, im}
+	}
+	read := o.ReadFile
+	if read == nil {
+		read = readFile
+	}
+	services, err := readCompose(o.Compose, read, o.Getenv)
+	if err != nil {
+		return nil, errkind.New(errkind.BadInput, err)
+	}
+	p := &Plan{o: o, report: r}
+	switch {
+	case o.Verify:
+		err = verify(ctx, o, r, services, byName)
+	case r.Kind == Compose:
+		err = pinCompose(ctx, o, r, services, byName)
+	case r.Kind == Kustomize:
+		err = kustomize(o, r, l)
+	default:
+		r.Output = list(l)
+	}
+	if o.Verify || r.Kind == Compose {
+		warnFloating(ctx, o, r, byName)
+	}
+	r.finish()
+	return p, err
+}
+
+// pinCompose writes the override: every service whose image the ledger
+// records, as REPO:TAG@sha256:… (the tag kept for readability), sorted.
+func pinCompose(ctx context.Context, o Options, r *Report, services []service, byName map[string]recorded) error {
+	pins := map[string]string{}
+	var unknown []*Service
+	for _, s := range services {
+		row := Service{Service: s.Name, File: s.File, Image: s.Image}
+		repoTag, _, _ := strings.Cut(s.Image, "@")
+		t, err := name.NewTag(repoTag, name.WeakValidation)
+		switch rec, ok := byName[t.Name()]; {
+		case err != nil:
+			row.State, row.Reason = Unrecorded, "not an image reference tagguard can pin: "+report.OneLine(err.Error())
+		case ok:
+			row.State, row.Pinned = Pinned, repoTag+"@"+rec.image.Digest
+			pins[s.Name] = row.Pinned
+		default:
+			row.State, row.Reason = Unrecorded, "the ledger does not record "+repoTag
+		}
+		r.Services = append(r.Services, row)
+		if row.State == Unrecorded && err == nil {
+			unknown = append(unknown, &r.Services[len(r.Services)-1])
+		}
+	}
+	if o.Resolve && len(unknown) > 0 {
+		errs := make([]error, len(unknown))
+		fanout.Each(ctx, o.Jobs, len(unknown), func(i int) {
+			s := unknown[i]
+			repoTag, _, _ := strings.Cut(s.Image, "@")
+			t, _ := name.NewTag(repoTag, name.WeakValidation)
+			d, err := o.Registry.Resolve(ctx, t)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			s.State, s.Pinned, s.Reason = Resolved, repoTag+"@"+d.Digest.String(), "not in the ledger: pinned at the tag's digest now (--resolve)"
+		})
+		for _, s := range unknown {
+			if s.State == Resolved {
+				pins[s.Service] = s.Pinned
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return errkind.New(errkind.Remote, err)
+		}
+	}
+	for _, s := range r.Services {
+		if s.State == Unrecorded && o.Warn != nil {
+			o.Warn(fmt.Sprintf("tagguard pin: service %s (%s) left out: %s", s.Service, s.Image, s.Reason))
+		}
+	}
+	var doc struct {
+		Services map[string]struct {
+			Image string `yaml:"image"`
+		} `yaml:"services"`
+	}
+	doc.Services = map[string]struct {
+		Image string `yaml:"image"`
+	}{}
+	for svc, img := range pins {
+		doc.Services[svc] = struct {
+			Image string `yaml:"image"`
+		}{img}
+	}
+	b, err := yaml.Marshal(doc) // maps marshal sorted: the same pins give the same bytes
+	if err != nil {
+		return err
+	}
+	r.Output = "# Generated by tagguard pin from " + r.Ledger + ": every service's image by digest.\n" + string(b)
+	return nil
+}
+
+// list is every recorded ref as REPO:TAG@sha256:…, sorted.
+func list(l *ledger.Ledger) string {
+	var lines []string
+	for _, im := range l.Images {
+		lines = append(lines, im.Ref+"@"+im.Digest)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// kustomize is a kustomize images: list, one entry per repository: the
+// digest of its version tag where the ledger records several tags of it
+// (a version, and the floating tags that point at the same bits).
+func kustomize(o Options, r *Report, l *ledger.Ledger) error {
+	type entry struct {
+		Name    string `yaml:"name"`
+		NewName string `yaml:"newName,omitempty"`
+		Digest  string `yaml:"digest"`
+	}
+	chosen := map[string]ledger.Image{}
+	for _, im := range l.Images {
+		t, err := name.NewTag(im.Ref, name.WeakValidation)
+		if err != nil {
+			continue
+		}
+		repo := t.Context().Name()
+		prev, ok := chosen[repo]
+		_, isVersion := policy.ParseVersion(t.TagStr())
+		if !ok || isVersion && prev.Digest != im.Digest {
+			if ok && prev.Digest != im.Digest && o.Warn != nil {
+				o.Warn(fmt.Sprintf("tagguard pin: %s is recorded at several digests; kustomize takes one per image: %s", repo, im.Ref))
+			}
+			chosen[repo] = im
+		}
+	}
+	var out struct {
+		Images []entry `yaml:"images"`
+	}
+	repos := make([]string, 0, len(chosen))
+	for repo := range chosen {
+		repos = append(repos, repo)
+	}
+	slices.Sort(repos)
+	for _, repo := range repos {
+		e := entry{Name: repo, Digest: chosen[repo].Digest}
+		for _, rn := range o.Rename {
+			old, nw, _ := strings.Cut(rn, "=")
+			if repo == old || strings.HasPrefix(repo, strings.TrimSuffix(old, "/")+"/") {
+				e.NewName = nw + strings.TrimPrefix(repo, old)
+				break
+			}
+		}
+		out.Images = append(out.Images, e)
+	}
+	b, err := yaml.Marshal(out)
+	if err != nil {
+		return err
+	}
+	r.Output = string(b)
+	return nil
+}
+
+// warnFloating says, for a floating tag the ledger recorded (latest, 1),
+// when it has moved since: pinning it pins the ledger's digest, not where
+// the tag points now (restore and audit's rule decides whether that move
+// was an advance).
+func warnFloating(ctx context.Context, o Options, r *Report, byName map[string]recorded) {
+	if o.Warn == nil || o.Registry == nil {
+		return
+	}
+	for _, s := range r.Services {
+		repoTag, _, _ := strings.Cut(s.Image, "@")
+		t, err := name.NewTag(repoTag, name.WeakValidation)
+		rec, ok := byName[t.Name()]
+		if err != nil || !ok || (policy.Policy{}).Kind(t.TagStr()) != policy.Floating {
+			continue
+		}
+		if d, err := o.Registry.Resolve(ctx, rec.tag); err == nil && d.Digest.String() != rec.image.Digest {
+			o.Warn(fmt.Sprintf("tagguard pin: %s has moved since %s recorded it (now %s): the pin is the recorded %s", repoTag, r.Ledger, d.Digest, rec.image.Digest))
+		}
+	}
+}
+
+// verify checks every digest the compose files pin against the ledger and
+// the registry: the compare-before-update gate.
+func verify(ctx context.Context, o Options, r *Report, services []service, byName map[string]recorded) error {
+	for _, s := range services {
+		row := Service{Service: s.Name, File: s.File, Image: s.Image}
+		repoTag, dig, pinned := strings.Cut(s.Image, "@")
+		if !pinned {
+			row.State, row.Reason = NotPinned, "not pinned by digest: compose follows the tag string"
+			r.Services = append(r.Services, row)
+			continue
+		}
+		row.Pinned = s.Image
+		t, err := name.NewTag(repoTag, name.WeakValidation)
+		rec, ok := byName[t.Name()]
+		switch {
+		case err != nil || !ok:
+			row.State, row.Reason = Differs, "pins "+dig+", which the ledger does not record for "+repoTag
+		case rec.image.Digest != dig:
+			row.State, row.Recorded = Differs, rec.image.Digest
+			row.Reason = fmt.Sprintf("pins %s, the ledger records %s%s", dig, rec.image.Digest, newer(byName, t.Context(), dig, rec.image.Digest))
+		default:
+			row.State, row.Recorded = OK, dig
+		}
+		r.Services = append(r.Services, row)
+	}
+	var check []*Service
+	for i := range r.Services {
+		if r.Services[i].State == OK {
+			check = append(check, &r.Services[i])
+		}
+	}
+	errs := make([]error, len(check))
+	fanout.Each(ctx, o.Jobs, len(check), func(i int) {
+		s := check[i]
+		repo, dig, _ := strings.Cut(s.Pinned, "@")
+		t, _ := name.NewTag(repo, name.WeakValidation)
+		_, err := o.Registry.Resolve(ctx, t.Context().Digest(dig))
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			s.State, s.Reason = Pruned, dig+" is gone from "+t.Context().String()+": pruned; a host pulling it now fails"
+		case err != nil:
+			s.State, s.Reason, errs[i] = Unknown, "could not read the registry: "+report.OneLine(err.Error()), err
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return errkind.New(errkind.Remote, err)
+	}
+	return nil
+}
+
+// newer says which of two digests the ledger records under the higher
+// version, when it records both under versions.
+func newer(byName map[string]recorded, repo name.Repository, pinned, recordedDigest string) string {
+	versionOf := func(d string) string {
+		best := ""
+		for _, rec := range byName {
+			if rec.tag.Context().Name() == repo.Name() && rec.image.Digest == d {
+				if v, ok := policy.ParseVersion(rec.tag.TagStr()); ok && (best == "" || v.GreaterThan(mustVersion(best))) {
+					best = rec.tag.TagStr()
+				}
+			}
+		}
+		return best
+	}
+	pv, rv := versionOf(pinned), versionOf(recordedDigest)
+	if pv == "" || rv == "" {
+		return " (which is newer cannot be told: the ledger records no version at the pinned digest)"
+	}
+	if mustVersion(pv).GreaterThan(mustVersion(rv)) {
+		return fmt.Sprintf(" (the pin is newer: %s, the ledger's tag is at %s)", pv, rv)
+	}
+	return fmt.Sprintf(" (the ledger's is newer: %s, the pin is %s)", rv, pv)
+}

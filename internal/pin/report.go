@@ -1,0 +1,130 @@
+package pin
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// State is a service's pin, or its check.
+type State string
+
+// The states.
+const (
+	Pinned     State = "pinned"     // pinned at the ledger's digest
+	Resolved   State = "resolved"   // not in the ledger: pinned at the tag's digest now (--resolve)
+	Unrecorded State = "unrecorded" // not in the ledger: left out
+	OK         State = "ok"         // --verify: pinned at the ledger's digest, which exists
+	Differs    State = "differs"    // --verify: pinned elsewhere than the ledger records
+	Pruned     State = "pruned"     // --verify: the pinned digest is gone
+	NotPinned  State = "not-pinned" // --verify: follows a tag, not a digest
+	Unknown    State = "unknown"    // --verify: the registry could not be read
+)
+
+// Service is one compose service.
+type Service struct {
+	Service  string `json:"service"`
+	File     string `json:"file"`
+	Image    string `json:"image"`
+	Pinned   string `json:"pinned,omitempty"`
+	Recorded string `json:"recorded,omitempty"`
+	State    State  `json:"state"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Report is the outcome of a pin.
+type Report struct {
+	Command  string    `json:"-"`
+	Summary  string    `json:"-"`
+	Kind     string    `json:"kind"` // compose, kustomize or list
+	Verify   bool      `json:"verify,omitempty"`
+	Ledger   string    `json:"ledger"` // where the ledger came from
+	Services []Service `json:"services,omitempty"`
+	Output   string    `json:"output,omitempty"`  // what is written
+	Written  string    `json:"written,omitempty"` // the file it went to (--output)
+	blocked  bool
+}
+
+func (r *Report) finish() {
+	counts := map[State]int{}
+	for _, s := range r.Services {
+		counts[s.State]++
+	}
+	switch {
+	case r.Verify && counts[Unknown] > 0:
+		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %s could not be checked", counts[Unknown], report.Plural(len(r.Services), "service"))
+	case r.Verify && counts[Differs]+counts[Pruned] > 0:
+		r.blocked = true
+		r.Summary = fmt.Sprintf("BLOCKED: %d differ from %s, %d pruned, of %s", counts[Differs], r.Ledger, counts[Pruned], report.Plural(len(r.Services), "service"))
+	case r.Verify:
+		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d not pinned)", counts[OK], counts[NotPinned])
+	case r.Kind == Compose:
+		r.Summary = fmt.Sprintf("OK: %d services pinned from %s (%d resolved, %d left out)", counts[Pinned]+counts[Resolved], r.Ledger, counts[Resolved], counts[Unrecorded])
+	default:
+		r.Summary = fmt.Sprintf("OK: a %s from %s", r.Kind, r.Ledger)
+	}
+}
+
+// Headline is the summary line.
+func (r *Report) Headline() string { return r.Summary }
+
+// Blocking reports a --verify that found a pin other than the ledger's,
+// or a pruned one: the deploy must not go ahead.
+func (r *Report) Blocking() bool { return r.blocked }
+
+// WriteText writes what pin makes: the override, kustomize list or lock
+// list itself (or where it was written), or, with --verify, the check.
+func (r *Report) WriteText(w io.Writer) error {
+	if !r.Verify {
+		if r.Written != "" {
+			_, err := fmt.Fprintf(w, "tagguard pin: %s; wrote %s\n", r.Summary, r.Written)
+			return err
+		}
+		_, err := io.WriteString(w, r.Output)
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "tagguard pin --verify: %s\n\n", r.Summary)
+	for _, s := range r.Services {
+		fmt.Fprintf(&b, "%-10s %s (%s)\n           %s\n", strings.ToUpper(string(s.State)), s.Service, s.File, s.Image)
+		if s.Reason != "" {
+			fmt.Fprintf(&b, "           %s\n", s.Reason)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Show is what the action shows: a row per service, an error annotation
+// per pin that differs or was pruned, and the pins output.
+func (r *Report) Show() report.Shown {
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + "."}}
+	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "service"}, {Name: "image", Kind: report.Code}, {Name: "pinned", Kind: report.Code}, {Name: "detail"}}}
+	for _, svc := range r.Services {
+		lvl := report.Good
+		switch svc.State {
+		case Differs, Pruned:
+			lvl = report.Bad
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + svc.Service + " " + string(svc.State), Message: svc.Service + ": " + svc.Reason})
+		case Unrecorded, NotPinned, Unknown:
+			lvl = report.Warning
+		}
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(svc.State), svc.Service, svc.Image, svc.Pinned, svc.Reason}})
+	}
+	s.Tables = []report.Table{t}
+	s.Outputs = []report.Output{{Name: "pins", Value: r.Output}}
+	return s
+}
+
+func mustVersion(s string) *semver.Version {
+	v, _ := policy.ParseVersion(s)
+	return v
+}
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
