@@ -175,7 +175,26 @@ func (s *story) promoteAndAudit(repo, dir string) error {
 	}
 	s.step("The audit is clean again.")
 	s.say("   $ tagguard audit --from-ledger ledger-1.0.0.json")
-	return s.run(options.Audit, errkind.OK, options.FromLedger, ledger)
+	if err := s.run(options.Audit, errkind.OK, options.FromLedger, ledger); err != nil {
+		return err
+	}
+
+	compose := filepath.Join(dir, "compose.yml")
+	if err := os.WriteFile(compose, []byte("services:\n  web:\n    image: "+repo+":1.0.0\n    ports: [\"8080:80\"]\n"), 0o644); err != nil {
+		return err
+	}
+	pinned := filepath.Join(dir, "compose.pinned.yml")
+	s.step("On the deploy side, tagguard pin turns the ledger into a compose override: the service runs the released digest, whatever the tag does next.")
+	s.say("   $ tagguard pin --from-ledger ledger-1.0.0.json --compose compose.yml")
+	if err := s.run(options.PinCmd, errkind.OK, options.FromLedger, ledger, options.ComposeFile, compose); err != nil {
+		return err
+	}
+	if err := s.run(options.PinCmd, errkind.OK, options.FromLedger, ledger, options.ComposeFile, compose, options.Output, pinned); err != nil {
+		return err
+	}
+	s.step("Before an update, the deploy script checks that what it would run is the ledger's and still there:")
+	s.say("   $ tagguard pin --from-ledger ledger-1.0.0.json --verify --compose compose.yml --compose compose.pinned.yml")
+	return s.run(options.PinCmd, errkind.OK, options.FromLedger, ledger, options.ComposeFile, compose+","+pinned, options.Verify, "true")
 }
 
 type story struct {

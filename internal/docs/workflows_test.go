@@ -211,7 +211,7 @@ func isTagguard(uses string) bool {
 		strings.HasPrefix(uses, "docker://ghcr.io/tagguard/tagguard:")
 }
 
-var modes = []string{"audit", "check", "promote", "record", "restore"}
+var modes = []string{"audit", "check", "pin", "promote", "record", "restore"}
 
 // tagguardStep is a step that runs tagguard with inputs: a uses: step's
 // with: block, or a run: step passing the runner's INPUT_<NAME> environment
@@ -287,6 +287,7 @@ func TestWorkflowInputs(t *testing.T) {
 	want := map[string][]string{
 		"audit":   {"examples/audit.yml"},
 		"check":   {"examples/release.yml"},
+		"pin":     {"examples/deploy.yml", "examples/deploy.yml"},
 		"promote": {".github/workflows/release.yml", "examples/promote.yml"},
 		"record":  {"examples/release.yml"},
 		"restore": {"examples/restore.yml"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -54,6 +55,7 @@ func readCompose(paths []string, read func(string) ([]byte, error), getenv func(
 			byName[name] = service{Name: name, File: path, Image: image}
 		}
 	}
+	slices.Sort(order) // reports and overrides in one order, whatever the files' map order
 	out := make([]service, 0, len(order))
 	for _, n := range order {
 		out = append(out, byName[n])

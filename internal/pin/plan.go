@@ -1,6 +1,7 @@
 package pin
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,7 +161,7 @@ func pinCompose(ctx context.Context, o Options, r *Report, services []service, b
 			Image string `yaml:"image"`
 		}{img}
 	}
-	b, err := yaml.Marshal(doc) // maps marshal sorted: the same pins give the same bytes
+	b, err := marshal(doc) // maps marshal sorted: the same pins give the same bytes
 	if err != nil {
 		return err
 	}
@@ -222,12 +223,24 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		}
 		out.Images = append(out.Images, e)
 	}
-	b, err := yaml.Marshal(out)
+	b, err := marshal(out)
 	if err != nil {
 		return err
 	}
 	r.Output = string(b)
 	return nil
+}
+
+// marshal writes YAML indented by two, as compose and kustomize files are.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	err := enc.Close()
+	return b.Bytes(), err
 }
 
 // warnFloating says, for a floating tag the ledger recorded (latest, 1),

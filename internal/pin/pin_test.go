@@ -1,0 +1,211 @@
+package pin
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/golden"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// world is a registry with app 1.2.3 (also latest) and a worker 2.0.0, a
+// ledger that records them, and a compose file with a recorded service,
+// one through ${REGISTRY} interpolation, one the ledger does not know, one
+// that builds and one already pinned.
+type world struct {
+	reg      *regtest.DistributionServer
+	ledger   string
+	compose  string
+	app, wrk string // digests
+	env      map[string]string
+}
+
+func newWorld(t *testing.T) world {
+	t.Helper()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	app := regtest.PushImage(t, reg.Ref("org/app:1.2.3")).String()
+	regtest.Tag(t, reg.Ref("org/app:1.2.3"), reg.Ref("org/app:latest"))
+	wrk := regtest.PushImage(t, reg.Ref("org/worker:2.0.0")).String()
+	regtest.PushImage(t, reg.Ref("org/other:1.0.0"))
+	dir := t.TempDir()
+	l := &ledger.Ledger{Schema: ledger.Schema, Created: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Images: []ledger.Image{
+		{Ref: reg.Ref("org/app:1.2.3"), Digest: app}, {Ref: reg.Ref("org/app:latest"), Digest: app}, {Ref: reg.Ref("org/worker:2.0.0"), Digest: wrk},
+	}}
+	b, _ := l.Marshal()
+	lp := filepath.Join(dir, "ledger.json")
+	os.WriteFile(lp, b, 0o644)
+	compose := `services:
+  web:
+    image: ` + reg.Ref("org/app:1.2.3") + `
+    ports: ["8080:80"]
+  worker:
+    image: ${REGISTRY}/org/worker:${WORKER_TAG:-2.0.0}
+    environment:
+      KEEP: me
+  other:
+    image: ` + reg.Ref("org/other:1.0.0") + `
+  builder:
+    build: .
+`
+	cp := filepath.Join(dir, "compose.yml")
+	os.WriteFile(cp, []byte(compose), 0o644)
+	return world{reg: reg, ledger: lp, compose: cp, app: app, wrk: wrk, env: map[string]string{"REGISTRY": reg.Host}}
+}
+
+func (w world) run(t *testing.T, o Options) (*Report, error) {
+	t.Helper()
+	o.FromLedgers, o.Registry, o.Jobs = []string{w.ledger}, fixture.Client(t), 4
+	if o.Getenv == nil {
+		o.Getenv = func(k string) string { return w.env[k] }
+	}
+	return report.Run(context.Background(), NewPlan, o, false)
+}
+
+func (w world) golden(t *testing.T, file string, got string) {
+	t.Helper()
+	golden.File(t, filepath.Join("testdata", "golden", file), golden.Stable([]byte(got), w.reg.Host, "registry.test", filepath.Dir(w.ledger), "<tmp>"), *update)
+}
+
+// TestComposeOverride is issue 20: a compose override pins each service
+// whose image the ledger records (by the tag as written, interpolated),
+// carries image alone, leaves out and names what the ledger does not know,
+// and is sorted, the same bytes every time.
+func TestComposeOverride(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var warned []string
+	r, err := w.run(t, Options{Compose: []string{w.compose}, Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.golden(t, "compose.yml", r.Output)
+	var doc map[string]map[string]map[string]any
+	if err := yaml.Unmarshal([]byte(r.Output), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc["services"]) != 2 || doc["services"]["web"]["image"] != w.reg.Ref("org/app:1.2.3")+"@"+w.app ||
+		doc["services"]["worker"]["image"] != w.reg.Ref("org/worker:2.0.0")+"@"+w.wrk || len(doc["services"]["web"]) != 1 {
+		t.Errorf("override:\n%s", r.Output)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "service other") {
+		t.Errorf("warned %q: want the unrecorded service named", warned)
+	}
+	// --resolve pins it at its tag's digest now.
+	r, err = w.run(t, Options{Compose: []string{w.compose}, Resolve: true})
+	if err != nil || !strings.Contains(r.Output, "other:") {
+		t.Errorf("--resolve: %v\n%s", err, r.Output)
+	}
+	// An unset variable without a default: refused, nothing written.
+	_, err = w.run(t, Options{Compose: []string{w.compose}, Getenv: func(string) string { return "" }})
+	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "${REGISTRY}") {
+		t.Errorf("unset variable: %v", err)
+	}
+}
+
+// TestKustomizeAndList: a kustomize images list (parsed back, with a
+// mirror's newName) and a lock list, from the same ledger.
+func TestKustomizeAndList(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r, err := w.run(t, Options{Format: Kustomize, Rename: []string{w.reg.Host + "/org=mirror.example.com/org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.golden(t, "kustomization.yml", r.Output)
+	var k struct {
+		Images []struct {
+			Name    string `yaml:"name"`
+			NewName string `yaml:"newName"`
+			Digest  string `yaml:"digest"`
+		}
+	}
+	if err := yaml.Unmarshal([]byte(r.Output), &k); err != nil || len(k.Images) != 2 || k.Images[0].Digest != w.app || k.Images[0].NewName != "mirror.example.com/org/app" {
+		t.Errorf("%v:\n%s", err, r.Output)
+	}
+	r, err = w.run(t, Options{Format: List})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.golden(t, "list.txt", r.Output)
+	if n := strings.Count(r.Output, "\n"); n != 3 {
+		t.Errorf("%d lines:\n%s", n, r.Output)
+	}
+}
+
+// TestVerifyGatesADeploy: --verify exits 0 for a compose file pinned at
+// the ledger's digests, 1 for a stale pin (naming the service and both
+// digests) and for a pruned one, 3 when the registry cannot be read.
+func TestVerifyGatesADeploy(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r, err := w.run(t, Options{Compose: []string{w.compose}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := filepath.Join(filepath.Dir(w.compose), "compose.pinned.yml")
+	os.WriteFile(pinned, []byte(r.Output), 0o644)
+	if r, err := w.run(t, Options{Compose: []string{pinned}, Verify: true}); err != nil || r.Blocking() {
+		t.Errorf("matching: %v %s", err, r.Summary)
+	}
+	old := regtest.PushImage(t, w.reg.Ref("org/app:1.2.2")).String()
+	stale := filepath.Join(filepath.Dir(w.compose), "stale.yml")
+	os.WriteFile(stale, []byte("services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3")+"@"+old+"\n"), 0o644)
+	r, err = w.run(t, Options{Compose: []string{stale}, Verify: true})
+	if err != nil || !r.Blocking() || r.Services[0].State != Differs || !strings.Contains(r.Services[0].Reason, old) || !strings.Contains(r.Services[0].Reason, w.app) {
+		t.Errorf("stale: %v %+v", err, r.Services)
+	}
+	d, _ := name.NewDigest(w.reg.Ref("org/worker@" + w.wrk))
+	if err := remote.Delete(d); err != nil {
+		t.Fatal(err)
+	}
+	r, err = w.run(t, Options{Compose: []string{pinned}, Verify: true})
+	if err != nil || !r.Blocking() {
+		t.Errorf("pruned: %v %s", err, r.Summary)
+	}
+	var text strings.Builder
+	_ = r.WriteText(&text)
+	w.golden(t, "verify-pruned.txt", text.String())
+	gone := filepath.Join(filepath.Dir(w.compose), "gone.yml")
+	os.WriteFile(gone, []byte("services:\n  web:\n    image: 127.0.0.1:1/org/app:1.2.3@"+w.app+"\n"), 0o644)
+	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: "127.0.0.1:1/org/app:1.2.3", Digest: w.app}}}
+	b, _ := l.Marshal()
+	os.WriteFile(w.ledger+".unreachable", b, 0o644)
+	_, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".unreachable"}, Compose: []string{gone}, Verify: true, Registry: fixture.Client(t, 1), Jobs: 1}, false)
+	if errkind.ExitCode(err) != 3 {
+		t.Errorf("unreachable registry: %v: want exit 3", err)
+	}
+}
+
+// TestPinningAMovedFloatingTagWarns: pinning latest from a ledger older
+// than the tag's last move pins the ledger's digest and says that latest
+// has moved since (the operator's rule: the tag may have advanced).
+func TestPinningAMovedFloatingTagWarns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	compose := filepath.Join(filepath.Dir(w.compose), "latest.yml")
+	os.WriteFile(compose, []byte("services:\n  web:\n    image: "+w.reg.Ref("org/app:latest")+"\n"), 0o644)
+	regtest.PushImage(t, w.reg.Ref("org/app:latest")) // a newer release moved it
+	var warned []string
+	r, err := w.run(t, Options{Compose: []string{compose}, Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil || !strings.Contains(r.Output, "@"+w.app) {
+		t.Fatalf("%v\n%s", err, r.Output)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "has moved since") {
+		t.Errorf("warned %q", warned)
+	}
+}
