@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tagguard/tagguard/internal/progress"
@@ -59,12 +60,22 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	var flags []ledgers.Problem
 	src := o.sources()
 	src.Now = o.Now
+	// Registry reads start with the first ledger, while later release pages
+	// are still read: where a tag points now does not depend on which
+	// record of it wins.
+	pf := newPrefetch(ctx, o.Registry, o.Jobs)
+	defer pf.wait()
 	problems, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
 		ledgersRead++
 		if got.Suspect != "" {
 			flags = append(flags, ledgers.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
 		}
 		keep(o, records, got)
+		for _, im := range got.Ledger.Images {
+			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchAny(o.Tags, t.TagStr())) {
+				pf.start(t)
+			}
+		}
 		for _, im := range got.Ledger.Images {
 			if t, err := o.Registry.ParseTag(im.Ref); err == nil {
 				recorded[t.Name()+" "+im.Digest] = true
@@ -98,7 +109,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		// Every release's ledger is read already when auditing them all.
 		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
 	}
-	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev))
+	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev), pf)
 	checkRestorable(ctx, o, recs, r.Refs)
 	if o.Referrers {
 		checkAttached(ctx, o, recs, r.Refs)
@@ -177,12 +188,12 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 // readTags HEADs every recorded ref once. A floating tag away from its
 // record that now points at a newer release on its line (recorded there by
 // a ledger) has advanced, as that release meant it to: ok, and no drift.
-func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge *floating.Judge) {
+func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge *floating.Judge, pf *prefetch) {
 	progress.Expect(ctx, "reading recorded refs", len(recs))
 	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
 		defer progress.Done(ctx, 1)
 		ref := &refs[i]
-		d, err := o.Registry.Resolve(ctx, recs[i].tag)
+		d, err := pf.get(ctx, recs[i].tag)
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
 			ref.State, ref.Reason = Missing, "the tag is gone"
@@ -339,3 +350,66 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 		}
 	}
 }
+
+// prefetch reads where recorded tags point now while the ledgers are still
+// being read (release pages stream): one HEAD per distinct tag, at most
+// jobs at a time, each started as soon as a ledger names the tag.
+type prefetch struct {
+	ctx  context.Context
+	reg  Registry
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	tags map[string]*fetched
+}
+
+type fetched struct {
+	ready chan struct{}
+	d     registry.Descriptor
+	err   error
+}
+
+func newPrefetch(ctx context.Context, reg Registry, jobs int) *prefetch {
+	return &prefetch{ctx: ctx, reg: reg, sem: make(chan struct{}, max(jobs, 1)), tags: map[string]*fetched{}}
+}
+
+// start reads t in the background, once.
+func (p *prefetch) start(t name.Tag) {
+	p.mu.Lock()
+	if _, ok := p.tags[t.Name()]; ok {
+		p.mu.Unlock()
+		return
+	}
+	f := &fetched{ready: make(chan struct{})}
+	p.tags[t.Name()] = f
+	p.mu.Unlock()
+	p.wg.Go(func() {
+		defer close(f.ready)
+		select {
+		case p.sem <- struct{}{}:
+			defer func() { <-p.sem }()
+		case <-p.ctx.Done():
+			f.err = p.ctx.Err()
+			return
+		}
+		f.d, f.err = p.reg.Resolve(p.ctx, t)
+	})
+}
+
+// get is where t points now: the read started for it, or a read now.
+func (p *prefetch) get(ctx context.Context, t name.Tag) (registry.Descriptor, error) {
+	p.mu.Lock()
+	f, ok := p.tags[t.Name()]
+	p.mu.Unlock()
+	if !ok {
+		return p.reg.Resolve(ctx, t)
+	}
+	select {
+	case <-f.ready:
+		return f.d, f.err
+	case <-ctx.Done():
+		return registry.Descriptor{}, ctx.Err()
+	}
+}
+
+func (p *prefetch) wait() { p.wg.Wait() }

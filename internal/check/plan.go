@@ -77,6 +77,9 @@ func read(ctx context.Context, o Options, p input) ([]Ref, map[string]*tagList, 
 		}
 	}
 	progress.Expect(ctx, "reading refs", len(results))
+	// Repositories round-robin: every repository's first request (its
+	// token exchange) starts at once, not when the workers get to it.
+	order := fanout.Interleave(len(results), func(i int) string { return results[i].ref.Context().String() })
 	notStarted := fanout.Each(ctx, o.Jobs, len(listed)+len(results), func(i int) {
 		if i < len(listed) {
 			l := listed[i]
@@ -84,7 +87,7 @@ func read(ctx context.Context, o Options, p input) ([]Ref, map[string]*tagList, 
 			return
 		}
 		defer progress.Done(ctx, 1)
-		r := &results[i-len(listed)]
+		r := &results[order[i-len(listed)]]
 		d, err := o.Registry.Resolve(ctx, r.ref)
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
@@ -101,7 +104,7 @@ func read(ctx context.Context, o Options, p input) ([]Ref, map[string]*tagList, 
 		if i < len(listed) {
 			listed[i].err = ctx.Err()
 		} else {
-			results[i-len(listed)].err = ctx.Err()
+			results[order[i-len(listed)]].err = ctx.Err()
 		}
 	}
 	var errs []error

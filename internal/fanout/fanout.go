@@ -43,3 +43,30 @@ func Each(ctx context.Context, limit, n int, fn func(i int)) (notStarted []int) 
 	wg.Wait()
 	return notStarted
 }
+
+// Interleave orders n items so that the first item of every group comes
+// before the second of any: groups are taken round-robin, in order of first
+// appearance, each group's items in their order. Given repositories as
+// groups, the first requests of a fan-out reach every repository at once,
+// so each one's ping and token exchange happen together at the start, not
+// one by one as the workers reach each repository's first item.
+func Interleave(n int, group func(i int) string) []int {
+	var keys []string
+	members := map[string][]int{}
+	for i := range n {
+		g := group(i)
+		if _, ok := members[g]; !ok {
+			keys = append(keys, g)
+		}
+		members[g] = append(members[g], i)
+	}
+	out := make([]int, 0, n)
+	for round := 0; len(out) < n; round++ {
+		for _, k := range keys {
+			if round < len(members[k]) {
+				out = append(out, members[k][round])
+			}
+		}
+	}
+	return out
+}

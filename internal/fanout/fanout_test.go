@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -79,5 +80,16 @@ func TestEachStartsNothingAfterCancel(t *testing.T) {
 	}
 	if got := Each(ctx, 4, 3, func(int) { t.Error("called on a done context") }); !slices.Equal(got, []int{0, 1, 2}) {
 		t.Errorf("done context: not started %v", got)
+	}
+}
+
+// TestInterleave: the first item of every group comes before any second.
+func TestInterleave(t *testing.T) {
+	t.Parallel()
+	groups := []string{"a", "a", "a", "b", "c", "c"}
+	got := Interleave(len(groups), func(i int) string { return groups[i] })
+	want := []int{0, 3, 4, 1, 5, 2}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Interleave = %v, want %v", got, want)
 	}
 }
