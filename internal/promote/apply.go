@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
@@ -58,19 +59,35 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 			continue
 		}
 		placed[repo.String()] = true
-		for i, s := range p.sources {
+		// The sources into one repository are independent: copied at once,
+		// within --jobs (the registry client bounds the requests).
+		copies := make([]string, len(p.sources))
+		errs := make([]error, len(p.sources))
+		fanout.Each(ctx, p.o.Jobs, len(p.sources), func(i int) {
+			s := p.sources[i]
 			src := s.ref
 			if f, ok := first[repo.RegistryStr()]; ok && f.RegistryStr() != src.Context().RegistryStr() {
 				src = f.Digest(s.ref.DigestStr())
 			}
 			if src.Context().String() == repo.String() {
-				continue
+				return
 			}
 			stats, err := p.o.Registry.Copy(ctx, src, repo)
 			if err != nil {
-				return errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
+				errs[i] = errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
+				return
 			}
-			r.Copies = append(r.Copies, fmt.Sprintf("%s → %s: %s", src, repo, stats))
+			copies[i] = fmt.Sprintf("%s → %s: %s", src, repo, stats)
+		})
+		for _, c := range copies {
+			if c != "" {
+				r.Copies = append(r.Copies, c)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		for i := range p.sources {
 			if err := p.carry(ctx, r, i, repo); err != nil {
 				return err
 			}
