@@ -55,7 +55,7 @@ var blockedBy = map[string]string{
 	"record":  "refused: a tag is not at the expected digest, or the release notes cannot take the ledger",
 	"restore": "the pre-flight refused: a target digest is missing (pruned): nothing written",
 	"audit":   "drift: a recorded tag drifted, is missing, unrestorable, inconsistent or unsigned",
-	"pin":     "verify: a pinned digest differs from the ledger's, or was pruned",
+	"pin":     "verify: a pinned digest differs from the ledger's or was pruned, a recorded image is not pinned, or no service runs a recorded image",
 }
 
 // Commands that never write cannot be partly applied.

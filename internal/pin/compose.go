@@ -68,9 +68,15 @@ func readCompose(paths []string, read func(string) ([]byte, error), getenv func(
 // ${VAR:+alt}, ${VAR+alt}.
 var varRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
 
+// nested finds a ${...} inside another's default or error text.
+var nested = regexp.MustCompile(`\$\{[^}]*\$\{`)
+
 // interpolate resolves s, or says which variable it cannot: no half-filled
 // image name ever reaches a pin.
 func interpolate(s string, getenv func(string) string) (string, error) {
+	if strings.Count(s, "${") > strings.Count(s, "}") || nested.MatchString(s) {
+		return "", fmt.Errorf("nested or unclosed ${...} is not resolved here: write the image name out, or resolve it before pin")
+	}
 	var bad error
 	out := varRE.ReplaceAllStringFunc(s, func(m string) string {
 		if m == "$$" {

@@ -209,3 +209,90 @@ func TestPinningAMovedFloatingTagWarns(t *testing.T) {
 		t.Errorf("warned %q", warned)
 	}
 }
+
+// TestDigestOnlyAndOtherImages: a service pinned by digest with no tag is
+// never re-pinned to what the ledger records for latest, and an image the
+// ledger records nothing of (a database) is not the gate's to judge; a
+// recorded image that follows its tag, or a compose file with nothing the
+// ledger records, does not pass the gate (the review's F1, F2).
+func TestDigestOnlyAndOtherImages(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dir := filepath.Dir(w.compose)
+	other := regtest.PushImage(t, w.reg.Ref("org/db:16")).String()
+	write := func(file, body string) string {
+		p := filepath.Join(dir, file)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	digestOnly := write("digest-only.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app@"+w.wrk)+"\n")
+	r, err := w.run(t, Options{Compose: []string{digestOnly}})
+	if err != nil || strings.Contains(r.Output, "web:") {
+		t.Errorf("a digest-only image was re-pinned: %v\n%s", err, r.Output)
+	}
+	ok := write("ok.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3@"+w.app)+"\n  db:\n    image: "+w.reg.Ref("org/db:16@"+other)+"\n")
+	if r, err := w.run(t, Options{Compose: []string{ok}, Verify: true}); err != nil || r.Blocking() {
+		t.Errorf("a pinned release beside a pinned database: %v %s", err, r.Summary)
+	}
+	following := write("following.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3")+"\n")
+	if r, _ := w.run(t, Options{Compose: []string{following}, Verify: true}); !r.Blocking() || r.Services[0].State != NotPinned {
+		t.Errorf("a recorded image following its tag passed the gate: %s", r.Summary)
+	}
+	none := write("none.yml", "services:\n  db:\n    image: "+w.reg.Ref("org/db:16@"+other)+"\n")
+	if r, _ := w.run(t, Options{Compose: []string{none}, Verify: true}); !r.Blocking() {
+		t.Errorf("nothing the ledger records passed the gate: %s", r.Summary)
+	}
+}
+
+// TestInterpolation: the compose-spec's forms, and nested or unset ones
+// refused, never half-applied (the review's F4).
+func TestInterpolation(t *testing.T) {
+	t.Parallel()
+	env := func(k string) string { return map[string]string{"REG": "ghcr.io", "TAG": "1.2.3"}[k] }
+	for in, want := range map[string]string{
+		"${REG}/org/app:${TAG}":       "ghcr.io/org/app:1.2.3",
+		"$REG/org/app:${NOPE:-2.0.0}": "ghcr.io/org/app:2.0.0",
+		"${REG}/org/app:${TAG:+9}":    "ghcr.io/org/app:9",
+		"org/a$$b:1":                  "org/a$b:1",
+	} {
+		if got, err := interpolate(in, env); err != nil || got != want {
+			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"${NOPE}/app:1", "${A:-${REG}}/app:1", "${REG/app:1", "${NOPE:?set it}/app:1"} {
+		if got, err := interpolate(in, env); err == nil {
+			t.Errorf("%q: %q, accepted", in, got)
+		}
+	}
+}
+
+// TestKustomizeNames: Docker Hub images as manifests write them, the
+// highest version's digest, and --rename with or without a slash (the
+// review's F3); --output naming an input is refused (F11).
+func TestKustomizeNames(t *testing.T) {
+	t.Parallel()
+	for ref, want := range map[string]string{"nginx:1.25": "nginx", "docker.io/bitnami/redis:7": "bitnami/redis", "ghcr.io/org/app:1": "ghcr.io/org/app"} {
+		tag, _ := name.NewTag(ref)
+		if got := kustomizeName(tag.Context()); got != want {
+			t.Errorf("%s: %q, want %q", ref, got, want)
+		}
+	}
+	l := &ledger.Ledger{Images: []ledger.Image{
+		{Ref: "ghcr.io/org/app:1.3.0", Digest: "sha256:" + strings.Repeat("3", 64)},
+		{Ref: "ghcr.io/org/app:1.10.0", Digest: "sha256:" + strings.Repeat("a", 64)},
+		{Ref: "ghcr.io/org/app:1.9.0", Digest: "sha256:" + strings.Repeat("9", 64)},
+	}}
+	r := &Report{}
+	if err := kustomize(Options{Rename: []string{"ghcr.io/org/=mirror.example.com/org/"}}, r, l); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Output, "newName: mirror.example.com/org/app") || !strings.Contains(r.Output, strings.Repeat("a", 64)) {
+		t.Errorf("kustomize:\n%s", r.Output)
+	}
+	dir := t.TempDir()
+	compose := filepath.Join(dir, "compose.yml")
+	os.WriteFile(compose, []byte("services: {}\n"), 0o644)
+	if err := Validate(Options{FromLedgers: []string{filepath.Join(dir, "l.json")}, Compose: []string{compose}, Output: compose}); errkind.Of(err) != errkind.BadInput {
+		t.Errorf("--output naming the compose file: %v", err)
+	}
+}

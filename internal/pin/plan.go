@@ -98,6 +98,42 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	return p, err
 }
 
+// image is a compose image split: its repository, its tag (nil for a
+// digest-only image, never an assumed latest) and its digest ("" when it
+// follows a tag).
+type image struct {
+	repo   name.Repository
+	tag    *name.Tag
+	digest string
+	text   string // REPO:TAG as written, for the pin
+}
+
+func parseImage(s string) (image, error) {
+	ref, dig, _ := strings.Cut(s, "@")
+	im := image{digest: dig, text: ref}
+	last := ref[strings.LastIndex(ref, "/")+1:]
+	if strings.Contains(last, ":") {
+		t, err := name.NewTag(ref, name.WeakValidation)
+		if err != nil {
+			return im, err
+		}
+		im.tag, im.repo = &t, t.Context()
+		return im, nil
+	}
+	r, err := name.NewRepository(ref, name.WeakValidation)
+	if err != nil {
+		return im, err
+	}
+	if dig == "" {
+		// No tag and no digest: compose would pull latest. Say so rather
+		// than pin what the ledger recorded for latest.
+		t := r.Tag("latest")
+		im.tag = &t
+	}
+	im.repo = r
+	return im, nil
+}
+
 // pinCompose writes the override: every service whose image the ledger
 // records, as REPO:TAG@sha256:… (the tag kept for readability), sorted.
 func pinCompose(ctx context.Context, o Options, r *Report, services []service, byName map[string]recorded) error {
@@ -105,19 +141,24 @@ func pinCompose(ctx context.Context, o Options, r *Report, services []service, b
 	var unknown []*Service
 	for _, s := range services {
 		row := Service{Service: s.Name, File: s.File, Image: s.Image}
-		repoTag, _, _ := strings.Cut(s.Image, "@")
-		t, err := name.NewTag(repoTag, name.WeakValidation)
-		switch rec, ok := byName[t.Name()]; {
+		im, err := parseImage(s.Image)
+		switch {
 		case err != nil:
 			row.State, row.Reason = Unrecorded, "not an image reference tagguard can pin: "+report.OneLine(err.Error())
-		case ok:
-			row.State, row.Pinned = Pinned, repoTag+"@"+rec.image.Digest
-			pins[s.Name] = row.Pinned
+		case im.tag == nil:
+			// repo@sha256:… names its bits already: never re-pinned to
+			// what a tag of the ledger points at.
+			row.State, row.Reason = Unrecorded, "pinned by digest with no tag: left as it is"
 		default:
-			row.State, row.Reason = Unrecorded, "the ledger does not record "+repoTag
+			if rec, ok := byName[im.tag.Name()]; ok {
+				row.State, row.Pinned = Pinned, im.text+"@"+rec.image.Digest
+				pins[s.Name] = row.Pinned
+			} else {
+				row.State, row.Reason = Unrecorded, "the ledger does not record "+im.text
+			}
 		}
 		r.Services = append(r.Services, row)
-		if row.State == Unrecorded && err == nil {
+		if row.State == Unrecorded && err == nil && im.tag != nil {
 			unknown = append(unknown, &r.Services[len(r.Services)-1])
 		}
 	}
@@ -189,19 +230,26 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		Digest  string `yaml:"digest"`
 	}
 	chosen := map[string]ledger.Image{}
+	var best = map[string]string{} // repository → the highest version chosen so far
 	for _, im := range l.Images {
 		t, err := name.NewTag(im.Ref, name.WeakValidation)
 		if err != nil {
 			continue
 		}
-		repo := t.Context().Name()
+		repo := kustomizeName(t.Context())
 		prev, ok := chosen[repo]
-		_, isVersion := policy.ParseVersion(t.TagStr())
-		if !ok || isVersion && prev.Digest != im.Digest {
-			if ok && prev.Digest != im.Digest && o.Warn != nil {
-				o.Warn(fmt.Sprintf("tagguard pin: %s is recorded at several digests; kustomize takes one per image: %s", repo, im.Ref))
-			}
+		v, isVersion := policy.ParseVersion(t.TagStr())
+		switch {
+		case !ok:
 			chosen[repo] = im
+			if isVersion {
+				best[repo] = t.TagStr()
+			}
+		case isVersion && (best[repo] == "" || v.GreaterThan(mustVersion(best[repo]))):
+			if prev.Digest != im.Digest && o.Warn != nil {
+				o.Warn(fmt.Sprintf("tagguard pin: %s is recorded at several digests; kustomize takes one per image, the highest version's: %s", repo, im.Ref))
+			}
+			chosen[repo], best[repo] = im, t.TagStr()
 		}
 	}
 	var out struct {
@@ -216,7 +264,8 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		e := entry{Name: repo, Digest: chosen[repo].Digest}
 		for _, rn := range o.Rename {
 			old, nw, _ := strings.Cut(rn, "=")
-			if repo == old || strings.HasPrefix(repo, strings.TrimSuffix(old, "/")+"/") {
+			old, nw = strings.TrimSuffix(old, "/"), strings.TrimSuffix(nw, "/")
+			if repo == old || strings.HasPrefix(repo, old+"/") {
 				e.NewName = nw + strings.TrimPrefix(repo, old)
 				break
 			}
@@ -243,6 +292,15 @@ func marshal(v any) ([]byte, error) {
 	return b.Bytes(), err
 }
 
+// kustomizeName is an image's name as a manifest writes it, which is what
+// kustomize matches: Docker Hub's without its registry and library/.
+func kustomizeName(r name.Repository) string {
+	if r.RegistryStr() == name.DefaultRegistry {
+		return strings.TrimPrefix(r.RepositoryStr(), "library/")
+	}
+	return r.Name()
+}
+
 // warnFloating says, for a floating tag the ledger recorded (latest, 1),
 // when it has moved since: pinning it pins the ledger's digest, not where
 // the tag points now (restore and audit's rule decides whether that move
@@ -252,10 +310,13 @@ func warnFloating(ctx context.Context, o Options, r *Report, byName map[string]r
 		return
 	}
 	for _, s := range r.Services {
-		repoTag, _, _ := strings.Cut(s.Image, "@")
-		t, err := name.NewTag(repoTag, name.WeakValidation)
+		im, err := parseImage(s.Image)
+		if err != nil || im.tag == nil {
+			continue
+		}
+		repoTag, t := im.text, *im.tag
 		rec, ok := byName[t.Name()]
-		if err != nil || !ok || (policy.Policy{}).Kind(t.TagStr()) != policy.Floating {
+		if !ok || (policy.Policy{}).Kind(t.TagStr()) != policy.Floating {
 			continue
 		}
 		if d, err := o.Registry.Resolve(ctx, rec.tag); err == nil && d.Digest.String() != rec.image.Digest {
@@ -267,25 +328,41 @@ func warnFloating(ctx context.Context, o Options, r *Report, byName map[string]r
 // verify checks every digest the compose files pin against the ledger and
 // the registry: the compare-before-update gate.
 func verify(ctx context.Context, o Options, r *Report, services []service, byName map[string]recorded) error {
+	repos := map[string]bool{} // the repositories the ledger records
+	for _, rec := range byName {
+		repos[rec.tag.Context().Name()] = true
+	}
 	for _, s := range services {
 		row := Service{Service: s.Name, File: s.File, Image: s.Image}
-		repoTag, dig, pinned := strings.Cut(s.Image, "@")
-		if !pinned {
-			row.State, row.Reason = NotPinned, "not pinned by digest: compose follows the tag string"
-			r.Services = append(r.Services, row)
-			continue
-		}
-		row.Pinned = s.Image
-		t, err := name.NewTag(repoTag, name.WeakValidation)
-		rec, ok := byName[t.Name()]
+		im, err := parseImage(s.Image)
 		switch {
-		case err != nil || !ok:
-			row.State, row.Reason = Differs, "pins "+dig+", which the ledger does not record for "+repoTag
-		case rec.image.Digest != dig:
-			row.State, row.Recorded = Differs, rec.image.Digest
-			row.Reason = fmt.Sprintf("pins %s, the ledger records %s%s", dig, rec.image.Digest, newer(byName, t.Context(), dig, rec.image.Digest))
+		case err != nil:
+			row.State, row.Reason = Differs, "not an image reference: "+report.OneLine(err.Error())
+		case !repos[im.repo.Name()]:
+			// An image of no release in this ledger (a database, a
+			// sidecar): not the gate's to judge.
+			row.State, row.Reason = Other, "the ledger records nothing of "+im.repo.String()
+		case im.digest == "":
+			row.State, row.Reason = NotPinned, "the ledger records "+im.repo.String()+", but the service follows a tag: compose would not notice the digest behind it change"
+		case im.tag == nil:
+			row.Pinned = s.Image
+			if recordedAt(byName, im.repo, im.digest) {
+				row.State, row.Recorded = OK, im.digest
+			} else {
+				row.State, row.Reason = Differs, "pins "+im.digest+", which the ledger does not record for "+im.repo.String()
+			}
 		default:
-			row.State, row.Recorded = OK, dig
+			row.Pinned = s.Image
+			rec, ok := byName[im.tag.Name()]
+			switch {
+			case !ok:
+				row.State, row.Reason = Differs, "pins "+im.digest+", but the ledger does not record "+im.text
+			case rec.image.Digest != im.digest:
+				row.State, row.Recorded = Differs, rec.image.Digest
+				row.Reason = fmt.Sprintf("pins %s, the ledger records %s%s", im.digest, rec.image.Digest, newer(byName, im.repo, im.digest, rec.image.Digest))
+			default:
+				row.State, row.Recorded = OK, im.digest
+			}
 		}
 		r.Services = append(r.Services, row)
 	}
@@ -298,12 +375,11 @@ func verify(ctx context.Context, o Options, r *Report, services []service, byNam
 	errs := make([]error, len(check))
 	fanout.Each(ctx, o.Jobs, len(check), func(i int) {
 		s := check[i]
-		repo, dig, _ := strings.Cut(s.Pinned, "@")
-		t, _ := name.NewTag(repo, name.WeakValidation)
-		_, err := o.Registry.Resolve(ctx, t.Context().Digest(dig))
+		im, _ := parseImage(s.Pinned)
+		_, err := o.Registry.Resolve(ctx, im.repo.Digest(im.digest))
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
-			s.State, s.Reason = Pruned, dig+" is gone from "+t.Context().String()+": pruned; a host pulling it now fails"
+			s.State, s.Reason = Pruned, im.digest+" is gone from "+im.repo.String()+": pruned; a host pulling it now fails"
 		case err != nil:
 			s.State, s.Reason, errs[i] = Unknown, "could not read the registry: "+report.OneLine(err.Error()), err
 		}
@@ -312,6 +388,16 @@ func verify(ctx context.Context, o Options, r *Report, services []service, byNam
 		return errkind.New(errkind.Remote, err)
 	}
 	return nil
+}
+
+// recordedAt reports whether the ledger records digest for any tag of repo.
+func recordedAt(byName map[string]recorded, repo name.Repository, digest string) bool {
+	for _, rec := range byName {
+		if rec.tag.Context().Name() == repo.Name() && rec.image.Digest == digest {
+			return true
+		}
+	}
+	return false
 }
 
 // newer says which of two digests the ledger records under the higher

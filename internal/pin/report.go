@@ -23,7 +23,8 @@ const (
 	OK         State = "ok"         // --verify: pinned at the ledger's digest, which exists
 	Differs    State = "differs"    // --verify: pinned elsewhere than the ledger records
 	Pruned     State = "pruned"     // --verify: the pinned digest is gone
-	NotPinned  State = "not-pinned" // --verify: follows a tag, not a digest
+	NotPinned  State = "not-pinned" // --verify: a recorded image followed by tag, not pinned by digest
+	Other      State = "other"      // --verify: an image the ledger records nothing of: not judged
 	Unknown    State = "unknown"    // --verify: the registry could not be read
 )
 
@@ -59,11 +60,14 @@ func (r *Report) finish() {
 	switch {
 	case r.Verify && counts[Unknown] > 0:
 		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %s could not be checked", counts[Unknown], report.Plural(len(r.Services), "service"))
-	case r.Verify && counts[Differs]+counts[Pruned] > 0:
+	case r.Verify && counts[Differs]+counts[Pruned]+counts[NotPinned] > 0:
 		r.blocked = true
-		r.Summary = fmt.Sprintf("BLOCKED: %d differ from %s, %d pruned, of %s", counts[Differs], r.Ledger, counts[Pruned], report.Plural(len(r.Services), "service"))
+		r.Summary = fmt.Sprintf("BLOCKED: %d differ from %s, %d pruned, %d not pinned, of %s", counts[Differs], r.Ledger, counts[Pruned], counts[NotPinned], report.Plural(len(r.Services), "service"))
+	case r.Verify && counts[OK] == 0:
+		r.blocked = true
+		r.Summary = fmt.Sprintf("BLOCKED: no service runs an image %s records: nothing to vouch for", r.Ledger)
 	case r.Verify:
-		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d not pinned)", counts[OK], counts[NotPinned])
+		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d of other images not judged)", counts[OK], counts[Other])
 	case r.Kind == Compose:
 		r.Summary = fmt.Sprintf("OK: %d services pinned from %s (%d resolved, %d left out)", counts[Pinned]+counts[Resolved], r.Ledger, counts[Resolved], counts[Unrecorded])
 	default:
@@ -112,7 +116,10 @@ func (r *Report) Show() report.Shown {
 		case Differs, Pruned:
 			lvl = report.Bad
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + svc.Service + " " + string(svc.State), Message: svc.Service + ": " + svc.Reason})
-		case Unrecorded, NotPinned, Unknown:
+		case NotPinned:
+			lvl = report.Bad
+			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + svc.Service + " not pinned", Message: svc.Service + ": " + svc.Reason})
+		case Unrecorded, Unknown, Other:
 			lvl = report.Warning
 		}
 		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(svc.State), svc.Service, svc.Image, svc.Pinned, svc.Reason}})
