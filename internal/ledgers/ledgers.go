@@ -103,6 +103,8 @@ func (s Sources) Validate() error {
 // the release, then every release newest first. A file that cannot be read
 // or parsed, and a named release without a ledger, are bad input; a broken
 // section in one of all the releases is a Problem, and the walk goes on.
+// The files and the named release are all read before fn sees the first
+// of them: bad input among them stops the walk before fn starts any work.
 func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -115,6 +117,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	if now == nil {
 		now = time.Now
 	}
+	var first []Loaded
 	for _, path := range s.Files {
 		b, err := read(path)
 		if err != nil {
@@ -126,9 +129,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		}
 		got := Loaded{Ledger: l, From: "ledger file " + path, Date: l.Created}
 		got.Suspect = future(l, now())
-		if err := fn(got); err != nil {
-			return nil, err
-		}
+		first = append(first, got)
 	}
 	owner, repo, _ := strings.Cut(s.Repository, "/")
 	if s.Release != "" {
@@ -146,10 +147,12 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		case !found && !s.SkipNoLedger:
 			return nil, errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", s.Release)
 		case found:
-			got := Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: suspect(l, rel, now())}
-			if err := fn(got); err != nil {
-				return nil, err
-			}
+			first = append(first, Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: suspect(l, rel, now())})
+		}
+	}
+	for _, got := range first {
+		if err := fn(got); err != nil {
+			return nil, err
 		}
 	}
 	var problems []Problem
