@@ -63,6 +63,7 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Check, name: "pass", args: map[string]string{options.Images: ref("2.0.0") + "," + ref("latest")}},
 		{cmd: options.Check, name: "blocked", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest")}, code: 1},
 		{cmd: options.Check, name: "incomplete", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
+		{cmd: options.Record, name: "plan", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json"), options.DryRun: "true"}},
 		{cmd: options.Record, name: "ok", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json")}},
 		{cmd: options.Promote, name: "plan", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.DryRun: "true"}},
 		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "ledger-2.0.0.json")}},

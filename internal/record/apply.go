@@ -32,6 +32,7 @@ const (
 func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.Report()
 	r.PlanOnly = false
+	r.finish()
 	if r.Blocked {
 		return r, nil
 	}

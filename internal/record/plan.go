@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +78,9 @@ func plan(ctx context.Context, o Options, in input, entries []Entry, readErr err
 	}
 	if o.Referrers {
 		if err := attach(ctx, o, entries); err != nil {
-			r.finish()
+			if r.finish(); !r.Blocked && !strings.HasPrefix(r.Summary, "INCOMPLETE") {
+				r.Summary = fmt.Sprintf("INCOMPLETE: read %s, but not what is attached to them; nothing was written", report.Plural(len(r.Images), "ref"))
+			}
 			return p, errkind.New(errkind.Remote, err)
 		}
 	}

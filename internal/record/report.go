@@ -113,6 +113,8 @@ func (r *Report) finish() {
 		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %d refs could not be read; nothing was written", counts[Error], len(r.Images))
 	case r.Blocked:
 		r.Summary = fmt.Sprintf("BLOCKED: %d moved, %d missing of %d refs; nothing was written", counts[Moved], counts[Missing], len(r.Images))
+	case r.PlanOnly:
+		r.Summary = "DRY RUN: would record " + report.Plural(len(r.Images), "ref") + "; nothing was written"
 	default:
 		r.Summary = "OK: recorded " + report.Plural(len(r.Images), "ref")
 	}
