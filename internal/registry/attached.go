@@ -35,7 +35,15 @@ type Attached struct {
 	// Manifests are the attached manifests' digests (referrers, and the
 	// legacy tags' manifests by tag): what a copy carries along.
 	Manifests []Attachment `json:"-"`
+	// Gone are referrers listed for the digest (a fallback tag nobody
+	// pruned, or a registry that lists what it no longer has) whose
+	// manifest is not there: not counted, not copied, named.
+	Gone []string `json:"-"`
 }
+
+// MaxReferrers bounds the referrers one digest may list: a real image has
+// a handful; more is a registry or a loop of signing gone wrong.
+const MaxReferrers = 1000
 
 // Attachment is one attached manifest: a referrer, or a legacy tag.
 type Attachment struct {
@@ -61,7 +69,10 @@ func (a Attached) String() string {
 		}
 	}
 	if len(parts) == 0 {
-		return "nothing attached"
+		parts = append(parts, "nothing attached")
+	}
+	if len(a.Gone) > 0 {
+		parts = append(parts, fmt.Sprintf("%d listed but gone (%s)", len(a.Gone), strings.Join(a.Gone, ", ")))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -113,7 +124,8 @@ var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".a
 
 // Attachments reads what is attached to d: one referrers request (the
 // referrers API, else one GET of the fallback tag where the registry has
-// no API) and a HEAD of each of cosign's three legacy tags, in parallel
+// no API), then a HEAD of each referrer listed (present), and a HEAD of
+// each of cosign's three legacy tags, in parallel
 // within --jobs. An index's inline BuildKit attestations are read from its
 // bytes (InlineAttestations).
 func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
@@ -124,15 +136,17 @@ func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, erro
 	fanout.Each(ctx, 1+len(legacySuffixes), 1+len(legacySuffixes), func(i int) {
 		if i == 0 {
 			refs, where, err := c.referrers(ctx, d)
+			there, gone, herr := c.present(ctx, d.Context(), refs)
 			mu.Lock()
 			defer mu.Unlock()
-			errs[0] = err
-			for _, r := range refs {
+			errs[0] = errors.Join(err, herr)
+			for _, r := range there {
 				if k := kindOf(r.ArtifactType, r.Annotations); k != "" {
 					a.add(k, where)
 				}
 				a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(r.Digest.String())})
 			}
+			a.Gone = append(a.Gone, gone...)
 			return
 		}
 		l := legacySuffixes[i-1]
@@ -166,6 +180,9 @@ func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor,
 	if pr.api.Load() {
 		where = ReferrersAPI
 	}
+	if errors.Is(err, errTooLarge) {
+		return nil, where, fmt.Errorf("the referrers of %s: the answer is larger than %d MiB: refused (no real list of signatures is)", d, MaxManifest>>20)
+	}
 	if err != nil {
 		if errors.Is(c.classify(d, "", err), ErrNotFound) {
 			return nil, where, nil // no fallback tag: nothing refers to d
@@ -176,7 +193,44 @@ func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor,
 	if err != nil {
 		return nil, where, fmt.Errorf("reading the referrers of %s: %w", d, err)
 	}
+	if len(m.Manifests) > MaxReferrers {
+		return nil, where, fmt.Errorf("%s lists %d referrers (the %s), over %d: refused (a registry, or a signing loop, gone wrong)", d, len(m.Manifests), where, MaxReferrers)
+	}
 	return m.Manifests, where, nil
+}
+
+// present reads (HEAD, by digest) each listed referrer: the fallback tag
+// is an index nobody prunes when a signature or attestation is deleted,
+// and a registry may list what it does not hold. It returns those that
+// are there, the digests of those that are not, and the errors of those
+// it could not read (not counted either way).
+func (c *Client) present(ctx context.Context, repo name.Repository, refs []v1.Descriptor) (there []v1.Descriptor, gone []string, err error) {
+	ok := make([]bool, len(refs))
+	missing := make([]bool, len(refs))
+	errs := make([]error, len(refs))
+	fanout.Each(ctx, 4, len(refs), func(i int) {
+		d := repo.Digest(refs[i].Digest.String())
+		got, err := c.Resolve(ctx, d)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			missing[i] = true
+		case err != nil:
+			errs[i] = err
+		case got.Digest != refs[i].Digest:
+			errs[i] = fmt.Errorf("the referrer %s answered as %s: refused", refs[i].Digest, got.Digest)
+		default:
+			ok[i] = true
+		}
+	})
+	for i, r := range refs {
+		switch {
+		case ok[i]:
+			there = append(there, r)
+		case missing[i]:
+			gone = append(gone, r.Digest.String())
+		}
+	}
+	return there, gone, errors.Join(errs...)
 }
 
 // probeKey carries a *probe through a referrers request.
@@ -248,6 +302,9 @@ func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Reposito
 	wrote := 0
 	for _, m := range a.Manifests {
 		st, err := c.Copy(ctx, m.Digest, dst)
+		if m.Tag == "" && errors.Is(err, ErrNotFound) {
+			continue // deleted since it was read: nothing to carry along
+		}
 		if err != nil {
 			return wrote, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
 		}

@@ -2,12 +2,21 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/regtest"
 )
@@ -62,7 +71,8 @@ func TestAttachmentsWhereverTheyLive(t *testing.T) {
 
 // BenchmarkAttachments reports the requests one digest's attachments cost:
 // one referrers request (the API, or its 404 and the fallback tag's GET)
-// and three legacy-tag HEADs, at 20 ms latency.
+// and three legacy-tag HEADs, then a HEAD of the one referrer, at 20 ms
+// latency.
 func BenchmarkAttachments(b *testing.B) {
 	for kind, opts := range map[string][]regtest.Option{
 		"referrers-API": {regtest.WithLatency(20 * time.Millisecond), regtest.WithReferrers()},
@@ -87,5 +97,114 @@ func BenchmarkAttachments(b *testing.B) {
 				b.ReportMetric(float64(srv.Counts().Total()), "requests/digest")
 			}
 		})
+	}
+}
+
+// TestReferrerListedButGone is the review of issue 19, F8: on a registry
+// without the referrers API the fallback tag is an index nobody prunes, so
+// an attestation deleted by digest stays listed. It must not count (audit
+// would call the image attested), and a copy of the image must carry what
+// is still there rather than fail on what is not.
+func TestReferrerListedButGone(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0"))
+	subject := reg.Ref("org/app@" + d.String())
+	regtest.SignLegacy(t, subject, ".sig")
+	att := regtest.Refer(t, subject, regtest.InToto)
+	gone, err := name.NewDigest(reg.Ref("org/app@" + att.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Delete(gone); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg := digestRef(t, reg.Ref("org/app"), d.String())
+	got, err := c.Attachments(context.Background(), dg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Attached{Signatures: []string{LegacyTag}, Gone: []string{att.String()}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Attached{}, "Manifests")); diff != "" {
+		t.Errorf("attached (-want +got):\n%s", diff)
+	}
+	if s := got.String(); !strings.Contains(s, "1 listed but gone ("+att.String()+")") || strings.Contains(s, "attested") {
+		t.Errorf("String() = %q", s)
+	}
+	if lost := Lost(Attached{Signatures: []string{LegacyTag}, Attestations: []string{FallbackTag}}, got); lost != "attestations" {
+		t.Errorf("Lost = %q, want attestations", lost)
+	}
+	dst, err := name.NewRepository(reg.Ref("rel/app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Copy(context.Background(), dg, dst); err != nil {
+		t.Fatal(err)
+	}
+	// A referrer read before it was deleted: skipped, not a failure.
+	got.Manifests = append(got.Manifests, Attachment{Digest: gone})
+	n, err := c.CopyAttached(context.Background(), got, dst)
+	if err != nil || n != 2 {
+		t.Fatalf("CopyAttached: %d written, %v; want 2 (the signature manifest and its legacy tag)", n, err)
+	}
+}
+
+// TestReferrersThatLie: a referrers API that lists a digest it does not
+// hold, lists more than MaxReferrers, or answers more than MaxManifest
+// bytes. The first is counted as gone; the others are refused with a
+// message naming the digest, and nothing over the bound is read whole.
+func TestReferrersThatLie(t *testing.T) {
+	t.Parallel()
+	up := regtest.InProcess(t, regtest.WithReferrers())
+	target, err := url.Parse(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer atomic.Value // func(http.ResponseWriter)
+	fwd := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/referrers/") {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+			answer.Load().(func(http.ResponseWriter))(w)
+			return
+		}
+		fwd.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	d := regtest.PushImage(t, host+"/org/app:1.0.0")
+	dg := digestRef(t, host+"/org/app", d.String())
+	index := func(n int) string {
+		entries := make([]string, n)
+		for i := range entries {
+			entries[i] = fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064x","size":100,"artifactType":%q}`, i+1, regtest.CosignSignature)
+		}
+		return `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
+	}
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	answer.Store(func(w http.ResponseWriter) { io.WriteString(w, index(1)) })
+	got, err := c.Attachments(context.Background(), dg)
+	if err != nil || len(got.Signatures) != 0 || len(got.Gone) != 1 || len(got.Manifests) != 0 {
+		t.Errorf("a listed digest the registry does not hold: %+v, %v; want it gone, not signed", got, err)
+	}
+
+	answer.Store(func(w http.ResponseWriter) { io.WriteString(w, index(MaxReferrers+1)) })
+	if _, err := c.Attachments(context.Background(), dg); err == nil || !strings.Contains(err.Error(), "lists 1001 referrers") {
+		t.Errorf("over MaxReferrers: %v", err)
+	}
+
+	answer.Store(func(w http.ResponseWriter) {
+		io.WriteString(w, `{"schemaVersion":2,"manifests":[],"pad":"`+strings.Repeat("x", MaxManifest)+`"}`)
+	})
+	if _, err := c.Attachments(context.Background(), dg); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("a referrers body over MaxManifest: %v", err)
 	}
 }

@@ -124,7 +124,7 @@ type digestRecorder struct{ inner http.RoundTripper }
 
 func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.inner.RoundTrip(req)
-	if err == nil && req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
+	if err == nil && req.Method == http.MethodGet && (strings.Contains(req.URL.Path, "/manifests/") || strings.Contains(req.URL.Path, "/referrers/")) && resp.StatusCode == http.StatusOK {
 		if resp.ContentLength > MaxManifest {
 			resp.Body.Close()
 			return nil, errTooLarge
