@@ -272,7 +272,7 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0")).String()
 	subject := reg.Ref("org/app@" + d)
 	sig := regtest.SignLegacy(t, subject, ".sig")
-	regtest.Refer(t, subject, regtest.InToto)
+	att := regtest.Refer(t, subject, regtest.InToto)
 	c := fixture.Client(t)
 	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
 	found, err := c.AttachmentsOf(context.Background(), []name.Digest{tag.Context().Digest(d)}, nil)
@@ -290,5 +290,12 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	r, _ := audit()
 	if !r.Blocking() || r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "signatures") {
 		t.Errorf("%s; %+v: want unsigned, naming the signatures", r.Summary, r.Refs)
+	}
+	// The attestation deleted by digest stays listed in the fallback tag
+	// (nobody prunes it): it must count as lost all the same.
+	del(t, reg.Ref("org/app@"+att.String()))
+	r, _ = audit()
+	if !r.Blocking() || r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "signatures, attestations") {
+		t.Errorf("%s; %+v: want unsigned, naming the signatures and the attestations", r.Summary, r.Refs)
 	}
 }
