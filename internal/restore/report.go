@@ -102,6 +102,9 @@ func (r *Report) finish(stopped string) {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
+	if len(r.Tags) == 0 {
+		parts = append(parts, "nothing to restore: "+r.Source+" holds no images")
+	}
 	switch {
 	case stopped != "":
 		r.Summary = "STOPPED: " + stopped
@@ -172,11 +175,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)
 		}
 	}
-	var undo []string
+	var undo, created []string
 	for _, c := range r.Outputs.Changed {
 		if c.From != "" {
 			undo = append(undo, c.Ref+"@"+c.From)
+		} else {
+			created = append(created, c.Ref)
 		}
+	}
+	if len(created) > 0 {
+		fmt.Fprintf(&b, "\nno undo can remove %s: absent before, and tagguard never deletes a tag\n", strings.Join(created, ", "))
 	}
 	switch {
 	case len(undo) > 0 && r.UndoFile != "":
