@@ -104,6 +104,34 @@ same day (audit).`,
 		Args:  noArgs,
 		Run:   func(cmd *cobra.Command, _ []string) { *code = action.Run(cmd.Context(), stdout, stderr, getenv) },
 	})
+	// Usage errors exit 2, help and completion included: cobra's own help
+	// command prints "Unknown help topic" and exits 0, and its completion
+	// command, having no run of its own, prints its help for any argument.
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, _, err := root.Find(args)
+			if err != nil {
+				return fmt.Errorf("help: %w", err)
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	})
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return fmt.Errorf("completion: no shell %q: bash, zsh, fish or powershell", args[0])
+				}
+				return nil
+			}
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+	}
 	_ = ctx
 	return root
 }
