@@ -2,6 +2,7 @@ package action
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -208,5 +209,35 @@ func TestOutsideTextIsInertInTheSummary(t *testing.T) {
 	}
 	if !strings.Contains(md, `\!\[x\]\(https\://evil.example/t.png\)`) {
 		t.Errorf("text cell:\n%s", md)
+	}
+}
+
+// TestReportOutputOnBadInput: the report output is written when the run
+// ends before it has a report (exit 2 here), so a later step's
+// fromJSON(steps.x.outputs.report).verdict reads bad-input, not nothing.
+func TestReportOutputOnBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{
+		"GITHUB_ACTIONS":    "true",
+		"INPUT_MODE":        "check",
+		"INPUT_IMAGES":      "bad ref!",
+		"GITHUB_OUTPUT":     filepath.Join(dir, "output"),
+		"GITHUB_REPOSITORY": "org/app",
+		"GITHUB_WORKSPACE":  dir,
+		"RUNNER_TEMP":       dir,
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), &stdout, &stderr, func(k string) string { return env[k] }); code != 2 {
+		t.Fatalf("exit %d, want 2\n%s%s", code, stdout.String(), stderr.String())
+	}
+	out, err := os.ReadFile(env["GITHUB_OUTPUT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"report<<", `"verdict":"bad-input"`, `"exitCode":2`, `"command":"check"`, `"body":null`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %s:\n%s", want, out)
+		}
 	}
 }

@@ -37,9 +37,18 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 	if err != nil {
 		return fail(errkind.New(errkind.BadInput, err))
 	}
+	// The report output is there whatever happened: a later step reads its
+	// verdict rather than an empty string.
+	failReport := func(code int, err error) {
+		if js, jerr := safeJSON(report.Failure(mode, code, err)); jerr == nil {
+			_ = SetOutputs(a, map[string]string{"report": mask.Replace(js)})
+		}
+	}
 	vals, note, err := Inputs(mode, getenv)
 	if err != nil {
-		return fail(errkind.New(errkind.BadInput, err))
+		err = errkind.New(errkind.BadInput, err)
+		failReport(errkind.ExitCode(err), err)
+		return fail(err)
 	}
 	// GitHub shows 10 annotations of a level per step: every one tagguard
 	// writes counts, not only the report's.
@@ -58,6 +67,9 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 		if err := publish(a, safe, mask, vals.String(options.Format), out.Command, out.Report, out.ExitCode(), used); err != nil && out.Err == nil {
 			out.Err = errkind.New(errkind.Remote, err)
 		}
+	}
+	if out.Report == nil && out.Err != nil {
+		failReport(out.ExitCode(), out.Err)
 	}
 	if out.Err != nil {
 		return fail(out.Err)

@@ -186,6 +186,9 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 			out.Err = err
 		}
 	}
+	if out.Report == nil && out.Err != nil && vals.String(options.Format) == "json" {
+		_ = report.WriteFailure(stdout, cmd, out.ExitCode(), out.Err)
+	}
 	if out.Err != nil {
 		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, out.Err)
 	}

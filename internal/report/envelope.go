@@ -98,3 +98,26 @@ func Write(w io.Writer, format, command string, rep Report, code int) error {
 	}
 	return rep.WriteText(w)
 }
+
+// Failure is the envelope of a run that ended before it had a report (bad
+// input, a failure before the plan): the same top level, so `jq .verdict`
+// always has something to read; Body is null, Outputs empty.
+func Failure(command string, code int, err error) Envelope {
+	word := "INTERRUPTED"
+	if allowed := verdicts[code]; len(allowed) > 0 {
+		word = strings.ToUpper(strings.ReplaceAll(allowed[0], "-", " "))
+	}
+	e := Envelope{Schema: Schema, Command: command, ExitCode: code, Summary: word + ": " + OneLine(err.Error()), Outputs: map[string]any{}}
+	e.Verdict = VerdictOf(code, e.Summary)
+	return e
+}
+
+// WriteFailure writes Failure as JSON.
+func WriteFailure(w io.Writer, command string, code int, err error) error {
+	b, merr := json.MarshalIndent(Failure(command, code, err), "", "  ")
+	if merr != nil {
+		return fmt.Errorf("encoding report: %w", merr)
+	}
+	_, werr := w.Write(append(b, '\n'))
+	return werr
+}
