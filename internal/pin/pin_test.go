@@ -189,6 +189,17 @@ func TestVerifyGatesADeploy(t *testing.T) {
 	if errkind.ExitCode(err) != 3 {
 		t.Errorf("unreachable registry: %v: want exit 3", err)
 	}
+	// One pin known to differ and one that cannot be read: the deploy is
+	// due (exit 1), and the headline says what could not be checked.
+	both := filepath.Join(filepath.Dir(w.compose), "both.yml")
+	os.WriteFile(both, []byte("services:\n  web:\n    image: 127.0.0.1:1/org/app:1.2.3@"+w.app+"\n  stale:\n    image: "+w.reg.Ref("org/app:1.2.3")+"@"+old+"\n"), 0o644)
+	l.Images = append(l.Images, ledger.Image{Ref: w.reg.Ref("org/app:1.2.3"), Digest: w.app})
+	b, _ = l.Marshal()
+	os.WriteFile(w.ledger+".both", b, 0o644)
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".both"}, Compose: []string{both}, Verify: true, Registry: fixture.Client(t, 1), Jobs: 1}, false)
+	if err != nil || !r.Blocking() || !strings.HasPrefix(r.Summary, "BLOCKED") || !strings.Contains(r.Summary, "(1 could not be checked)") {
+		t.Errorf("one differs, one unreadable: %v, %s: want exit 1, naming the unreadable one", err, r.Summary)
+	}
 }
 
 // TestPinningAMovedFloatingTagWarns: pinning latest from a ledger older

@@ -58,11 +58,15 @@ func (r *Report) finish() {
 		counts[s.State]++
 	}
 	switch {
-	case r.Verify && counts[Unknown] > 0:
-		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %s could not be checked", counts[Unknown], report.Plural(len(r.Services), "service"))
 	case r.Verify && counts[Differs]+counts[Pruned]+counts[NotPinned] > 0:
+		// Known to differ: the deploy is due, whatever could not be read.
 		r.blocked = true
 		r.Summary = fmt.Sprintf("BLOCKED: %d differ from %s, %d pruned, %d not pinned, of %s", counts[Differs], r.Ledger, counts[Pruned], counts[NotPinned], report.Plural(len(r.Services), "service"))
+		if counts[Unknown] > 0 {
+			r.Summary += fmt.Sprintf(" (%d could not be checked)", counts[Unknown])
+		}
+	case r.Verify && counts[Unknown] > 0:
+		r.Summary = fmt.Sprintf("INCOMPLETE: %d of %s could not be checked", counts[Unknown], report.Plural(len(r.Services), "service"))
 	case r.Verify && counts[OK] == 0:
 		r.blocked = true
 		r.Summary = fmt.Sprintf("BLOCKED: no service runs an image %s records: nothing to vouch for", r.Ledger)
