@@ -11,7 +11,7 @@ import (
 // flagWords finds a flag of the option table in a message, with the value
 // that follows it (after = or a space), and a suggested command line.
 var (
-	flagWords    = regexp.MustCompile(`--([a-z][a-z-]*[a-z])(=|\b)`)
+	flagWords    = regexp.MustCompile(`--([a-z][a-z-]*[a-z])(=|:|\b)`)
 	commandWords = regexp.MustCompile(`\btagguard (` + strings.Join(options.Commands, "|") + `) `)
 )
 
@@ -26,6 +26,9 @@ func Say(msg string) string {
 		sub := flagWords.FindStringSubmatch(m)
 		if !isOption(sub[1]) {
 			return m
+		}
+		if sub[2] == ":" { // "tagguard pin --verify: OK" reads "verify: OK", not "verify::"
+			return sub[1] + ":"
 		}
 		return sub[1] + ":" + strings.Replace(sub[2], "=", " ", 1)
 	})

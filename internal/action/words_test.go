@@ -13,6 +13,7 @@ func TestSayNamesInputs(t *testing.T) {
 		"--from-release v1 needs a GitHub token: --github-token or GITHUB_TOKEN":                 "from-release: v1 needs a GitHub token: github-token: or GITHUB_TOKEN",
 		"a registry said --not-an-option and -- alone":                                           "a registry said --not-an-option and -- alone",
 		"no flags here": "no flags here",
+		"tagguard pin --verify: BLOCKED: 1 differs": "mode: pin, verify: BLOCKED: 1 differs",
 	} {
 		if got := Say(in); got != want {
 			t.Errorf("Say(%q)\n got %q\nwant %q", in, got, want)
