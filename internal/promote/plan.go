@@ -153,6 +153,9 @@ func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 			}
 		case s.m.MediaType.IsImage():
 			s.platform, s.err = o.Registry.Platform(ctx, s.ref.Context(), s.m)
+			if len(refs) == 1 && errors.Is(s.err, registry.ErrNoPlatform) {
+				s.err = nil // published alone, as its exact bytes: it joins no index
+			}
 		default:
 			s.err = errkind.BadInputf("source %s is a %s, not an image or an image index", s.ref, s.m.MediaType)
 		}

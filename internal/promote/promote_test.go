@@ -214,3 +214,23 @@ func TestLostRaceStillRecordsWhatWasWritten(t *testing.T) {
 		t.Errorf("ledger file: %v %v %+v; report %+v", rerr, perr, l, r.Record)
 	}
 }
+
+// TestPromoteOneSourceWithoutPlatform: an image whose config names no os
+// or architecture (crane append, some scratch builds) is published alone
+// as its exact bytes: it joins no index, so it needs no platform. Beside
+// another source it would join one, and is refused (exit 2).
+func TestPromoteOneSourceWithoutPlatform(t *testing.T) {
+	t.Parallel()
+	reg := regtest.InProcess(t)
+	src := pushByDigest(t, reg.Host+"/org/app", "")
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4}
+	r, err := report.Run(context.Background(), NewPlan, o, false)
+	if err != nil || r.Targets[0].State != Written {
+		t.Fatalf("one platformless source: %v\n%+v", err, r)
+	}
+	o.Sources = append(o.Sources, pushByDigest(t, reg.Host+"/org/app", "linux/arm64"))
+	o.Images = []string{reg.Ref("org/app:1.0.1")}
+	if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.ExitCode(err) != 2 || !strings.Contains(err.Error(), "cannot join an index") {
+		t.Errorf("a platformless source beside another: %v, want exit 2", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -81,6 +82,10 @@ func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manife
 	return nil
 }
 
+// ErrNoPlatform is a config that names no os or architecture: the image
+// can be published alone, but cannot join an index.
+var ErrNoPlatform = errors.New("no platform")
+
 // Platform reads the platform of an image manifest from its config blob,
 // which it hashes before use.
 func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
@@ -112,7 +117,7 @@ func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest)
 	}
 	p := cf.Platform()
 	if p == nil || p.OS == "" || p.Architecture == "" {
-		return nil, errkind.BadInputf("image %s in %s names no platform in its config (os and architecture): it cannot join an index", m.Digest, repo)
+		return nil, errkind.New(errkind.BadInput, fmt.Errorf("image %s in %s names no platform in its config (os and architecture): it cannot join an index: %w", m.Digest, repo, ErrNoPlatform))
 	}
 	return p, nil
 }
