@@ -287,10 +287,10 @@ func (v *Values) Validate(opts []Option) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("option %s: %q is not a valid %s", o.Name, s, o.Type)
+			return fmt.Errorf("--%s: %q is not a valid %s", o.Name, s, o.Type)
 		}
 		if rangeErr != "" {
-			return fmt.Errorf("option %s: %q is out of range: %s", o.Name, s, rangeErr)
+			return fmt.Errorf("--%s: %q is out of range: %s", o.Name, s, rangeErr)
 		}
 	}
 	return nil

@@ -10,11 +10,11 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	opts := For(Check)
 	for in, want := range map[[2]string]string{
-		{"jobs", "0"}:           `option jobs: "0" is out of range: must be at least 1`,
-		{"jobs", "many"}:        `option jobs: "many" is not a valid whole number`,
-		{"timeout", "0s"}:       `option timeout: "0s" is out of range`,
-		{"timeout", "5"}:        `option timeout: "5" is not a valid duration`,
-		{"require-base", "yes"}: `option require-base: "yes" is not a valid boolean`,
+		{"jobs", "0"}:           `--jobs: "0" is out of range: must be at least 1`,
+		{"jobs", "many"}:        `--jobs: "many" is not a valid whole number`,
+		{"timeout", "0s"}:       `--timeout: "0s" is out of range`,
+		{"timeout", "5"}:        `--timeout: "5" is not a valid duration`,
+		{"require-base", "yes"}: `--require-base: "yes" is not a valid boolean`,
 	} {
 		v := NewValues(opts)
 		v.Set(in[0], in[1])
