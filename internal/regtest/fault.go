@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Fault is a failure a FaultProxy injects instead of forwarding a request.
@@ -16,6 +17,14 @@ type Fault struct {
 	kind  Kind
 	match func(n int) bool
 	serve func(w http.ResponseWriter, r *http.Request)
+	delay time.Duration // Latency: every request waits, then goes on
+}
+
+// Latency delays every request by d before it is faulted or forwarded: a
+// registry far away, for benchmarks of a registry with no latency option
+// of its own (the distribution registry).
+func Latency(d time.Duration) Fault {
+	return Fault{delay: d}
 }
 
 // FailNth answers the nth request of kind with status and body instead of

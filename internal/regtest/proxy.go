@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Proxy is a reverse proxy on 127.0.0.1 in front of a registry that counts
@@ -86,6 +87,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind := Classify(r)
 	n := p.counts.add(kind)
 	for _, f := range p.faults {
+		if f.delay > 0 {
+			time.Sleep(f.delay)
+			continue
+		}
 		if f.kind == kind && f.match(n) {
 			f.serve(w, r)
 			return
