@@ -89,6 +89,12 @@ func interpolate(s string, getenv func(string) string) (string, error) {
 		}
 		v, set := lookup(getenv, name)
 		empty := v == ""
+		if (op == "-" || op == "?" || op == "+") && empty && getenv != nil {
+			// These forms tell a variable set to "" from an unset one; the
+			// environment here reads both as "": refuse rather than guess.
+			bad = fmt.Errorf("${%s%s…}: %s is empty or unset, which this form tells apart and pin cannot here: give it a value, or write ${%s:%s…}", name, op, name, name, op)
+			return ""
+		}
 		switch op {
 		case ":-":
 			if empty {
