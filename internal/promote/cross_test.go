@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -81,4 +85,101 @@ func BenchmarkPromote(b *testing.B) {
 		b.ReportMetric(float64(c.Blob), "blobs")
 		b.ReportMetric(float64(c.TagsList), "taglists")
 	}
+}
+
+// BenchmarkPromoteAcrossRegistries is issue 21's promote yardstick: 4
+// per-platform images pushed by digest to a build registry become one
+// index at 4 tags in another registry, each registry 20 ms away. Beside
+// tagguard runs what `crane index append -m … -t TAG` and three `crane
+// tag` do, with the same go-containerregistry calls crane makes (a Get and
+// the config of each source, WriteIndex, then a Get and a Tag per tag) and
+// no guard. Requests are counted on both registries.
+func BenchmarkPromoteAcrossRegistries(b *testing.B) {
+	build := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
+	target := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
+	platforms := []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"}
+	n := 0 // every run gets repositories of its own, in both registries
+	run := func(b *testing.B, promote func(sources []string, repo string) error) {
+		var took time.Duration
+		var total, heads, gets, blobs, runs int
+		for b.Loop() {
+			n++
+			var sources []string
+			for _, p := range platforms {
+				sources = append(sources, pushByDigest(b, build.Host+fmt.Sprintf("/ci/app%d", n), p))
+			}
+			repo := target.Host + fmt.Sprintf("/org/app%d", n)
+			build.ResetCounts()
+			target.ResetCounts()
+			start := time.Now()
+			if err := promote(sources, repo); err != nil {
+				b.Fatal(err)
+			}
+			took += time.Since(start)
+			bc, tc := build.Counts(), target.Counts()
+			total, heads, gets, blobs = total+bc.Total()+tc.Total(), heads+bc.ManifestHead+tc.ManifestHead, gets+bc.ManifestGet+tc.ManifestGet, blobs+bc.Blob+tc.Blob
+			runs++
+		}
+		b.ReportMetric(float64(took.Milliseconds())/float64(runs), "ms/promote")
+		b.ReportMetric(float64(total)/float64(runs), "requests")
+		b.ReportMetric(float64(heads)/float64(runs), "HEADs")
+		b.ReportMetric(float64(gets)/float64(runs), "GETs")
+		b.ReportMetric(float64(blobs)/float64(runs), "blobs")
+	}
+	tags := []string{"1.0.0", "1.0", "1", "latest"}
+	for _, referrers := range []bool{false, true} {
+		b.Run(fmt.Sprintf("tagguard/referrers=%v", referrers), func(b *testing.B) {
+			run(b, func(sources []string, repo string) error {
+				var images []string
+				for _, t := range tags {
+					images = append(images, repo+":"+t)
+				}
+				_, err := report.Run(context.Background(), NewPlan, Options{Sources: sources, Images: images, Registry: fixture.Client(b), Jobs: 8, Referrers: referrers}, false)
+				return err
+			})
+		})
+	}
+	b.Run("crane-equivalent", func(b *testing.B) {
+		run(b, func(sources []string, repo string) error {
+			var adds []mutate.IndexAddendum
+			for _, s := range sources {
+				ref, err := name.ParseReference(s)
+				if err != nil {
+					return err
+				}
+				d, err := remote.Get(ref)
+				if err != nil {
+					return err
+				}
+				img, err := d.Image()
+				if err != nil {
+					return err
+				}
+				cf, err := img.ConfigFile()
+				if err != nil {
+					return err
+				}
+				desc := d.Descriptor
+				desc.Platform = cf.Platform()
+				adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: desc})
+			}
+			first, err := name.ParseReference(repo + ":" + tags[0])
+			if err != nil {
+				return err
+			}
+			if err := remote.WriteIndex(first, mutate.AppendManifests(empty.Index, adds...)); err != nil {
+				return err
+			}
+			for _, t := range tags[1:] {
+				d, err := remote.Get(first)
+				if err != nil {
+					return err
+				}
+				if err := remote.Tag(first.Context().Tag(t), d); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 }
