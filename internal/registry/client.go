@@ -64,6 +64,7 @@ type Client struct {
 	keys     *sourced
 	puller   *remote.Puller
 	pusher   *remote.Pusher
+	read     *readCache // what this run read and hashed, for its copies
 }
 
 // New builds a Client. It makes no request; it reads the Docker config
@@ -129,7 +130,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up registry client: %w", err)
 	}
-	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w}, nil
+	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w, read: &readCache{}}, nil
 }
 
 func (c *Client) nameOpts(s string) []name.Option {

@@ -41,6 +41,13 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	if _, err := c.puller.Head(ctx, target); err == nil {
 		return CopyStats{Present: true}, nil
 	}
+	if img, ok := c.cachedImage(ctx, src); ok {
+		// Read, hashed and vetted by the plan: pushed from those bytes.
+		if err := c.pusher.Push(ctx, target, img); err != nil {
+			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
+		}
+		return CopyStats{}, nil
+	}
 	desc, err := c.puller.Get(ctx, src)
 	if errors.Is(err, errTooLarge) {
 		return CopyStats{}, tooLarge(src)
@@ -82,18 +89,13 @@ func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manife
 	return nil
 }
 
-// ErrNoPlatform is a config that names no os or architecture: the image
-// can be published alone, but cannot join an index.
-var ErrNoPlatform = errors.New("no platform")
-
-// Platform reads the platform of an image manifest from its config blob,
-// which it hashes before use.
-func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
-	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
-	if err != nil {
-		return nil, errkind.Remotef("reading manifest %s in %s: %v", m.Digest, repo, err)
+// config reads the config blob digest of repo, hashed and bounded (or
+// from what the client already read), and keeps it for a copy.
+func (c *Client) config(ctx context.Context, repo name.Repository, digest v1.Hash) ([]byte, error) {
+	if got, ok := c.read.get(repo, digest.String()); ok {
+		return got.raw, nil
 	}
-	ref := repo.Digest(man.Config.Digest.String())
+	ref := repo.Digest(digest.String())
 	layer, err := c.puller.Layer(ctx, ref)
 	if err != nil {
 		return nil, c.classify(ref, "reading config", err)
@@ -108,9 +110,29 @@ func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest)
 		return nil, c.classify(ref, "reading config", err)
 	}
 	sum := sha256.Sum256(raw)
-	if len(raw) > maxConfig || "sha256:"+hex.EncodeToString(sum[:]) != man.Config.Digest.String() {
+	if len(raw) > maxConfig || "sha256:"+hex.EncodeToString(sum[:]) != digest.String() {
 		return nil, errkind.Remotef("reading config %s: the registry served other bytes than that digest", ref)
 	}
+	c.read.put(repo, digest.String(), "", raw)
+	return raw, nil
+}
+
+// ErrNoPlatform is a config that names no os or architecture: the image
+// can be published alone, but cannot join an index.
+var ErrNoPlatform = errors.New("no platform")
+
+// Platform reads the platform of an image manifest from its config blob,
+// which it hashes before use.
+func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
+	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, errkind.Remotef("reading manifest %s in %s: %v", m.Digest, repo, err)
+	}
+	raw, err := c.config(ctx, repo, man.Config.Digest)
+	if err != nil {
+		return nil, err
+	}
+	ref := repo.Digest(man.Config.Digest.String())
 	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
 		return nil, errkind.Remotef("reading config %s: %v", ref, err)

@@ -31,6 +31,12 @@ type Manifest struct {
 // refused, and so is every schema1 manifest: it cannot be restored
 // faithfully.
 func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
+	if dg, ok := ref.(name.Digest); ok {
+		if m, ok := c.read.get(dg.Context(), dg.DigestStr()); ok && m.mt != "" {
+			h, _ := v1.NewHash(dg.DigestStr())
+			return Manifest{Descriptor: Descriptor{Digest: h, MediaType: m.mt, Size: int64(len(m.raw))}, Raw: m.raw}, nil
+		}
+	}
 	seen := &announced{}
 	d, err := c.puller.Get(context.WithValue(ctx, announcedKey{}, seen), ref)
 	if errors.Is(err, errTooLarge) {
@@ -53,6 +59,7 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, er
 	if err := vet(ref, d.MediaType, d.Manifest); err != nil {
 		return Manifest{}, err
 	}
+	c.read.put(ref.Context(), got.String(), d.MediaType, d.Manifest)
 	return Manifest{Descriptor: Descriptor{Digest: got, MediaType: d.MediaType, Size: int64(len(d.Manifest))}, Raw: d.Manifest}, nil
 }
 

@@ -1,0 +1,70 @@
+package registry
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestCopyReusesWhatWasRead is issue 21's "reuses what the plan read": an
+// image whose manifest and config the client read (and hashed) is copied
+// to another registry without a second manifest GET or config GET; each of
+// its blobs is read from the source once, and the copy is the same digest.
+// Within one registry the layer is mounted, not read at all.
+func TestCopyReusesWhatWasRead(t *testing.T) {
+	t.Parallel()
+	src := regtest.InProcess(t)
+	dst := regtest.InProcess(t)
+	d := regtest.PushImage(t, src.Ref("ci/app:build"))
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := digestRef(t, src.Ref("ci/app"), d.String())
+	ctx := context.Background()
+	src.ResetCounts()
+	m, err := c.Manifest(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Platform(ctx, ref.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Counts(); got.ManifestGet != 1 || got.Blob != 1 {
+		t.Fatalf("the plan's reads: %+v", got)
+	}
+	for _, to := range []struct {
+		name string
+		repo string
+		// blob requests on the source: the config never again; the layer
+		// streamed once across registries, mounted within one
+		srcBlobs int
+	}{{"across registries", dst.Ref("org/app"), 1}, {"within one registry", src.Ref("org/app"), 0}} {
+		repo, err := name.NewRepository(to.repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.ResetCounts()
+		if _, err := c.Copy(ctx, ref, repo); err != nil {
+			t.Fatalf("%s: %v", to.name, err)
+		}
+		got := src.Counts()
+		if got.ManifestGet != 0 {
+			t.Errorf("%s: %d manifest GETs on the source, want 0 (the plan read it)", to.name, got.ManifestGet)
+		}
+		if to.srcBlobs == 1 && got.Blob != 1 {
+			t.Errorf("%s: %d blob requests on the source, want 1 (the layer; the config was read)", to.name, got.Blob)
+		}
+		if raw, _ := regtest.Raw(t, to.repo+"@"+d.String()); raw != d.String() {
+			t.Errorf("%s: the copy is at %q, want %s", to.name, raw, d)
+		}
+	}
+	// Again: present, nothing sent.
+	repo, _ := name.NewRepository(dst.Ref("org/app"))
+	if st, err := c.Copy(ctx, ref, repo); err != nil || !st.Present {
+		t.Errorf("a re-run: %+v, %v", st, err)
+	}
+}
