@@ -73,7 +73,7 @@ func (r *Report) finish() {
 	case r.Verify:
 		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d of other images not judged)", counts[OK], counts[Other])
 	case r.Kind == Compose:
-		r.Summary = fmt.Sprintf("OK: %d services pinned from %s (%d resolved, %d left out)", counts[Pinned]+counts[Resolved], r.Ledger, counts[Resolved], counts[Unrecorded])
+		r.Summary = fmt.Sprintf("OK: %s pinned from %s (%d resolved, %d left out)", report.Plural(counts[Pinned]+counts[Resolved], "service"), r.Ledger, counts[Resolved], counts[Unrecorded])
 	default:
 		r.Summary = fmt.Sprintf("OK: a %s from %s", r.Kind, r.Ledger)
 	}
