@@ -88,6 +88,15 @@ func Validate(o Options) error {
 	if (o.Format == Compose || o.Verify) && len(o.Compose) == 0 {
 		bad = append(bad, errors.New("--compose FILE is needed for a compose override and for --verify"))
 	}
+	if o.Verify && o.Output != "" {
+		bad = append(bad, errors.New("--output has nothing to write with --verify: the gate's answer is its exit code and report"))
+	}
+	if (o.Format == Kustomize || o.Format == List) && len(o.Compose) > 0 {
+		bad = append(bad, fmt.Errorf("--compose is read only for a compose override or --verify, not for --format %s: drop one", o.Format))
+	}
+	if len(o.Rename) > 0 && o.kind() != Kustomize {
+		bad = append(bad, errors.New("--rename maps names in a kustomize images list only (--format kustomize)"))
+	}
 	for _, r := range o.Rename {
 		old, nw, ok := strings.Cut(r, "=")
 		if !ok || old == "" || nw == "" || strings.ContainsAny(r, " \t@") {

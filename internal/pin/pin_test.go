@@ -310,3 +310,26 @@ func TestKustomizeNames(t *testing.T) {
 		t.Errorf("--output naming the compose file: %v", err)
 	}
 }
+
+// TestOptionsThatWouldBeIgnored: an option the chosen output never reads is
+// refused rather than dropped without a word (the review's F5, F13):
+// --output with --verify, --compose with a kustomize list or a lock list,
+// --rename for anything but kustomize.
+func TestOptionsThatWouldBeIgnored(t *testing.T) {
+	t.Parallel()
+	base := Options{FromLedgers: []string{"ledger.json"}}
+	for name, o := range map[string]Options{
+		"--output with --verify":       {Verify: true, Compose: []string{"c.yml"}, Output: "out.yml"},
+		"--compose with kustomize":     {Format: Kustomize, Compose: []string{"c.yml"}},
+		"--compose with list":          {Format: List, Compose: []string{"c.yml"}},
+		"--rename with a compose file": {Compose: []string{"c.yml"}, Rename: []string{"a=b"}},
+	} {
+		o.FromLedgers = base.FromLedgers
+		if err := Validate(o); errkind.Of(err) != errkind.BadInput {
+			t.Errorf("%s: %v, want bad input", name, err)
+		}
+	}
+	if err := Validate(Options{FromLedgers: base.FromLedgers, Format: Kustomize, Rename: []string{"ghcr.io/org=mirror.example.com/org"}}); err != nil {
+		t.Errorf("kustomize with --rename: %v", err)
+	}
+}
