@@ -16,7 +16,7 @@ const Image = "docker://" + ImageRepository + ":v1"
 
 // Outputs lists every output of every mode, with its description.
 var outputs = []struct{ name, mode, desc string }{
-	{"blocked", "check, promote", "true when a guard blocked the publish, else false"},
+	{"blocked", "check, promote, pin with verify", "true when a guard blocked the publish (pin: when a pin differs, was pruned or is missing), else false"},
 	{"report", "all", "the run's report as one JSON document (the same as --format json)"},
 	{"digest", "record, promote", "the digest every recorded ref points at, when they all share one"},
 	{"digests", "record, promote", "JSON object: ref → digest"},

@@ -55,7 +55,7 @@ func TestREADMEDescribesTheJSONReport(t *testing.T) {
 	}
 	for cmd, rep := range map[string]report.Report{
 		"check": &check.Report{}, "promote": &promote.Report{}, "record": &record.Report{},
-		"restore": &restore.Report{}, "audit": &audit.Report{Drift: &ledger.Ledger{}}, "pin": &pin.Report{},
+		"restore": &restore.Report{}, "audit": &audit.Report{Drift: &ledger.Ledger{}}, "pin": &pin.Report{Verify: true},
 	} {
 		var row string
 		for _, l := range strings.Split(sec, "\n") {

@@ -130,6 +130,10 @@ func (r *Report) Show() report.Shown {
 	}
 	s.Tables = []report.Table{t}
 	s.Outputs = []report.Output{{Name: "pins", Value: r.Output}}
+	if r.Verify {
+		// The gate's answer, for a workflow's if: (exit 1 sets it too).
+		s.Outputs = append(s.Outputs, report.Output{Name: "blocked", Value: fmt.Sprint(r.blocked)})
+	}
 	return s
 }
 
