@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/regtest"
 )
@@ -66,5 +68,47 @@ func TestCopyReusesWhatWasRead(t *testing.T) {
 	repo, _ := name.NewRepository(dst.Ref("org/app"))
 	if st, err := c.Copy(ctx, ref, repo); err != nil || !st.Present {
 		t.Errorf("a re-run: %+v, %v", st, err)
+	}
+}
+
+// TestBlobsOfRepositoriesNamedLikeEndpoints: the 4 MiB bound is for
+// manifests and referrers lists, told by the path's shape; a repository
+// called ci/manifests/app or ci/referrers/app has layers over 4 MiB like
+// any other, and they copy (the review of issue 21's change, F5).
+func TestBlobsOfRepositoriesNamedLikeEndpoints(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{
+		"/v2/ci/app/manifests/1.0":                   "manifests",
+		"/v2/manifests/manifests/latest":             "manifests",
+		"/v2/ci/app/referrers/sha256:abc":            "referrers",
+		"/v2/ci/manifests/app/blobs/sha256:abc":      "",
+		"/v2/ci/referrers/app/blobs/sha256:abc":      "",
+		"/v2/ci/manifests/app/blobs/uploads/some-id": "",
+		"/v2/ci/app/tags/list":                       "",
+		"/token":                                     "",
+	} {
+		if got := endpoint(path); got != want {
+			t.Errorf("endpoint(%q) = %q, want %q", path, got, want)
+		}
+	}
+	src, dst := regtest.InProcess(t), regtest.InProcess(t)
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repo := range []string{"ci/manifests/app", "ci/referrers/app"} {
+		img, err := random.Image(5<<20, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		ref := digestRef(t, src.Ref(repo), d.String())
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+		to, _ := name.NewRepository(dst.Ref(repo))
+		if _, err := c.Copy(context.Background(), ref, to); err != nil {
+			t.Errorf("%s: a 5 MiB layer: %v", repo, err)
+		}
 	}
 }

@@ -101,7 +101,7 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	// stream from the source registry, and asking it again would fetch the
 	// blob a second time (and wait on go-containerregistry's own limit of
 	// pulls while holding a slot here).
-	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody && strings.Contains(req.URL.Path, "/manifests/") {
+	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody && endpoint(req.URL.Path) == "manifests" {
 		if body, err := req.GetBody(); err == nil {
 			req = req.Clone(req.Context())
 			req.Body = body
@@ -137,4 +137,24 @@ func guardedTransport() http.RoundTripper {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: dialGuard}
 	t.DialContext = d.DialContext
 	return t
+}
+
+// endpoint says which registry API a request path names: "manifests" for
+// /v2/<name>/manifests/<reference>, "referrers" for
+// /v2/<name>/referrers/<digest>, "" for anything else. The path's shape
+// decides, not a substring: a repository may well be called
+// ci/manifests/app, and its blobs are not manifests.
+func endpoint(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v2/")
+	if !ok {
+		return ""
+	}
+	elems := strings.Split(rest, "/")
+	if n := len(elems); n >= 3 {
+		switch elems[n-2] {
+		case "manifests", "referrers":
+			return elems[n-2]
+		}
+	}
+	return ""
 }

@@ -131,19 +131,19 @@ type digestRecorder struct{ inner http.RoundTripper }
 
 func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.inner.RoundTrip(req)
-	if err == nil && req.Method == http.MethodGet && (strings.Contains(req.URL.Path, "/manifests/") || strings.Contains(req.URL.Path, "/referrers/")) && resp.StatusCode == http.StatusOK {
+	if err == nil && req.Method == http.MethodGet && endpoint(req.URL.Path) != "" && resp.StatusCode == http.StatusOK {
 		if resp.ContentLength > MaxManifest {
 			resp.Body.Close()
 			return nil, errTooLarge
 		}
 		resp.Body = retry.CapBody(resp.Body, MaxManifest, errTooLarge)
 	}
-	if pr, ok := req.Context().Value(probeKey{}).(*probe); ok && err == nil && strings.Contains(req.URL.Path, "/referrers/") &&
+	if pr, ok := req.Context().Value(probeKey{}).(*probe); ok && err == nil && endpoint(req.URL.Path) == "referrers" &&
 		resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), string(types.OCIImageIndex)) {
 		pr.api.Store(true)
 	}
 	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
-		req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") && resp.StatusCode == http.StatusOK {
+		req.Method == http.MethodGet && endpoint(req.URL.Path) == "manifests" && resp.StatusCode == http.StatusOK {
 		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))
 	}
 	return resp, err
