@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -118,11 +119,15 @@ func (p *Plan) carry(ctx context.Context, r *Report, i int, repo name.Repository
 		if len(a.Manifests) == 0 {
 			continue
 		}
-		n, err := p.o.Registry.CopyAttached(ctx, a, repo)
+		n, gone, err := p.o.Registry.CopyAttached(ctx, a, repo)
 		if err != nil {
 			return errkind.New(errkind.Remote, fmt.Errorf("carrying what is attached to %s to %s: %w", d, repo, err))
 		}
-		r.Copies = append(r.Copies, fmt.Sprintf("attached to %s → %s: %d written (%s)", d, repo, n, a))
+		line := fmt.Sprintf("attached to %s → %s: %d written (%s)", d, repo, n, a)
+		if len(gone) > 0 {
+			line += fmt.Sprintf("; %d deleted from the source since the plan read it, not carried: %s", len(gone), strings.Join(gone, ", "))
+		}
+		r.Copies = append(r.Copies, line)
 	}
 	return nil
 }

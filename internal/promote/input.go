@@ -41,7 +41,7 @@ type Registry interface {
 	// AttachmentsOf reads what is attached to each digest (--referrers).
 	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
 	// CopyAttached carries a digest's attachments to dst (--referrers).
-	CopyAttached(ctx context.Context, a registry.Attached, dst name.Repository) (int, error)
+	CopyAttached(ctx context.Context, a registry.Attached, dst name.Repository) (wrote int, gone []string, err error)
 }
 
 // Options is one promote run.

@@ -297,16 +297,22 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 // its subject, so a registry without the referrers API gets its fallback
 // tag updated (go-containerregistry does, as cosign and oras do). Nothing
 // already there is sent again; every legacy tag is read back. It returns
-// how many manifests or tags it wrote.
-func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (int, error) {
-	wrote := 0
+// how many manifests or tags it wrote, and the referrers the source no
+// longer has (deleted since they were read), which it skips.
+func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
 	for _, m := range a.Manifests {
 		st, err := c.Copy(ctx, m.Digest, dst)
 		if m.Tag == "" && errors.Is(err, ErrNotFound) {
-			continue // deleted since it was read: nothing to carry along
+			// Skipped only when the source says it is gone: a 404 from the
+			// target (a repository it will not create, a subject it cannot
+			// find) is a failure to carry, never a quiet skip.
+			if _, rerr := c.Resolve(ctx, m.Digest); errors.Is(rerr, ErrNotFound) {
+				gone = append(gone, m.Digest.DigestStr())
+				continue
+			}
 		}
 		if err != nil {
-			return wrote, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
+			return wrote, gone, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
 		}
 		if !st.Present {
 			wrote++
@@ -320,15 +326,15 @@ func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Reposito
 		}
 		mf, err := c.Manifest(ctx, dst.Digest(m.Digest.DigestStr()))
 		if err != nil {
-			return wrote, err
+			return wrote, gone, err
 		}
 		if err := c.Put(ctx, tag, mf); err != nil {
-			return wrote, err
+			return wrote, gone, err
 		}
 		if d, err := c.Resolve(ctx, tag); err != nil || d.Digest.String() != m.Digest.DigestStr() {
-			return wrote, fmt.Errorf("copying %s: the tag did not read back at %s", tag, m.Digest.DigestStr())
+			return wrote, gone, fmt.Errorf("copying %s: the tag did not read back at %s", tag, m.Digest.DigestStr())
 		}
 		wrote++
 	}
-	return wrote, nil
+	return wrote, gone, nil
 }

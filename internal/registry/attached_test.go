@@ -147,9 +147,38 @@ func TestReferrerListedButGone(t *testing.T) {
 	}
 	// A referrer read before it was deleted: skipped, not a failure.
 	got.Manifests = append(got.Manifests, Attachment{Digest: gone})
-	n, err := c.CopyAttached(context.Background(), got, dst)
-	if err != nil || n != 2 {
-		t.Fatalf("CopyAttached: %d written, %v; want 2 (the signature manifest and its legacy tag)", n, err)
+	n, skipped, err := c.CopyAttached(context.Background(), got, dst)
+	if err != nil || n != 2 || len(skipped) != 1 || skipped[0] != att.String() {
+		t.Fatalf("CopyAttached: %d written, %v skipped, %v; want 2 (the signature manifest and its legacy tag), the attestation skipped", n, skipped, err)
+	}
+}
+
+// TestCopyAttachedTargetNotFoundIsAFailure: a 404 from the target during a
+// referrer's copy (a registry that will not take it) is a failure to
+// carry, never taken for a referrer deleted at the source (the review's F1).
+func TestCopyAttachedTargetNotFoundIsAFailure(t *testing.T) {
+	t.Parallel()
+	src := regtest.InProcess(t, regtest.WithReferrers())
+	d := regtest.PushImage(t, src.Ref("org/app:1.0.0"))
+	regtest.Refer(t, src.Ref("org/app@"+d.String()), regtest.CosignSignature)
+	up := regtest.InProcess(t, regtest.WithReferrers())
+	target := regtest.FaultProxy(t, up.URL, regtest.FailManifestPut(2, 404, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}`))
+	c, err := New(Config{Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg := digestRef(t, src.Ref("org/app"), d.String())
+	a, err := c.Attachments(context.Background(), dg)
+	if err != nil || len(a.Manifests) != 1 {
+		t.Fatalf("attached: %+v, %v", a, err)
+	}
+	dst, _ := name.NewRepository(target.Ref("rel/app"))
+	if _, err := c.Copy(context.Background(), dg, dst); err != nil {
+		t.Fatal(err)
+	}
+	n, gone, err := c.CopyAttached(context.Background(), a, dst)
+	if err == nil || len(gone) != 0 {
+		t.Errorf("a target that answers 404 to the referrer: %d written, %v gone, %v; want an error", n, gone, err)
 	}
 }
 
