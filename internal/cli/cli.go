@@ -111,9 +111,12 @@ same day (audit).`,
 		Use:   "help [command]",
 		Short: "Help about any command",
 		RunE: func(c *cobra.Command, args []string) error {
-			cmd, _, err := root.Find(args)
+			cmd, rest, err := root.Find(args)
 			if err != nil {
 				return fmt.Errorf("help: %w", err)
+			}
+			if len(rest) > 0 {
+				return fmt.Errorf("help: %s has no subcommand %q", cmd.CommandPath(), rest[0])
 			}
 			cmd.InitDefaultHelpFlag()
 			cmd.InitDefaultVersionFlag()
@@ -146,6 +149,12 @@ func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, get
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := vals.Validate(options.For(name)); err != nil {
+				if vals.String(options.Format) == "json" {
+					// The envelope on every run, this one too: jq .verdict
+					// reads bad-input (masked like any report).
+					mask := redact.New(nil, app.Secrets(vals, options.For(name), getenv)...)
+					_ = report.WriteFailure(mask.Writer(stdout), name, int(errkind.BadInput), err)
+				}
 				return fmt.Errorf("tagguard %s: %w", name, err)
 			}
 			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv)

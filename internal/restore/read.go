@@ -60,7 +60,7 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 		return "", nil, errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	all := len(ts)
-	if all == 0 {
+	if all == 0 && len(o.Tags) == 0 {
 		// An audit's drift ledger on a clean day, an undo ledger of a
 		// restore that only created tags: nothing to do, not bad input.
 		return source, nil, nil
