@@ -109,8 +109,11 @@ func (c *Client) config(ctx context.Context, repo name.Repository, digest v1.Has
 	if err != nil {
 		return nil, c.classify(ref, "reading config", err)
 	}
+	if len(raw) > maxConfig {
+		return nil, errkind.Remotef("reading config %s: it is larger than %d MiB: refused (no real config is)", ref, maxConfig>>20)
+	}
 	sum := sha256.Sum256(raw)
-	if len(raw) > maxConfig || "sha256:"+hex.EncodeToString(sum[:]) != digest.String() {
+	if "sha256:"+hex.EncodeToString(sum[:]) != digest.String() {
 		return nil, errkind.Remotef("reading config %s: the registry served other bytes than that digest", ref)
 	}
 	c.read.put(repo, digest.String(), "", raw)

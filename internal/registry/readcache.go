@@ -137,3 +137,18 @@ func (m mountable) Layers() ([]v1.Layer, error) {
 	}
 	return out, nil
 }
+
+// ConfigLayer keeps the config's source reference, so that within one
+// registry it is mounted too; across registries its bytes (the ones read
+// and hashed) are sent.
+func (m mountable) ConfigLayer() (v1.Layer, error) {
+	cl, err := partial.ConfigLayer(m.Image)
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	return &remote.MountableLayer{Layer: cl, Reference: m.repo.Digest(h.String())}, nil
+}
