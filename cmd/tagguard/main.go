@@ -16,5 +16,5 @@ func main() { os.Exit(realMain()) }
 func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	return cli.MainOS(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }

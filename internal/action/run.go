@@ -22,6 +22,12 @@ import (
 // app.Run as the CLI, then the report (with workflow commands stopped),
 // outputs, job summary and annotations. It returns the exit code.
 func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) int {
+	return RunEnv(ctx, stdout, stderr, getenv, nil)
+}
+
+// RunEnv is Run with the environment's lookup, which tells a variable set
+// to "" from an unset one (nil: it cannot be told).
+func RunEnv(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool)) int {
 	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
 	// Masks go first, before anything else can print a secret; a secret
 	// met later (a token from a token service) is announced as it comes.
@@ -57,7 +63,7 @@ func Run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) stri
 		a.Warningf("tagguard: input %s is not used by mode %s and was ignored", name, mode)
 		used[report.Warning]++
 	}
-	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, ImagesFrom: note, Masker: mask, Stderr: safeErr})
+	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, LookupEnv: lookup, ImagesFrom: note, Masker: mask, Stderr: safeErr})
 	if out.Err != nil {
 		used[report.Bad]++ // fail's line, below
 	}

@@ -35,6 +35,9 @@ import (
 // Env is what a run reads from around it.
 type Env struct {
 	Getenv func(string) string
+	// LookupEnv tells a variable set to "" from an unset one; nil when
+	// only Getenv is known (pin then refuses the forms that differ).
+	LookupEnv func(string) (string, bool)
 	// ImagesFrom says where the image list came from when it was not given
 	// as an option (the action's metadata-action fallback), for the report.
 	ImagesFrom string

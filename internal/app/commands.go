@@ -162,6 +162,7 @@ func pinOptions(d deps) pin.Options {
 		Jobs:        v.Int(options.Jobs),
 		Registry:    d.registry,
 		Getenv:      d.env.Getenv,
+		LookupEnv:   d.env.LookupEnv,
 	}
 	if w := d.env.Stderr; w != nil {
 		o.Warn = func(line string) { fmt.Fprintln(w, line) }

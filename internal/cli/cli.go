@@ -29,12 +29,22 @@ import (
 // Main runs tagguard with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return start(ctx, args, stdout, stderr, getenv, nil)
+}
+
+// MainOS is Main on the process's own environment, where a variable set
+// to "" can be told from an unset one (compose's ${VAR-default} in pin).
+func MainOS(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return start(ctx, args, stdout, stderr, os.Getenv, os.LookupEnv)
+}
+
+func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool)) int {
 	if len(args) == 0 && getenv("GITHUB_ACTIONS") == "true" {
 		// The action image's entrypoint is the bare binary.
-		return action.Run(ctx, stdout, stderr, getenv)
+		return action.RunEnv(ctx, stdout, stderr, getenv, lookup)
 	}
 	code := 0
-	root := newRoot(ctx, stdout, stderr, getenv, &code)
+	root := newRoot(ctx, stdout, stderr, getenv, lookup, &code)
 	if len(args) == 0 {
 		root.SetOut(stderr)
 		_ = root.Usage()
@@ -56,7 +66,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 // the common ones persistent on the root (before or after the command),
 // the others on the commands that take them. One set of values backs them
 // all; each command validates its own.
-func newRoot(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string, code *int) *cobra.Command {
+func newRoot(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool), code *int) *cobra.Command {
 	vals := options.NewValues(options.Table())
 	root := &cobra.Command{
 		Use:   "tagguard",
@@ -80,7 +90,7 @@ same day (audit).`,
 		}
 	}
 	for _, name := range options.Commands {
-		root.AddCommand(newCommand(name, vals, stdout, stderr, getenv, code))
+		root.AddCommand(newCommand(name, vals, stdout, stderr, getenv, lookup, code))
 	}
 	root.AddCommand(&cobra.Command{
 		Use:   "demo",
@@ -102,7 +112,9 @@ same day (audit).`,
 		Use:   "action",
 		Short: "Run as a GitHub Actions step (inputs from INPUT_*; the default in Actions)",
 		Args:  noArgs,
-		Run:   func(cmd *cobra.Command, _ []string) { *code = action.Run(cmd.Context(), stdout, stderr, getenv) },
+		Run: func(cmd *cobra.Command, _ []string) {
+			*code = action.RunEnv(cmd.Context(), stdout, stderr, getenv, lookup)
+		},
 	})
 	// Usage errors exit 2, help and completion included: cobra's own help
 	// command prints "Unknown help topic" and exits 0, and its completion
@@ -141,7 +153,7 @@ same day (audit).`,
 
 // newCommand is one command of the option table: its own flags, its help
 // (what is true for it, and exit 1 in its own terms), and its run.
-func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, code *int) *cobra.Command {
+func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool), code *int) *cobra.Command {
 	c := &cobra.Command{
 		Use:   name + " [flags]",
 		Short: shortHelp[name],
@@ -157,7 +169,7 @@ func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, get
 				}
 				return fmt.Errorf("tagguard %s: %w", name, err)
 			}
-			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv)
+			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv, lookup)
 			return nil
 		},
 	}
@@ -183,13 +195,13 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // run executes a command for the CLI: report on stdout, error on stderr,
 // both masked.
-func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool)) int {
 	opts := options.For(cmd)
 	app.ApplyEnv(vals, opts, getenv)
 	mask := redact.New(nil, app.Secrets(vals, opts, getenv)...)
 	tty := isTerminal(stderr)
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
-	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, Masker: mask, Stderr: stderr, TTY: tty})
+	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, LookupEnv: lookup, Masker: mask, Stderr: stderr, TTY: tty})
 	if out.Report != nil {
 		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = err

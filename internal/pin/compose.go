@@ -20,8 +20,8 @@ type service struct {
 // readCompose reads the services' images of compose files, later files
 // overriding earlier ones' services as docker compose -f a -f b does. Only
 // services.*.image is read; an image's ${VAR} interpolation is resolved
-// from getenv or refused, never half-applied.
-func readCompose(paths []string, read func(string) ([]byte, error), getenv func(string) string) ([]service, error) {
+// from env or refused, never half-applied.
+func readCompose(paths []string, read func(string) ([]byte, error), env envLookup) ([]service, error) {
 	byName := map[string]service{}
 	var order []string
 	for _, path := range paths {
@@ -45,7 +45,7 @@ func readCompose(paths []string, read func(string) ([]byte, error), getenv func(
 			if svc.Image == nil {
 				continue // a service that builds: nothing to pin
 			}
-			image, err := interpolate(*svc.Image, getenv)
+			image, err := interpolateEnv(*svc.Image, env)
 			if err != nil {
 				return nil, fmt.Errorf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
 			}
@@ -74,6 +74,27 @@ var nested = regexp.MustCompile(`\$\{[^}]*\$\{`)
 // interpolate resolves s, or says which variable it cannot: no half-filled
 // image name ever reaches a pin.
 func interpolate(s string, getenv func(string) string) (string, error) {
+	return interpolateEnv(s, envOf(getenv, nil))
+}
+
+// envLookup reads a variable: its value, whether it is set, and whether
+// that answer is exact (false when "" may be set or unset).
+type envLookup func(name string) (v string, set, exact bool)
+
+// envOf is the interpolation's environment: lookup where given (it tells
+// "" from unset), else getenv, which cannot; the process's when both are
+// nil.
+func envOf(getenv func(string) string, lookup func(string) (string, bool)) envLookup {
+	switch {
+	case lookup != nil:
+		return func(n string) (string, bool, bool) { v, ok := lookup(n); return v, ok, true }
+	case getenv == nil:
+		return func(n string) (string, bool, bool) { v, ok := os.LookupEnv(n); return v, ok, true }
+	}
+	return func(n string) (string, bool, bool) { v := getenv(n); return v, v != "", v != "" }
+}
+
+func interpolateEnv(s string, env envLookup) (string, error) {
 	if strings.Count(s, "${") > strings.Count(s, "}") || nested.MatchString(s) {
 		return "", fmt.Errorf("nested or unclosed ${...} is not resolved here: write the image name out, or resolve it before pin")
 	}
@@ -87,9 +108,9 @@ func interpolate(s string, getenv func(string) string) (string, error) {
 		if name == "" {
 			name = sub[4]
 		}
-		v, set := lookup(getenv, name)
+		v, set, exact := env(name)
 		empty := v == ""
-		if (op == "-" || op == "?" || op == "+") && empty && getenv != nil {
+		if (op == "-" || op == "?" || op == "+") && empty && !exact {
 			// These forms tell a variable set to "" from an unset one; the
 			// environment here reads both as "": refuse rather than guess.
 			bad = fmt.Errorf("${%s%s…}: %s is empty or unset, which this form tells apart and pin cannot here: give it a value, or write ${%s:%s…}", name, op, name, name, op)
@@ -129,13 +150,4 @@ func interpolate(s string, getenv func(string) string) (string, error) {
 		return "", bad
 	}
 	return out, nil
-}
-
-// lookup reads name: set is false when the variable is absent.
-func lookup(getenv func(string) string, name string) (string, bool) {
-	if getenv == nil {
-		return os.LookupEnv(name)
-	}
-	v := getenv(name)
-	return v, v != ""
 }

@@ -56,8 +56,10 @@ type Options struct {
 	GitHub   ledgers.Releases
 	ReadFile func(string) ([]byte, error)
 	Getenv   func(string) string // the compose interpolation's environment
-	Warn     func(string)        // a line on stderr: an unrecorded service, a tag that moved
-	Now      func() time.Time
+	// LookupEnv, when set, tells a variable set to "" from an unset one.
+	LookupEnv func(string) (string, bool)
+	Warn      func(string) // a line on stderr: an unrecorded service, a tag that moved
+	Now       func() time.Time
 }
 
 func (o Options) sources() ledgers.Sources {

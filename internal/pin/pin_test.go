@@ -271,6 +271,25 @@ func TestInterpolation(t *testing.T) {
 			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
 		}
 	}
+	// With a lookup that tells "" from unset (the CLI's and the action's
+	// own process), the forms resolve as compose resolves them.
+	exact := envOf(nil, func(k string) (string, bool) {
+		v, ok := map[string]string{"REG": "ghcr.io", "EMPTY": ""}[k]
+		return v, ok
+	})
+	for in, want := range map[string]string{
+		"${REG}/app:${UNSET-latest}": "ghcr.io/app:latest",
+		"${REG}/app:1${EMPTY-x}":     "ghcr.io/app:1",
+		"${REG}/app:1${UNSET+x}":     "ghcr.io/app:1",
+		"${REG}/app:1${EMPTY+.1}":    "ghcr.io/app:1.1",
+	} {
+		if got, err := interpolateEnv(in, exact); err != nil || got != want {
+			t.Errorf("exact %q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := interpolateEnv("app:${UNSET?say so}", exact); err == nil || !strings.Contains(err.Error(), "say so") {
+		t.Errorf("exact ${UNSET?…}: %v", err)
+	}
 	// ${EMPTY-x}: compose keeps a variable set to "", pin cannot tell it
 	// from an unset one here, so it refuses rather than pin "app:x".
 	for _, in := range []string{"${NOPE}/app:1", "${A:-${REG}}/app:1", "${REG/app:1", "${NOPE:?set it}/app:1", "${REG}/app:${EMPTY-1.0}", "app:${EMPTY?x}", "app:1${EMPTY+-x}"} {

@@ -76,7 +76,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if read == nil {
 		read = readFile
 	}
-	services, err := readCompose(o.Compose, read, o.Getenv)
+	services, err := readCompose(o.Compose, read, envOf(o.Getenv, o.LookupEnv))
 	if err != nil {
 		return nil, errkind.New(errkind.BadInput, err)
 	}
