@@ -316,11 +316,22 @@ func TestKustomizeNames(t *testing.T) {
 		{Ref: "ghcr.io/org/app:1.9.0", Digest: "sha256:" + strings.Repeat("9", 64)},
 	}}
 	r := &Report{}
-	if err := kustomize(Options{Rename: []string{"ghcr.io/org/=mirror.example.com/org/"}}, r, l); err != nil {
+	var warned []string
+	warn := func(s string) { warned = append(warned, s) }
+	if err := kustomize(Options{Rename: []string{"ghcr.io/org/=mirror.example.com/org/"}, Warn: warn}, r, l); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(r.Output, "newName: mirror.example.com/org/app") || !strings.Contains(r.Output, strings.Repeat("a", 64)) {
 		t.Errorf("kustomize:\n%s", r.Output)
+	}
+	// The warning that one digest of several was kept, whatever the
+	// ledger's order (the highest version first, here).
+	l.Images = []ledger.Image{l.Images[1], l.Images[2], l.Images[0]} // 1.10.0, 1.9.0, 1.3.0
+	if err := kustomize(Options{Warn: warn}, &Report{}, l); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 2 || !strings.Contains(warned[1], "recorded at 3 digests") || !strings.Contains(warned[1], "app:1.10.0") {
+		t.Errorf("warnings %q", warned)
 	}
 	dir := t.TempDir()
 	compose := filepath.Join(dir, "compose.yml")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -235,14 +236,19 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		Digest  string `yaml:"digest"`
 	}
 	chosen := map[string]ledger.Image{}
-	var best = map[string]string{} // repository → the highest version chosen so far
+	var best = map[string]string{}          // repository → the highest version chosen so far
+	digests := map[string]map[string]bool{} // repository → every digest recorded for it
 	for _, im := range l.Images {
 		t, err := name.NewTag(im.Ref, name.WeakValidation)
 		if err != nil {
 			continue
 		}
 		repo := kustomizeName(t.Context())
-		prev, ok := chosen[repo]
+		if digests[repo] == nil {
+			digests[repo] = map[string]bool{}
+		}
+		digests[repo][im.Digest] = true
+		_, ok := chosen[repo]
 		v, isVersion := policy.ParseVersion(t.TagStr())
 		switch {
 		case !ok:
@@ -251,10 +257,14 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 				best[repo] = t.TagStr()
 			}
 		case isVersion && (best[repo] == "" || v.GreaterThan(mustVersion(best[repo]))):
-			if prev.Digest != im.Digest && o.Warn != nil {
-				o.Warn(fmt.Sprintf("tagguard pin: %s is recorded at several digests; kustomize takes one per image, the highest version's: %s", repo, im.Ref))
-			}
 			chosen[repo], best[repo] = im, t.TagStr()
+		}
+	}
+	if o.Warn != nil {
+		for _, repo := range slices.Sorted(maps.Keys(digests)) {
+			if len(digests[repo]) > 1 {
+				o.Warn(fmt.Sprintf("tagguard pin: %s is recorded at %d digests; kustomize takes one per image, the highest version's: %s", repo, len(digests[repo]), chosen[repo].Ref))
+			}
 		}
 	}
 	var out struct {
