@@ -225,6 +225,16 @@ func TestReferrersThatLie(t *testing.T) {
 		t.Errorf("a listed digest the registry does not hold: %+v, %v; want it gone, not signed", got, err)
 	}
 
+	// An OCI 1.1-rc artifact manifest cannot be probed with
+	// go-containerregistry's Accept list: counted from the listing.
+	answer.Store(func(w http.ResponseWriter) {
+		io.WriteString(w, strings.Replace(index(1), "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.artifact.manifest.v1+json", 1))
+	})
+	got, err = c.Attachments(context.Background(), dg)
+	if err != nil || len(got.Signatures) != 1 || len(got.Gone) != 0 {
+		t.Errorf("an artifact manifest listed: %+v, %v; want it counted", got, err)
+	}
+
 	answer.Store(func(w http.ResponseWriter) { io.WriteString(w, index(MaxReferrers+1)) })
 	if _, err := c.Attachments(context.Background(), dg); err == nil || !strings.Contains(err.Error(), "lists 1001 referrers") {
 		t.Errorf("over MaxReferrers: %v", err)
