@@ -79,7 +79,7 @@ branding:
   color: blue
 inputs:
   mode:
-    description: "What to run: audit (are the recorded tags still where the ledgers say), check (guard before a publish), promote (guard and write the tags of push-by-digest sources), record (after the push) or restore (re-point tags at recorded digests)."
+    description: "What to run: audit (are the recorded tags still where the ledgers say), check (guard before a publish), promote (guard and write the tags of push-by-digest sources), record (after the push), restore (re-point tags at recorded digests) or pin (the ledger on the deploy side: a compose override, a kustomize images list, a lock list, or verify)."
     required: true
 `)
 	for _, o := range options.Table() {

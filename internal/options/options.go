@@ -99,7 +99,7 @@ const (
 func Table() []Option {
 	return []Option{
 		{Name: DryRun, Type: Bool, Default: "false", Commands: []string{Promote, Record, Restore}, Usage: "read only: plan and report, write nothing to a registry or GitHub"},
-		{Name: Format, Type: String, Default: "text", Usage: "report format on stdout: text or json"},
+		{Name: Format, Type: String, Default: "text", Usage: "report format on stdout: text or json; for pin also compose, kustomize or list (what it writes)"},
 		{Name: Jobs, Type: Int, Default: "8", Usage: "registry requests in flight at once"},
 		{Name: Timeout, Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
 		{Name: InsecureRegistry, Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
