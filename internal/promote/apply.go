@@ -62,7 +62,8 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 		placed[repo.String()] = true
 		// The sources into one repository are independent: copied at once,
 		// within --jobs (the registry client bounds the requests).
-		copies := make([]string, len(p.sources))
+		// Each source's attachments follow it as soon as it is there.
+		copies := make([][]string, len(p.sources))
 		errs := make([]error, len(p.sources))
 		fanout.Each(ctx, p.o.Jobs, len(p.sources), func(i int) {
 			s := p.sources[i]
@@ -70,28 +71,23 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 			if f, ok := first[repo.RegistryStr()]; ok && f.RegistryStr() != src.Context().RegistryStr() {
 				src = f.Digest(s.ref.DigestStr())
 			}
-			if src.Context().String() == repo.String() {
-				return
+			if src.Context().String() != repo.String() {
+				stats, err := p.o.Registry.Copy(ctx, src, repo)
+				if err != nil {
+					errs[i] = errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
+					return
+				}
+				copies[i] = append(copies[i], fmt.Sprintf("%s → %s: %s", src, repo, stats))
 			}
-			stats, err := p.o.Registry.Copy(ctx, src, repo)
-			if err != nil {
-				errs[i] = errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
-				return
-			}
-			copies[i] = fmt.Sprintf("%s → %s: %s", src, repo, stats)
+			carried, err := p.carry(ctx, i, repo)
+			copies[i] = append(copies[i], carried...)
+			errs[i] = err
 		})
 		for _, c := range copies {
-			if c != "" {
-				r.Copies = append(r.Copies, c)
-			}
+			r.Copies = append(r.Copies, c...)
 		}
 		if err := errors.Join(errs...); err != nil {
 			return err
-		}
-		for i := range p.sources {
-			if err := p.carry(ctx, r, i, repo); err != nil {
-				return err
-			}
 		}
 		if p.built {
 			if err := p.o.Registry.PutManifest(ctx, repo, p.published); err != nil {
@@ -110,9 +106,9 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 // attestations and SBOMs by digest, cosign's legacy tags, the referrers
 // fallback tag where the target has no referrers API. Within the source's
 // own repository there is nothing to carry.
-func (p *Plan) carry(ctx context.Context, r *Report, i int, repo name.Repository) error {
+func (p *Plan) carry(ctx context.Context, i int, repo name.Repository) (lines []string, err error) {
 	if !p.o.Referrers || p.sources[i].ref.Context().String() == repo.String() || i >= len(p.digestsOf) {
-		return nil
+		return nil, nil
 	}
 	for _, d := range p.digestsOf[i] {
 		a := p.attached[d]
@@ -121,15 +117,15 @@ func (p *Plan) carry(ctx context.Context, r *Report, i int, repo name.Repository
 		}
 		n, gone, err := p.o.Registry.CopyAttached(ctx, a, repo)
 		if err != nil {
-			return errkind.New(errkind.Remote, fmt.Errorf("carrying what is attached to %s to %s: %w", d, repo, err))
+			return lines, errkind.New(errkind.Remote, fmt.Errorf("carrying what is attached to %s to %s: %w", d, repo, err))
 		}
 		line := fmt.Sprintf("attached to %s → %s: %d written (%s)", d, repo, n, a)
 		if len(gone) > 0 {
 			line += fmt.Sprintf("; %d deleted from the source since the plan read it, not carried: %s", len(gone), strings.Join(gone, ", "))
 		}
-		r.Copies = append(r.Copies, line)
+		lines = append(lines, line)
 	}
-	return nil
+	return lines, nil
 }
 
 // writeTags writes every target that is not already right.
