@@ -14,9 +14,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi"
-	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -28,23 +26,7 @@ import (
 // the same parser), and HEAD every distinct ref once, 8 in flight, the
 // first as soon as the first page is parsed.
 func BenchmarkAuditAgainstFloor(b *testing.B) {
-	const n = 1000
-	srv := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
-	d := regtest.PushImage(b, srv.Ref("org/app:base")).String()
-	gh := ghtest.New(b, ghtest.WithToken("t0ken"))
-	refs := map[string]bool{}
-	for i := range n {
-		v := fmt.Sprintf("%d.%d.%d", i/100, (i/10)%10, i%10)
-		var images []ledger.Image
-		for _, tag := range []string{v, fmt.Sprintf("%d.%d", i/100, (i/10)%10), fmt.Sprint(i / 100), "latest", fmt.Sprintf("build-%d", i)} {
-			images = append(images, ledger.Image{Ref: srv.Ref("org/app:" + tag), Digest: d, MediaType: imageType})
-			if !refs[tag] {
-				refs[tag] = true
-				regtest.Tag(b, srv.Ref("org/app:base"), srv.Ref("org/app:"+tag))
-			}
-		}
-		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: releaseBody(b, day.Add(time.Duration(i)*time.Minute), images...)})
-	}
+	srv, gh := seedReleases(b, 1000)
 	measure := func(b *testing.B, run func() error) {
 		var took time.Duration
 		var requests, runs int

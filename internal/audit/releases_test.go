@@ -109,6 +109,30 @@ func mustDigest(t testing.TB, ref string) string {
 	return d.Digest.String()
 }
 
+// seedReleases makes n releases × 5 refs (a version tag, its major.minor
+// and major, latest, and a per-release build tag), every ref at one
+// digest, in a registry 20 ms away and GitHub's release list.
+func seedReleases(b *testing.B, n int) (*regtest.Server, *ghtest.Server) {
+	b.Helper()
+	srv := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
+	d := regtest.PushImage(b, srv.Ref("org/app:base")).String()
+	gh := ghtest.New(b, ghtest.WithToken("t0ken"))
+	refs := map[string]bool{}
+	for i := range n {
+		v := fmt.Sprintf("%d.%d.%d", i/100, (i/10)%10, i%10)
+		var images []ledger.Image
+		for _, tag := range []string{v, fmt.Sprintf("%d.%d", i/100, (i/10)%10), fmt.Sprint(i / 100), "latest", fmt.Sprintf("build-%d", i)} {
+			images = append(images, ledger.Image{Ref: srv.Ref("org/app:" + tag), Digest: d, MediaType: imageType})
+			if !refs[tag] {
+				refs[tag] = true
+				regtest.Tag(b, srv.Ref("org/app:base"), srv.Ref("org/app:"+tag))
+			}
+		}
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: releaseBody(b, day.Add(time.Duration(i)*time.Minute), images...)})
+	}
+	return srv, gh
+}
+
 // BenchmarkAudit: N releases × 5 refs (a version tag, its major.minor and
 // major, latest, and a per-release build tag), all ok, at 20 ms registry
 // latency and jobs 8. Reports registry and GitHub requests and the heap
@@ -117,22 +141,7 @@ func mustDigest(t testing.TB, ref string) string {
 func BenchmarkAudit(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
-			srv := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
-			d := regtest.PushImage(b, srv.Ref("org/app:base")).String()
-			gh := ghtest.New(b, ghtest.WithToken("t0ken"))
-			refs := map[string]bool{}
-			for i := range n {
-				v := fmt.Sprintf("%d.%d.%d", i/100, (i/10)%10, i%10)
-				var images []ledger.Image
-				for _, tag := range []string{v, fmt.Sprintf("%d.%d", i/100, (i/10)%10), fmt.Sprint(i / 100), "latest", fmt.Sprintf("build-%d", i)} {
-					images = append(images, ledger.Image{Ref: srv.Ref("org/app:" + tag), Digest: d, MediaType: imageType})
-					if !refs[tag] {
-						refs[tag] = true
-						regtest.Tag(b, srv.Ref("org/app:base"), srv.Ref("org/app:"+tag))
-					}
-				}
-				gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: releaseBody(b, day.Add(time.Duration(i)*time.Minute), images...)})
-			}
+			srv, gh := seedReleases(b, n)
 			c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
 			b.ReportAllocs()
 			b.ResetTimer()
