@@ -160,15 +160,6 @@ func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, get
 		Long:  commandHelp[name] + "\n\n" + errkind.ExitCodesFor(name),
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := vals.Validate(options.For(name)); err != nil {
-				if vals.String(options.Format) == "json" {
-					// The envelope on every run, this one too: jq .verdict
-					// reads bad-input (masked like any report).
-					mask := redact.New(nil, app.Secrets(vals, options.For(name), getenv)...)
-					_ = report.WriteFailure(mask.Writer(stdout), name, int(errkind.BadInput), err)
-				}
-				return fmt.Errorf("tagguard %s: %w", name, err)
-			}
 			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv, lookup)
 			return nil
 		},
@@ -197,17 +188,23 @@ func noArgs(cmd *cobra.Command, args []string) error {
 // both masked.
 func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool)) int {
 	opts := options.For(cmd)
+	invalid := vals.Validate(opts) // the flags as typed, before the environment fills the rest
 	app.ApplyEnv(vals, opts, getenv)
 	mask := redact.New(nil, app.Secrets(vals, opts, getenv)...)
 	tty := isTerminal(stderr)
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
-	out := app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, LookupEnv: lookup, Masker: mask, Stderr: stderr, TTY: tty})
+	out := app.Outcome{Command: cmd, Err: errkind.New(errkind.BadInput, invalid)}
+	if invalid == nil {
+		out = app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, LookupEnv: lookup, Masker: mask, Stderr: stderr, TTY: tty})
+	}
 	if out.Report != nil {
 		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {
 			out.Err = err
 		}
 	}
 	if out.Report == nil && out.Err != nil && vals.String(options.Format) == "json" {
+		// The envelope on every run, this one too: jq .verdict reads
+		// bad-input or failed.
 		_ = report.WriteFailure(stdout, cmd, out.ExitCode(), out.Err)
 	}
 	if out.Err != nil {

@@ -89,14 +89,18 @@ func jsonValue(v any) any {
 // the action's report output.
 func Write(w io.Writer, format, command string, rep Report, code int) error {
 	if format == "json" {
-		b, err := json.MarshalIndent(NewEnvelope(command, rep, code), "", "  ")
-		if err != nil {
-			return fmt.Errorf("encoding report: %w", err)
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
+		return writeEnvelope(w, NewEnvelope(command, rep, code))
 	}
 	return rep.WriteText(w)
+}
+
+func writeEnvelope(w io.Writer, e Envelope) error {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding report: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // Failure is the envelope of a run that ended before it had a report (bad
@@ -114,10 +118,5 @@ func Failure(command string, code int, err error) Envelope {
 
 // WriteFailure writes Failure as JSON.
 func WriteFailure(w io.Writer, command string, code int, err error) error {
-	b, merr := json.MarshalIndent(Failure(command, code, err), "", "  ")
-	if merr != nil {
-		return fmt.Errorf("encoding report: %w", merr)
-	}
-	_, werr := w.Write(append(b, '\n'))
-	return werr
+	return writeEnvelope(w, Failure(command, code, err))
 }
