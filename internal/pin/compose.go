@@ -45,7 +45,7 @@ func readCompose(paths []string, read func(string) ([]byte, error), env envLooku
 			if svc.Image == nil {
 				continue // a service that builds: nothing to pin
 			}
-			image, err := interpolateEnv(*svc.Image, env)
+			image, err := interpolate(*svc.Image, env)
 			if err != nil {
 				return nil, fmt.Errorf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
 			}
@@ -71,12 +71,6 @@ var varRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^
 // nested finds a ${...} inside another's default or error text.
 var nested = regexp.MustCompile(`\$\{[^}]*\$\{`)
 
-// interpolate resolves s, or says which variable it cannot: no half-filled
-// image name ever reaches a pin.
-func interpolate(s string, getenv func(string) string) (string, error) {
-	return interpolateEnv(s, envOf(getenv, nil))
-}
-
 // envLookup reads a variable: its value, whether it is set, and whether
 // that answer is exact (false when "" may be set or unset).
 type envLookup func(name string) (v string, set, exact bool)
@@ -94,7 +88,9 @@ func envOf(getenv func(string) string, lookup func(string) (string, bool)) envLo
 	return func(n string) (string, bool, bool) { v := getenv(n); return v, v != "", v != "" }
 }
 
-func interpolateEnv(s string, env envLookup) (string, error) {
+// interpolate resolves s, or says which variable it cannot: no half-filled
+// image name ever reaches a pin.
+func interpolate(s string, env envLookup) (string, error) {
 	if strings.Count(s, "${") > strings.Count(s, "}") || nested.MatchString(s) {
 		return "", fmt.Errorf("nested or unclosed ${...} is not resolved here: write the image name out, or resolve it before pin")
 	}

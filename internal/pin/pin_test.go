@@ -267,7 +267,7 @@ func TestInterpolation(t *testing.T) {
 		"org/a$$b:1":                  "org/a$b:1",
 		"${REG}/org/app:${TAG-9.9.9}": "ghcr.io/org/app:1.2.3",
 	} {
-		if got, err := interpolate(in, env); err != nil || got != want {
+		if got, err := interpolate(in, envOf(env, nil)); err != nil || got != want {
 			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
 		}
 	}
@@ -283,17 +283,17 @@ func TestInterpolation(t *testing.T) {
 		"${REG}/app:1${UNSET+x}":     "ghcr.io/app:1",
 		"${REG}/app:1${EMPTY+.1}":    "ghcr.io/app:1.1",
 	} {
-		if got, err := interpolateEnv(in, exact); err != nil || got != want {
+		if got, err := interpolate(in, exact); err != nil || got != want {
 			t.Errorf("exact %q: %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := interpolateEnv("app:${UNSET?say so}", exact); err == nil || !strings.Contains(err.Error(), "say so") {
+	if _, err := interpolate("app:${UNSET?say so}", exact); err == nil || !strings.Contains(err.Error(), "say so") {
 		t.Errorf("exact ${UNSET?…}: %v", err)
 	}
 	// ${EMPTY-x}: compose keeps a variable set to "", pin cannot tell it
 	// from an unset one here, so it refuses rather than pin "app:x".
 	for _, in := range []string{"${NOPE}/app:1", "${A:-${REG}}/app:1", "${REG/app:1", "${NOPE:?set it}/app:1", "${REG}/app:${EMPTY-1.0}", "app:${EMPTY?x}", "app:1${EMPTY+-x}"} {
-		if got, err := interpolate(in, env); err == nil {
+		if got, err := interpolate(in, envOf(env, nil)); err == nil {
 			t.Errorf("%q: %q, accepted", in, got)
 		}
 	}
