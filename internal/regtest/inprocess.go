@@ -88,6 +88,13 @@ func (s *Server) Counts() Counts {
 	return s.counts.snapshot()
 }
 
+// Duplicates returns each request (method and path) the registry received
+// more than once since it started or since the last ResetCounts, with how
+// often.
+func (s *Server) Duplicates() map[string]int {
+	return s.counts.duplicates()
+}
+
 // ResetCounts sets all counts to zero, typically after seeding.
 func (s *Server) ResetCounts() {
 	s.counts.reset()
@@ -95,7 +102,7 @@ func (s *Server) ResetCounts() {
 
 func (s *Server) middleware(next http.Handler, latency time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.counts.add(Classify(r))
+		s.counts.addRequest(Classify(r), r.Method+" "+r.URL.Path)
 		if latency > 0 {
 			timer := time.NewTimer(latency)
 			defer timer.Stop()

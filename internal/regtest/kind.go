@@ -138,15 +138,24 @@ func (c *Counts) field(k Kind) *int {
 
 // counter is a Counts shared between request goroutines.
 type counter struct {
-	mu sync.Mutex
-	c  Counts
+	mu   sync.Mutex
+	c    Counts
+	seen []string // "METHOD /path" of each request, in arrival order
 }
 
 // add counts one request of kind k and returns its 1-based position among
 // the requests of that kind, which is what "fail the Nth" faults match on.
 func (c *counter) add(k Kind) int {
+	return c.addRequest(k, "")
+}
+
+// addRequest counts one request and remembers its method and path.
+func (c *counter) addRequest(k Kind, request string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if request != "" {
+		c.seen = append(c.seen, request)
+	}
 	f := c.c.field(k)
 	if f == nil {
 		f = &c.c.Other
@@ -165,4 +174,22 @@ func (c *counter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.c = Counts{}
+	c.seen = nil
+}
+
+// Duplicates returns each request (method and path) that arrived more than
+// once since the last reset, with how often: the same question asked twice.
+func (c *counter) duplicates() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := map[string]int{}
+	for _, r := range c.seen {
+		n[r]++
+	}
+	for r, k := range n {
+		if k < 2 {
+			delete(n, r)
+		}
+	}
+	return n
 }

@@ -76,6 +76,12 @@ func (p *Proxy) Counts() Counts {
 	return p.counts.snapshot()
 }
 
+// Duplicates returns each request (method and path) the proxy received more
+// than once since it started or since the last ResetCounts, with how often.
+func (p *Proxy) Duplicates() map[string]int {
+	return p.counts.duplicates()
+}
+
 // ResetCounts sets all counts to zero. Fault positions (the "nth" request)
 // count from zero again too.
 func (p *Proxy) ResetCounts() {
@@ -85,7 +91,7 @@ func (p *Proxy) ResetCounts() {
 // ServeHTTP injects the first matching fault or forwards the request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind := Classify(r)
-	n := p.counts.add(kind)
+	n := p.counts.addRequest(kind, r.Method+" "+r.URL.Path)
 	for _, f := range p.faults {
 		if f.delay > 0 {
 			time.Sleep(f.delay)
