@@ -99,6 +99,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay, Log: cfg.Log}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
+	rt = &pingOnce{inner: rt}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "tagguard"

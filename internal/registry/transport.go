@@ -158,3 +158,64 @@ func endpoint(path string) string {
 	}
 	return ""
 }
+
+// pingOnce asks each registry for its authentication challenge (GET /v2/)
+// once per run. go-containerregistry pings again for every repository it
+// opens a transport to, for reading and for writing; the answer (200, or
+// 401 with its challenge) belongs to the registry, not the repository.
+// Callers that arrive while the first ping is out wait for its answer; an
+// answer that is neither 200 nor 401, or an error, is not kept, so the
+// next caller asks again.
+type pingOnce struct {
+	inner   http.RoundTripper
+	mu      sync.Mutex
+	answers map[string]*pingAnswer // "scheme://host" → the registry's answer
+}
+
+type pingAnswer struct {
+	done   chan struct{}
+	status int // 0 when the ping failed
+	header http.Header
+}
+
+func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
+		return p.inner.RoundTrip(req)
+	}
+	key := req.URL.Scheme + "://" + req.URL.Host
+	p.mu.Lock()
+	a, asked := p.answers[key]
+	if !asked {
+		if p.answers == nil {
+			p.answers = map[string]*pingAnswer{}
+		}
+		a = &pingAnswer{done: make(chan struct{})}
+		p.answers[key] = a
+	}
+	p.mu.Unlock()
+	if asked {
+		select {
+		case <-a.done:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+		if a.status == 0 {
+			return p.inner.RoundTrip(req)
+		}
+		return &http.Response{
+			Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)), StatusCode: a.status,
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: a.header.Clone(), Body: http.NoBody, Request: req,
+		}, nil
+	}
+	resp, err := p.inner.RoundTrip(req)
+	if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
+		a.status, a.header = resp.StatusCode, resp.Header.Clone()
+	} else {
+		p.mu.Lock()
+		delete(p.answers, key)
+		p.mu.Unlock()
+	}
+	close(a.done)
+	return resp, err
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,3 +215,89 @@ func TestProxyDoesNotReachMetadata(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// countingPings answers GET /v2/ with a Bearer challenge after a short
+// wait (so callers overlap), and fails the first fail pings with a 503.
+type countingPings struct {
+	mu    sync.Mutex
+	n     int
+	fail  int
+	other int
+}
+
+func (c *countingPings) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	if req.URL.Path != "/v2/" {
+		c.other++
+		c.mu.Unlock()
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	}
+	c.n++
+	failing := c.n <= c.fail
+	c.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	if failing {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	}
+	h := http.Header{}
+	h.Set("WWW-Authenticate", `Bearer realm="https://auth.example/token",service="registry.example"`)
+	return &http.Response{StatusCode: http.StatusUnauthorized, Header: h, Body: http.NoBody, Request: req}, nil
+}
+
+// TestPingOncePerRegistry: go-containerregistry pings for every repository
+// transport it opens; the registry's challenge is asked once per run and
+// handed to every later caller, concurrent ones included. A failed ping
+// is not kept, and a ping with credentials, another host or another path
+// always goes out.
+func TestPingOncePerRegistry(t *testing.T) {
+	t.Parallel()
+	inner := &countingPings{}
+	p := &pingOnce{inner: inner}
+	get := func(url string, auth bool) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth {
+			req.Header.Set("Authorization", "Basic eDp5")
+		}
+		resp, err := p.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			resp := get("https://registry.example/v2/", false)
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `realm="https://auth.example/token"`) {
+				t.Errorf("ping answer %d %v", resp.StatusCode, resp.Header)
+			}
+			if resp.Request == nil || resp.Request.URL.Scheme != "https" {
+				t.Errorf("ping answer names no request of its scheme: %+v", resp.Request)
+			}
+		})
+	}
+	wg.Wait()
+	if inner.n != 1 {
+		t.Errorf("20 pings of one registry sent %d", inner.n)
+	}
+	get("https://other.example/v2/", false)
+	get("http://registry.example/v2/", false)
+	get("https://registry.example/v2/", true)
+	get("https://registry.example/v2/org/app/manifests/1.0", false)
+	if inner.n != 4 || inner.other != 1 {
+		t.Errorf("another host, another scheme and a ping with credentials: %d pings (want 4), %d other requests (want 1)", inner.n, inner.other)
+	}
+
+	failing := &countingPings{fail: 1}
+	p = &pingOnce{inner: failing}
+	if resp := get("https://registry.example/v2/", false); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("first ping: %d, want the registry's 503", resp.StatusCode)
+	}
+	if resp := get("https://registry.example/v2/", false); resp.StatusCode != http.StatusUnauthorized || failing.n != 2 {
+		t.Errorf("after a failed ping: %d after %d pings; want it asked again", resp.StatusCode, failing.n)
+	}
+}
