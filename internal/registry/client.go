@@ -65,6 +65,9 @@ type Client struct {
 	puller   *remote.Puller
 	pusher   *remote.Pusher
 	read     *readCache // what this run read and hashed, for its copies
+	jobs     int        // --jobs: the width of the client's own fan-outs
+
+	attachedMemo attachedMemo // what Attachments read, per repository and digest
 }
 
 // New builds a Client. It makes no request; it reads the Docker config
@@ -131,7 +134,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up registry client: %w", err)
 	}
-	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w, read: &readCache{}}, nil
+	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w, read: &readCache{}, jobs: cfg.Jobs}, nil
 }
 
 func (c *Client) nameOpts(s string) []name.Option {

@@ -11,8 +11,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
 )
 
 // maxConfig bounds a config blob tagguard reads for a platform: configs are
@@ -41,9 +43,12 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	if _, err := c.puller.Head(ctx, target); err == nil {
 		return CopyStats{Present: true}, nil
 	}
-	if img, ok := c.cachedImage(ctx, src); ok {
+	// What is copied may itself be attached to something (a manifest with
+	// a subject): what was read of dst's attachments may be stale after.
+	defer c.attachedMemo.forget(dst)
+	if img, ok := c.cachedImage(ctx, src, dst); ok {
 		// Read, hashed and vetted by the plan: pushed from those bytes.
-		if err := c.pusher.Push(ctx, target, img); err != nil {
+		if err := c.pushImage(ctx, target, img); err != nil {
 			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
 		}
 		return CopyStats{}, nil
@@ -76,13 +81,36 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	return CopyStats{}, nil
 }
 
-// PutManifest puts m into repo by its digest, exact bytes and media type,
-// unless repo already has it. Every manifest m names must already be there.
+// pushImage writes img's blobs (each HEADed, then mounted or streamed, at
+// most once per digest) and then its manifest by digest. It is
+// go-containerregistry's Push without Push's HEAD of the manifest, which
+// Copy has just sent.
+func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image) error {
+	blobs, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	cl, err := partial.ConfigLayer(img)
+	if err != nil {
+		return err
+	}
+	blobs = append(blobs, cl)
+	errs := make([]error, len(blobs))
+	fanout.Each(ctx, c.jobs, len(blobs), func(i int) {
+		errs[i] = c.pusher.Upload(ctx, target.Context(), blobs[i])
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return c.pusher.Put(ctx, target, img)
+}
+
+// PutManifest puts m into repo by its digest, exact bytes and media type:
+// one PUT, which changes nothing when repo has it already (a HEAD first
+// would cost the same request there and one more everywhere else). Every
+// manifest m names must already be there.
 func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manifest) error {
 	ref := repo.Digest(m.Digest.String())
-	if _, err := c.puller.Head(ctx, ref); err == nil {
-		return nil
-	}
 	if err := c.pusher.Put(ctx, ref, rawManifest{m}); err != nil {
 		return c.classify(ref, "writing", err)
 	}

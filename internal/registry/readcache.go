@@ -67,9 +67,10 @@ type readImage struct {
 	man  *v1.Manifest
 }
 
-// cachedImage is src as a v1.Image from what the client already read, or
-// false when it has not read src's manifest or src is not an image.
-func (c *Client) cachedImage(ctx context.Context, src name.Digest) (v1.Image, bool) {
+// cachedImage is src as a v1.Image from what the client already read, for
+// a copy into dst, or false when it has not read src's manifest or src is
+// not an image.
+func (c *Client) cachedImage(ctx context.Context, src name.Digest, dst name.Repository) (v1.Image, bool) {
 	m, ok := c.read.get(src.Context(), src.DigestStr())
 	if !ok || !m.mt.IsImage() {
 		return nil, false
@@ -81,6 +82,13 @@ func (c *Client) cachedImage(ctx context.Context, src name.Digest) (v1.Image, bo
 	img, err := partial.CompressedToImage(&readImage{c: c, ctx: ctx, repo: src.Context(), raw: m.raw, mt: m.mt, man: man})
 	if err != nil {
 		return nil, false
+	}
+	if src.Context().RegistryStr() != dst.RegistryStr() {
+		// Across registries a blob is streamed: go-containerregistry would
+		// otherwise ask the target to mount it from a repository of another
+		// registry, which a token-auth registry refuses with a 401 per blob
+		// (and a token each) before the upload starts.
+		return img, true
 	}
 	return mountable{Image: img, repo: src.Context()}, true
 }
@@ -115,8 +123,7 @@ func (l sizedLayer) Size() (int64, error)                { return l.desc.Size, n
 func (l sizedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
 
 // mountable hands go-containerregistry's writer layers it may mount from
-// the source repository when both are in one registry (as remote.Image
-// does), and streams across registries.
+// the source repository, in the same registry.
 type mountable struct {
 	v1.Image
 	repo name.Repository
@@ -138,9 +145,8 @@ func (m mountable) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
-// ConfigLayer keeps the config's source reference, so that within one
-// registry it is mounted too; across registries its bytes (the ones read
-// and hashed) are sent.
+// ConfigLayer keeps the config's source reference, so that it is mounted
+// too.
 func (m mountable) ConfigLayer() (v1.Layer, error) {
 	cl, err := partial.ConfigLayer(m.Image)
 	if err != nil {
