@@ -3,11 +3,8 @@ package promote
 import (
 	"context"
 	"fmt"
+	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -87,99 +84,47 @@ func BenchmarkPromote(b *testing.B) {
 	}
 }
 
-// BenchmarkPromoteAcrossRegistries is issue 21's promote yardstick: 4
-// per-platform images pushed by digest to a build registry become one
-// index at 4 tags in another registry, each registry 20 ms away. Beside
-// tagguard runs what `crane index append -m … -t TAG` and three `crane
-// tag` do, with the same go-containerregistry calls crane makes (a Get and
-// the config of each source, WriteIndex, then a Get and a Tag per tag) and
-// no guard. Requests are counted on both registries.
-func BenchmarkPromoteAcrossRegistries(b *testing.B) {
-	build := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
-	target := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
-	platforms := []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"}
-	n := 0 // every run gets repositories of its own, in both registries
-	run := func(b *testing.B, promote func(sources []string, repo string) error) {
-		var took time.Duration
-		var total, heads, gets, blobs, runs int
-		for b.Loop() {
-			n++
-			var sources []string
-			for _, p := range platforms {
-				sources = append(sources, pushByDigest(b, build.Host+fmt.Sprintf("/ci/app%d", n), p))
+// TestPromoteAsksEachQuestionOnce is issue 21's "no duplicate request": a
+// promote across registries and one within a single repository, with
+// attachments read and carried, send each registry request (method and
+// path) once, the ping included. The only repeats are the reads of a tag
+// across its own write: the plan's HEAD, an immutable tag's HEAD right
+// before its PUT, and the read-back after it.
+func TestPromoteAsksEachQuestionOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		sameRepo bool
+	}{{"across registries", false}, {"one repository", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			build := regtest.InProcess(t)
+			target, repo := regtest.InProcess(t), "org/app"
+			if tc.sameRepo {
+				target, repo = build, "ci/app"
 			}
-			repo := target.Host + fmt.Sprintf("/org/app%d", n)
+			sources := []string{pushByDigest(t, build.Host+"/ci/app", "linux/amd64"), pushByDigest(t, build.Host+"/ci/app", "linux/arm64")}
 			build.ResetCounts()
 			target.ResetCounts()
-			start := time.Now()
-			if err := promote(sources, repo); err != nil {
-				b.Fatal(err)
+			o := Options{Sources: sources, Images: []string{target.Ref(repo + ":1.0.0"), target.Ref(repo + ":latest")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+			if _, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
+				t.Fatal(err)
 			}
-			took += time.Since(start)
-			bc, tc := build.Counts(), target.Counts()
-			total, heads, gets, blobs = total+bc.Total()+tc.Total(), heads+bc.ManifestHead+tc.ManifestHead, gets+bc.ManifestGet+tc.ManifestGet, blobs+bc.Blob+tc.Blob
-			runs++
-		}
-		b.ReportMetric(float64(took.Milliseconds())/float64(runs), "ms/promote")
-		b.ReportMetric(float64(total)/float64(runs), "requests")
-		b.ReportMetric(float64(heads)/float64(runs), "HEADs")
-		b.ReportMetric(float64(gets)/float64(runs), "GETs")
-		b.ReportMetric(float64(blobs)/float64(runs), "blobs")
-	}
-	tags := []string{"1.0.0", "1.0", "1", "latest"}
-	for _, referrers := range []bool{false, true} {
-		b.Run(fmt.Sprintf("tagguard/referrers=%v", referrers), func(b *testing.B) {
-			run(b, func(sources []string, repo string) error {
-				var images []string
-				for _, t := range tags {
-					images = append(images, repo+":"+t)
+			readsAcrossWrite := map[string]int{"HEAD /v2/" + repo + "/manifests/1.0.0": 3, "HEAD /v2/" + repo + "/manifests/latest": 2}
+			for _, s := range []*regtest.Server{build, target} {
+				if c := s.Counts(); c.Ping != 1 {
+					t.Errorf("%s: %d pings, want 1", s.Host, c.Ping)
 				}
-				_, err := report.Run(context.Background(), NewPlan, Options{Sources: sources, Images: images, Registry: fixture.Client(b), Jobs: 8, Referrers: referrers}, false)
-				return err
-			})
+				for req, n := range s.Duplicates() {
+					if strings.HasSuffix(req, "/blobs/uploads/") || n <= readsAcrossWrite[req] {
+						continue // each POST there starts an upload of its own
+					}
+					t.Errorf("%s: %q sent %d times", s.Host, req, n)
+				}
+				if tc.sameRepo {
+					break
+				}
+			}
 		})
 	}
-	b.Run("crane-equivalent", func(b *testing.B) {
-		run(b, func(sources []string, repo string) error {
-			var adds []mutate.IndexAddendum
-			for _, s := range sources {
-				ref, err := name.ParseReference(s)
-				if err != nil {
-					return err
-				}
-				d, err := remote.Get(ref)
-				if err != nil {
-					return err
-				}
-				img, err := d.Image()
-				if err != nil {
-					return err
-				}
-				cf, err := img.ConfigFile()
-				if err != nil {
-					return err
-				}
-				desc := d.Descriptor
-				desc.Platform = cf.Platform()
-				adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: desc})
-			}
-			first, err := name.ParseReference(repo + ":" + tags[0])
-			if err != nil {
-				return err
-			}
-			if err := remote.WriteIndex(first, mutate.AppendManifests(empty.Index, adds...)); err != nil {
-				return err
-			}
-			for _, t := range tags[1:] {
-				d, err := remote.Get(first)
-				if err != nil {
-					return err
-				}
-				if err := remote.Tag(first.Context().Tag(t), d); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
 }
