@@ -17,37 +17,78 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// BenchmarkCheckAgainstFloor is issue 21's yardstick for check: 1,000 refs
-// in 10 repositories (100 each, one repository after another on the
-// command line) on the distribution registry in token mode, behind 20 ms
-// of latency, at --jobs 8. "floor" is the fastest plausible client for the
-// same work, written here with net/http alone: one ping, every
+// BenchmarkCheckAgainstFloor is issue 21's yardstick for check: refs
+// spread evenly over repositories (one repository after another on the
+// command line) and registries, on the distribution registry in token mode
+// (the Bearer flow of GHCR and Docker Hub), every registry 20 ms away, at
+// --jobs 8. "floor" is the fastest plausible client for the same work,
+// written here with net/http alone: one ping per registry, every
 // repository's token at once, then one HEAD per ref, 8 in flight, on
 // keep-alive connections. The ratio of the two wall times is the figure.
+// At the main size (1,000 refs, 10 repositories, 1 registry) the real
+// crane and regctl run too (.ci/bench installs them; skipped when not on
+// PATH), as a script would call them: one process per ref, 8 at a time
+// (xargs -P8 crane digest / regctl image digest).
 func BenchmarkCheckAgainstFloor(b *testing.B) {
+	for _, size := range []struct{ refs, repos, registries int }{
+		{1000, 10, 1}, {100, 10, 1}, {1000, 1, 1}, {1000, 100, 1}, {1000, 10, 2},
+	} {
+		b.Run(fmt.Sprintf("refs=%d/repos=%d/registries=%d", size.refs, size.repos, size.registries), func(b *testing.B) {
+			benchCheck(b, size.refs, size.repos, size.registries, size.refs == 1000 && size.repos == 10 && size.registries == 1)
+		})
+	}
+}
+
+func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 	const user, password = "reader", "reader-Secret-1"
 	ts := regtest.NewTokenService(b)
 	var repos []string
-	for i := range 10 {
+	for i := range nrepos {
 		repos = append(repos, fmt.Sprintf("org/r%d", i))
 	}
 	ts.AddUser(user, password, []string{"pull"}, repos...)
-	reg := regtest.Distribution(b, regtest.WithTokenAuth(ts))
-	px := regtest.FaultProxy(b, reg.URL, regtest.Latency(20*time.Millisecond))
+	var proxies []*regtest.Proxy
+	for range nregistries {
+		reg := regtest.Distribution(b, regtest.WithTokenAuth(ts))
+		proxies = append(proxies, regtest.FaultProxy(b, reg.URL, regtest.Latency(20*time.Millisecond)))
+	}
 	var refs []string
-	for i := range 1000 {
-		refs = append(refs, px.Ref(fmt.Sprintf("%s:build-%d", repos[i/100], i)))
+	perRepo := nrefs / nrepos
+	for i := range nrefs {
+		repo := i / perRepo
+		px := proxies[repo*nregistries/nrepos]
+		refs = append(refs, px.Ref(fmt.Sprintf("%s:build-%d", repos[repo], i)))
 	}
 	report := func(b *testing.B, start time.Time) {
 		b.ReportMetric(time.Since(start).Seconds(), "wall-s")
-		b.ReportMetric(float64(px.Counts().Total()), "registry-requests")
+		var c regtest.Counts
+		for _, px := range proxies {
+			n := px.Counts()
+			c.Ping, c.ManifestHead, c.ManifestGet, c.Other = c.Ping+n.Ping, c.ManifestHead+n.ManifestHead, c.ManifestGet+n.ManifestGet, c.Other+n.Total()-n.Ping-n.ManifestHead-n.ManifestGet
+		}
+		b.ReportMetric(float64(c.Ping+c.ManifestHead+c.ManifestGet+c.Other), "registry-requests")
+		b.ReportMetric(float64(c.Ping), "pings")
+		b.ReportMetric(float64(c.ManifestHead), "HEADs")
+		b.ReportMetric(float64(c.ManifestGet), "GETs")
 		b.ReportMetric(float64(len(ts.Requests())), "tokens")
 	}
-	b.Run("tagguard", func(b *testing.B) {
-		args := []string{"check", "--registry-auth=" + px.Host + "=" + user + ":" + password, "--jobs", "8", "--images", strings.Join(refs, ",")}
-		for b.Loop() {
+	reset := func() {
+		for _, px := range proxies {
 			px.ResetCounts()
-			ts.Reset()
+		}
+		ts.Reset()
+	}
+	var hosts []string
+	for _, px := range proxies {
+		hosts = append(hosts, px.Host)
+	}
+	b.Run("tagguard", func(b *testing.B) {
+		args := []string{"check", "--jobs", "8", "--images", strings.Join(refs, ",")}
+		for _, h := range hosts {
+			args = append(args, "--registry-auth="+h+"="+user+":"+password)
+		}
+		for b.Loop() {
+			reset()
 			start := time.Now()
 			if code := cli.Main(context.Background(), args, io.Discard, io.Discard, func(string) string { return "" }); code != 0 {
 				b.Fatalf("check exit %d", code)
@@ -57,49 +98,98 @@ func BenchmarkCheckAgainstFloor(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		for b.Loop() {
-			px.ResetCounts()
-			ts.Reset()
+			reset()
 			start := time.Now()
-			if err := floorCheck(px.URL, user, password, refs, 8); err != nil {
+			if err := floorCheck(user, password, refs, 8); err != nil {
 				b.Fatal(err)
 			}
 			report(b, start)
 		}
+	})
+	if !tools {
+		return
+	}
+	// One process per ref, 8 at a time; a ref that is not there is the
+	// answer check wants (the tool exits non-zero saying so).
+	perRef := func(b *testing.B, tool regtest.Tool, args func(ref string) []string) {
+		for b.Loop() {
+			reset()
+			start := time.Now()
+			errs := make(chan error, len(refs))
+			sem := make(chan struct{}, 8)
+			var wg sync.WaitGroup
+			for _, r := range refs {
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem }()
+					if err := tool.Run(context.Background(), args(r)...); err != nil && !strings.Contains(strings.ToLower(err.Error()), "manifest unknown") && !strings.Contains(err.Error(), "not found") {
+						errs <- err
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+			report(b, start)
+		}
+	}
+	b.Run("crane", func(b *testing.B) {
+		crane := regtest.FindTool(b, "crane")
+		crane.Login(b, user, password, hosts...)
+		perRef(b, crane, func(ref string) []string { return []string{"digest", ref} })
+	})
+	b.Run("regctl", func(b *testing.B) {
+		regctl := regtest.FindTool(b, "regctl")
+		var login []string
+		for _, h := range hosts {
+			login = append(login, "--host", "reg="+h+",user="+user+",pass="+password+",tls=disabled")
+		}
+		perRef(b, regctl, func(ref string) []string { return append(append([]string{}, login...), "image", "digest", ref) })
 	})
 }
 
 var challengeParam = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
 // floorCheck is the least a client can do to learn whether each ref
-// exists: a fresh client (as a new process has), one ping, one token per
-// repository (all at once), one HEAD per ref with jobs in flight.
-func floorCheck(base, user, password string, refs []string, jobs int) error {
+// exists: a fresh client (as a new process has), one ping per registry,
+// one token per repository (all at once), one HEAD per ref with jobs in
+// flight.
+func floorCheck(user, password string, refs []string, jobs int) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = jobs
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	resp, err := client.Get(base + "/v2/")
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	params := map[string]string{}
-	for _, m := range challengeParam.FindAllStringSubmatch(resp.Header.Get("WWW-Authenticate"), -1) {
-		params[m[1]] = m[2]
-	}
-	type ref struct{ repo, tag string }
+	type ref struct{ host, repo, tag string }
 	var parsed []ref
-	tokens := map[string]string{}
+	challenges := map[string]map[string]string{} // host → the challenge's parameters
+	tokens := map[string]string{}                // host/repo → token
 	for _, r := range refs {
-		_, path, _ := strings.Cut(r, "/")
+		host, path, _ := strings.Cut(r, "/")
 		repo, tag, _ := strings.Cut(path, ":")
-		parsed = append(parsed, ref{repo, tag})
-		tokens[repo] = ""
+		parsed = append(parsed, ref{host, repo, tag})
+		challenges[host] = nil
+		tokens[host+"/"+repo] = ""
+	}
+	for host := range challenges {
+		resp, err := client.Get("http://" + host + "/v2/")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		params := map[string]string{}
+		for _, m := range challengeParam.FindAllStringSubmatch(resp.Header.Get("WWW-Authenticate"), -1) {
+			params[m[1]] = m[2]
+		}
+		challenges[host] = params
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make(chan error, len(tokens)+len(refs))
-	for repo := range tokens {
+	for key := range tokens {
+		host, repo, _ := strings.Cut(key, "/")
+		params := challenges[host]
 		wg.Go(func() {
 			q := url.Values{"service": {params["service"]}, "scope": {"repository:" + repo + ":pull"}}
 			req, _ := http.NewRequest(http.MethodGet, params["realm"]+"?"+q.Encode(), nil)
@@ -118,7 +208,7 @@ func floorCheck(base, user, password string, refs []string, jobs int) error {
 				return
 			}
 			mu.Lock()
-			tokens[repo] = body.Token
+			tokens[key] = body.Token
 			mu.Unlock()
 		})
 	}
@@ -128,8 +218,8 @@ func floorCheck(base, user, password string, refs []string, jobs int) error {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			req, _ := http.NewRequest(http.MethodHead, base+"/v2/"+r.repo+"/manifests/"+r.tag, nil)
-			req.Header.Set("Authorization", "Bearer "+tokens[r.repo])
+			req, _ := http.NewRequest(http.MethodHead, "http://"+r.host+"/v2/"+r.repo+"/manifests/"+r.tag, nil)
+			req.Header.Set("Authorization", "Bearer "+tokens[r.host+"/"+r.repo])
 			req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json")
 			resp, err := client.Do(req)
 			if err != nil {
@@ -138,7 +228,7 @@ func floorCheck(base, user, password string, refs []string, jobs int) error {
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
-				errs <- fmt.Errorf("HEAD %s:%s: %s", r.repo, r.tag, resp.Status)
+				errs <- fmt.Errorf("HEAD %s/%s:%s: %s", r.host, r.repo, r.tag, resp.Status)
 			}
 		})
 	}
