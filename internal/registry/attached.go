@@ -132,22 +132,7 @@ var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".a
 // each of cosign's three legacy tags, in parallel
 // within --jobs. An index's inline BuildKit attestations are read from its
 // bytes (InlineAttestations).
-//
-// A run reads each repository's digest once: a later call returns what the
-// first read, unless the run has since written into that repository
-// (Copy, CopyAttached), which forgets the repository's readings.
 func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
-	if a, ok := c.attachedMemo.get(d); ok {
-		return a, nil
-	}
-	a, err := c.attachments(ctx, d)
-	if err == nil {
-		c.attachedMemo.put(d, a)
-	}
-	return a, err
-}
-
-func (c *Client) attachments(ctx context.Context, d name.Digest) (Attached, error) {
 	var a Attached
 	var mu sync.Mutex
 	errs := make([]error, 1+len(legacySuffixes))
@@ -303,6 +288,8 @@ func FromRecord(r *ledger.Attached) Attached {
 // (the client's --jobs bounds the requests). inline names the images an
 // index holds a BuildKit attestation for: they count as attested, Inline.
 func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]Attached, error) {
+	ds = slices.CompactFunc(slices.SortedFunc(slices.Values(ds), func(a, b name.Digest) int { return strings.Compare(a.Name(), b.Name()) }),
+		func(a, b name.Digest) bool { return a.Name() == b.Name() })
 	out := make([]Attached, len(ds))
 	errs := make([]error, len(ds))
 	fanout.Each(ctx, min(len(ds), 64), len(ds), func(i int) {
@@ -327,7 +314,6 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 // how many manifests or tags it wrote, and the referrers the source no
 // longer has (deleted since they were read), which it skips.
 func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
-	defer c.attachedMemo.forget(dst)
 	for _, m := range a.Manifests {
 		st, err := c.Copy(ctx, m.Digest, dst)
 		if m.Tag == "" && errors.Is(err, ErrNotFound) {
@@ -365,48 +351,4 @@ func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Reposito
 		wrote++
 	}
 	return wrote, gone, nil
-}
-
-// attachedMemo keeps what Attachments read, by repository and digest, for
-// the length of a run: a promote within one repository reads its sources'
-// attachments in the plan and would read them again to record them.
-// Writing into a repository forgets its readings, so what a run carried
-// there is read from the registry.
-type attachedMemo struct {
-	mu sync.Mutex
-	m  map[string]Attached // "registry/repository@digest"
-}
-
-func (m *attachedMemo) get(d name.Digest) (Attached, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a, ok := m.m[d.Name()]
-	return a.clone(), ok
-}
-
-func (m *attachedMemo) put(d name.Digest, a Attached) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil {
-		m.m = map[string]Attached{}
-	}
-	m.m[d.Name()] = a.clone()
-}
-
-// forget drops every reading of repo.
-func (m *attachedMemo) forget(repo name.Repository) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k := range m.m {
-		if strings.HasPrefix(k, repo.Name()+"@") {
-			delete(m.m, k)
-		}
-	}
-}
-
-// clone is a with slices of its own: callers add to what they are given.
-func (a Attached) clone() Attached {
-	a.Signatures, a.Attestations, a.SBOMs = slices.Clone(a.Signatures), slices.Clone(a.Attestations), slices.Clone(a.SBOMs)
-	a.Manifests, a.Gone = slices.Clone(a.Manifests), slices.Clone(a.Gone)
-	return a
 }

@@ -66,8 +66,6 @@ type Client struct {
 	pusher   *remote.Pusher
 	read     *readCache // what this run read and hashed, for its copies
 	jobs     int        // --jobs: the width of the client's own fan-outs
-
-	attachedMemo attachedMemo // what Attachments read, per repository and digest
 }
 
 // New builds a Client. It makes no request; it reads the Docker config

@@ -35,48 +35,52 @@ func (s CopyStats) String() string {
 
 // Copy makes src — an image or an index with every manifest it names, and
 // their blobs — present in dst by the same digest, without a tag. What the
-// target has is not sent again (HEAD first); within one registry blobs are
-// mounted, across registries each is streamed once. The manifest bytes are
-// the ones read, so the digest stays the same everywhere.
+// target has is not sent again (HEAD first, once per manifest); within one
+// registry blobs are mounted, across registries each is streamed once. The
+// manifest bytes are the ones read and hashed (by the plan, or here), so
+// the digest stays the same everywhere and none is fetched twice.
 func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
 	target := dst.Digest(src.DigestStr())
 	if _, err := c.puller.Head(ctx, target); err == nil {
 		return CopyStats{Present: true}, nil
 	}
-	// What is copied may itself be attached to something (a manifest with
-	// a subject): what was read of dst's attachments may be stale after.
-	defer c.attachedMemo.forget(dst)
-	if img, ok := c.cachedImage(ctx, src, dst); ok {
-		// Read, hashed and vetted by the plan: pushed from those bytes.
-		if err := c.pushImage(ctx, target, img); err != nil {
-			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
-		}
-		return CopyStats{}, nil
-	}
-	desc, err := c.puller.Get(ctx, src)
-	if errors.Is(err, errTooLarge) {
-		return CopyStats{}, tooLarge(src)
-	}
+	m, err := c.Manifest(ctx, src)
 	if err != nil {
-		return CopyStats{}, c.classify(src, "reading", err)
-	}
-	sum := sha256.Sum256(desc.Manifest)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != src.DigestStr() {
-		return CopyStats{}, errkind.Remotef("reading %s: the registry served bytes that hash to %s: refused", src, got)
-	}
-	if err := vet(src, desc.MediaType, desc.Manifest); err != nil {
 		return CopyStats{}, err
 	}
-	if desc.MediaType.IsIndex() {
-		// Every descendant is held to the same bounds before the copy
-		// starts: the copy itself re-reads each image once per layer.
-		m := Manifest{Descriptor: Descriptor{Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size}, Raw: desc.Manifest}
+	switch {
+	case m.MediaType.IsIndex():
+		// Every descendant is read, hashed and held to the bounds before
+		// the first write; each child is then copied as its own manifest
+		// (a HEAD, then what the target lacks), and the index goes last.
 		if err := Vet(ctx, c, src, m); err != nil {
 			return CopyStats{}, err
 		}
-	}
-	if err := c.pusher.Push(ctx, target, desc); err != nil {
-		return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
+		idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+		if err != nil {
+			return CopyStats{}, errkind.Remotef("reading index %s: %v", src, err)
+		}
+		errs := make([]error, len(idx.Manifests))
+		fanout.Each(ctx, c.jobs, len(idx.Manifests), func(i int) {
+			_, errs[i] = c.Copy(ctx, src.Context().Digest(idx.Manifests[i].Digest.String()), dst)
+		})
+		if err := errors.Join(errs...); err != nil {
+			return CopyStats{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return CopyStats{}, err
+		}
+		if err := c.pusher.Put(ctx, target, rawManifest{m}); err != nil {
+			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
+		}
+	default:
+		img, ok := c.cachedImage(ctx, src, dst)
+		if !ok {
+			return CopyStats{}, errkind.Remotef("copying %s: a manifest of type %s is neither an image nor an index: not copied", src, m.MediaType)
+		}
+		if err := c.pushImage(ctx, target, img); err != nil {
+			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
+		}
 	}
 	return CopyStats{}, nil
 }
@@ -95,11 +99,19 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 		return err
 	}
 	blobs = append(blobs, cl)
+	// The first failure stops the uploads not yet started, as Push does.
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	errs := make([]error, len(blobs))
-	fanout.Each(ctx, c.jobs, len(blobs), func(i int) {
-		errs[i] = c.pusher.Upload(ctx, target.Context(), blobs[i])
+	fanout.Each(uctx, c.jobs, len(blobs), func(i int) {
+		if errs[i] = c.pusher.Upload(uctx, target.Context(), blobs[i]); errs[i] != nil {
+			cancel()
+		}
 	})
 	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return c.pusher.Put(ctx, target, img)

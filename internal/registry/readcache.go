@@ -79,7 +79,8 @@ func (c *Client) cachedImage(ctx context.Context, src name.Digest, dst name.Repo
 	if err != nil {
 		return nil, false
 	}
-	img, err := partial.CompressedToImage(&readImage{c: c, ctx: ctx, repo: src.Context(), raw: m.raw, mt: m.mt, man: man})
+	ri := &readImage{c: c, ctx: ctx, repo: src.Context(), raw: m.raw, mt: m.mt, man: man}
+	img, err := partial.CompressedToImage(ri)
 	if err != nil {
 		return nil, false
 	}
@@ -90,7 +91,7 @@ func (c *Client) cachedImage(ctx context.Context, src name.Digest, dst name.Repo
 		// (and a token each) before the upload starts.
 		return img, true
 	}
-	return mountable{Image: img, repo: src.Context()}, true
+	return mountable{Image: img, src: ri}, true
 }
 
 func (i *readImage) RawManifest() ([]byte, error)        { return i.raw, nil }
@@ -126,7 +127,7 @@ func (l sizedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaTy
 // the source repository, in the same registry.
 type mountable struct {
 	v1.Image
-	repo name.Repository
+	src *readImage
 }
 
 func (m mountable) Layers() ([]v1.Layer, error) {
@@ -140,21 +141,18 @@ func (m mountable) Layers() ([]v1.Layer, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &remote.MountableLayer{Layer: l, Reference: m.repo.Digest(d.String())}
+		out[i] = &remote.MountableLayer{Layer: l, Reference: m.src.repo.Digest(d.String())}
 	}
 	return out, nil
 }
 
-// ConfigLayer keeps the config's source reference, so that it is mounted
-// too.
+// ConfigLayer is mounted too, described by the manifest: its bytes are
+// fetched only if the registry will not mount it.
 func (m mountable) ConfigLayer() (v1.Layer, error) {
-	cl, err := partial.ConfigLayer(m.Image)
+	ref := m.src.repo.Digest(m.src.man.Config.Digest.String())
+	l, err := m.src.c.puller.Layer(m.src.ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.ConfigName()
-	if err != nil {
-		return nil, err
-	}
-	return &remote.MountableLayer{Layer: cl, Reference: m.repo.Digest(h.String())}, nil
+	return &remote.MountableLayer{Layer: sizedLayer{Layer: l, desc: m.src.man.Config}, Reference: ref}, nil
 }

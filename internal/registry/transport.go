@@ -179,7 +179,7 @@ type pingAnswer struct {
 }
 
 func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
+	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.URL.RawQuery != "" || req.Header.Get("Authorization") != "" {
 		return p.inner.RoundTrip(req)
 	}
 	key := req.URL.Scheme + "://" + req.URL.Host
@@ -208,6 +208,7 @@ func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
 			Header: a.header.Clone(), Body: http.NoBody, Request: req,
 		}, nil
 	}
+	defer close(a.done) // after the answer is set, and even if inner panics
 	resp, err := p.inner.RoundTrip(req)
 	if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
 		a.status, a.header = resp.StatusCode, resp.Header.Clone()
@@ -216,6 +217,5 @@ func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
 		delete(p.answers, key)
 		p.mu.Unlock()
 	}
-	close(a.done)
 	return resp, err
 }

@@ -227,7 +227,7 @@ type countingPings struct {
 
 func (c *countingPings) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.mu.Lock()
-	if req.URL.Path != "/v2/" {
+	if req.URL.Path != "/v2/" || req.URL.RawQuery != "" {
 		c.other++
 		c.mu.Unlock()
 		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
@@ -247,8 +247,8 @@ func (c *countingPings) RoundTrip(req *http.Request) (*http.Response, error) {
 // TestPingOncePerRegistry: go-containerregistry pings for every repository
 // transport it opens; the registry's challenge is asked once per run and
 // handed to every later caller, concurrent ones included. A failed ping
-// is not kept, and a ping with credentials, another host or another path
-// always goes out.
+// is not kept, and a ping with credentials, another host, another path or
+// a query (a token realm at /v2/) always goes out.
 func TestPingOncePerRegistry(t *testing.T) {
 	t.Parallel()
 	inner := &countingPings{}
@@ -288,7 +288,8 @@ func TestPingOncePerRegistry(t *testing.T) {
 	get("http://registry.example/v2/", false)
 	get("https://registry.example/v2/", true)
 	get("https://registry.example/v2/org/app/manifests/1.0", false)
-	if inner.n != 4 || inner.other != 1 {
+	get("https://registry.example/v2/?account=x", false)
+	if inner.n != 4 || inner.other != 2 {
 		t.Errorf("another host, another scheme and a ping with credentials: %d pings (want 4), %d other requests (want 1)", inner.n, inner.other)
 	}
 
