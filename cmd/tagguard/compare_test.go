@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/cli"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -18,7 +20,7 @@ import (
 // push-by-digest flow of docker/build-push-action); with two the tags go
 // to another registry.
 type promoteRig struct {
-	ts            *regtest.TokenService
+	ts            []*regtest.TokenService // one per registry: a token of one is worthless at the other
 	build, target *regtest.Proxy
 	seed          *regtest.DistributionServer // the build registry without latency, for seeding
 	n             int                         // repositories used so far: each run gets its own
@@ -31,10 +33,12 @@ var rigTags = []string{"1.0.0", "1.0", "1", "latest"}
 func newPromoteRig(b testing.TB, registries int) *promoteRig {
 	ts := regtest.NewTokenService(b)
 	build := regtest.Distribution(b, regtest.WithTokenAuth(ts))
-	r := &promoteRig{ts: ts, seed: build, build: regtest.FaultProxy(b, build.URL, regtest.Latency(20*time.Millisecond))}
+	r := &promoteRig{ts: []*regtest.TokenService{ts}, seed: build, build: regtest.FaultProxy(b, build.URL, regtest.Latency(20*time.Millisecond))}
 	r.target = r.build
 	if registries == 2 {
-		r.target = regtest.FaultProxy(b, regtest.Distribution(b, regtest.WithTokenAuth(ts)).URL, regtest.Latency(20*time.Millisecond))
+		ts2 := regtest.NewTokenService(b)
+		r.ts = append(r.ts, ts2)
+		r.target = regtest.FaultProxy(b, regtest.Distribution(b, regtest.WithTokenAuth(ts2)).URL, regtest.Latency(20*time.Millisecond))
 	}
 	return r
 }
@@ -47,7 +51,9 @@ func (r *promoteRig) next(b testing.TB) (sources []string, target string) {
 	if r.target != r.build {
 		targetRepo = fmt.Sprintf("org/app%d", r.n)
 	}
-	r.ts.AddUser(rigUser, rigPassword, []string{"pull", "push"}, buildRepo, targetRepo)
+	for _, ts := range r.ts {
+		ts.AddUser(rigUser, rigPassword, []string{"pull", "push"}, buildRepo, targetRepo)
+	}
 	for _, p := range []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"} {
 		d := regtest.As(rigUser, rigPassword).PushImage(b, r.seed.Ref(buildRepo+":seed-"+strings.ReplaceAll(p, "/", "-")), regtest.WithPlatform(p))
 		sources = append(sources, r.build.Ref(buildRepo+"@"+d.String()))
@@ -67,7 +73,9 @@ func (r *promoteRig) measure(b *testing.B, promote func(sources []string, repo s
 		sources, repo := r.next(b)
 		r.build.ResetCounts()
 		r.target.ResetCounts()
-		r.ts.Reset()
+		for _, ts := range r.ts {
+			ts.Reset()
+		}
 		b.StartTimer()
 		start := time.Now()
 		if err := promote(sources, repo); err != nil {
@@ -88,7 +96,9 @@ func (r *promoteRig) measure(b *testing.B, promote func(sources []string, repo s
 				}
 			}
 		}
-		tokens += len(r.ts.Requests())
+		for _, ts := range r.ts {
+			tokens += len(ts.Requests())
+		}
 		runs++
 	}
 	per := func(n int) float64 { return float64(n) / float64(runs) }
@@ -181,5 +191,52 @@ func BenchmarkPromoteAcrossRegistries(b *testing.B) {
 				})
 			})
 		})
+	}
+}
+
+// TestPromoteAcrossTokenRegistries: an index source promoted into another
+// registry, each registry behind a token service of its own (a token of
+// one is worthless at the other), as from a build registry to GHCR or ECR.
+// Each registry is pinged once; the build registry issues one pull token,
+// the target one pull and one push token (no 401 per blob from a mount
+// across registries); no request repeats but a tag's reads across its
+// write.
+func TestPromoteAcrossTokenRegistries(t *testing.T) {
+	t.Parallel()
+	rig := newPromoteRig(t, 2)
+	rig.n = 1000
+	sources, repo := rig.next(t)
+	idx := regtest.As(rigUser, rigPassword).PushIndex(t, rig.seed.Ref("ci/app1001:index"), "linux/amd64", "linux/arm64")
+	sources = []string{rig.build.Ref("ci/app1001@" + idx.String())}
+	rig.build.ResetCounts()
+	rig.target.ResetCounts()
+	for _, ts := range rig.ts {
+		ts.Reset()
+	}
+	args := []string{"promote", "-q", "--sources", sources[0], "--images", repo + ":1.0.0," + repo + ":latest"}
+	for _, h := range []string{rig.build.Host, rig.target.Host} {
+		args = append(args, "--registry-auth", h+"="+rigUser+":"+rigPassword)
+	}
+	var stderr strings.Builder
+	if code := cli.Main(context.Background(), args, io.Discard, &stderr, func(string) string { return "" }); code != 0 {
+		t.Fatalf("promote exit %d: %s", code, stderr.String())
+	}
+	for i, want := range []int{1, 2} {
+		if got := rig.ts[i].Requests(); len(got) != want {
+			t.Errorf("registry %d: %d tokens, want %d: %+v", i+1, len(got), want, got)
+		}
+	}
+	_, path, _ := strings.Cut(repo, "/")
+	for _, p := range []*regtest.Proxy{rig.build, rig.target} {
+		if c := p.Counts(); c.Ping != 1 {
+			t.Errorf("%s: %d pings, want 1", p.Host, c.Ping)
+		}
+		for req, n := range p.Duplicates() {
+			allowed := map[string]int{"HEAD /v2/" + path + "/manifests/1.0.0": 3, "HEAD /v2/" + path + "/manifests/latest": 2}[req]
+			if strings.HasSuffix(req, "/blobs/uploads/") || n <= allowed {
+				continue
+			}
+			t.Errorf("%s: %q sent %d times", p.Host, req, n)
+		}
 	}
 }

@@ -132,6 +132,15 @@ func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 			if err := <-errs; err != nil {
 				b.Fatal(err)
 			}
+			// Every failure above said the ref is absent; that the tool
+			// asked the registry each time is seen on the wire.
+			asked := 0
+			for _, px := range proxies {
+				asked += px.Counts().ManifestHead + px.Counts().ManifestGet
+			}
+			if asked < len(refs) || len(ts.Requests()) == 0 {
+				b.Fatalf("%d manifest requests and %d tokens for %d refs: the tool did not reach the registry", asked, len(ts.Requests()), len(refs))
+			}
 			report(b, start)
 		}
 	}
