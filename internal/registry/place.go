@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -117,16 +118,25 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 	return c.pusher.Put(ctx, target, img)
 }
 
-// PutManifest puts m into repo by its digest, exact bytes and media type:
-// one PUT, which changes nothing when repo has it already (a HEAD first
-// would cost the same request there and one more everywhere else). Every
-// manifest m names must already be there.
+// PutManifest puts m into repo by its digest, exact bytes and media type.
+// Every manifest m names must already be there. It PUTs at once: m is new
+// on every first run, and a HEAD first would cost a round trip there. A
+// repository that has m already takes the PUT as a no-op, or (a policy
+// against re-pushing) refuses it: a refusal is then answered by a HEAD,
+// and m found there is success.
 func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manifest) error {
 	ref := repo.Digest(m.Digest.String())
-	if err := c.pusher.Put(ctx, ref, rawManifest{m}); err != nil {
-		return c.classify(ref, "writing", err)
+	err := c.pusher.Put(ctx, ref, rawManifest{m})
+	if err == nil {
+		return nil
 	}
-	return nil
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode >= 400 && terr.StatusCode < 500 {
+		if d, herr := c.puller.Head(ctx, ref); herr == nil && d.Digest == m.Digest {
+			return nil
+		}
+	}
+	return c.classify(ref, "writing", err)
 }
 
 // config reads the config blob digest of repo, hashed and bounded (or

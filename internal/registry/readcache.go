@@ -85,10 +85,12 @@ func (c *Client) cachedImage(ctx context.Context, src name.Digest, dst name.Repo
 		return nil, false
 	}
 	if src.Context().RegistryStr() != dst.RegistryStr() {
-		// Across registries a blob is streamed: go-containerregistry would
-		// otherwise ask the target to mount it from a repository of another
-		// registry, which a token-auth registry refuses with a 401 per blob
-		// (and a token each) before the upload starts.
+		// Across registries a blob is streamed. Handed over as mountable,
+		// go-containerregistry would ask the target to mount it from a
+		// repository of another registry: a token-auth registry whose token
+		// service will not grant that repository answers each such upload
+		// with a 401 and a new token exchange (measured on the distribution
+		// registry: 11 tokens where 3 do).
 		return img, true
 	}
 	return mountable{Image: img, src: ri}, true

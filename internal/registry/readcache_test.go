@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -110,5 +111,34 @@ func TestBlobsOfRepositoriesNamedLikeEndpoints(t *testing.T) {
 		if _, err := c.Copy(context.Background(), ref, to); err != nil {
 			t.Errorf("%s: a 5 MiB layer: %v", repo, err)
 		}
+	}
+}
+
+// TestPutManifestRefusedButThere: PutManifest PUTs without a HEAD first; a
+// repository that refuses to take a manifest again (a policy against
+// re-pushing) is asked whether it has it, and having it is success. A
+// refusal of a manifest it does not have stays a failure.
+func TestPutManifestRefusedButThere(t *testing.T) {
+	t.Parallel()
+	up := regtest.InProcess(t)
+	d := regtest.PushImage(t, up.Ref("org/app:1.0.0"))
+	denied := `{"errors":[{"code":"DENIED","message":"redeploy is not allowed"}]}`
+	px := regtest.FaultProxy(t, up.URL, regtest.FailManifestPut(1, 403, denied), regtest.FailManifestPut(2, 403, denied))
+	c, err := New(Config{Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	repo, _ := name.NewRepository(px.Ref("org/app"))
+	m, err := c.Manifest(ctx, repo.Digest(d.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutManifest(ctx, repo, m); err != nil {
+		t.Errorf("a refused PUT of a manifest the repository has: %v", err)
+	}
+	other, _ := name.NewRepository(px.Ref("org/other"))
+	if err := c.PutManifest(ctx, other, m); err == nil || !strings.Contains(err.Error(), "403") && !strings.Contains(err.Error(), "DENIED") {
+		t.Errorf("a refused PUT of a manifest the repository lacks: %v; want the refusal", err)
 	}
 }
