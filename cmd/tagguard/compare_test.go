@@ -55,7 +55,12 @@ func (r *promoteRig) next(b testing.TB) (sources []string, target string) {
 		ts.AddUser(rigUser, rigPassword, []string{"pull", "push"}, buildRepo, targetRepo)
 	}
 	for _, p := range []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"} {
-		d := regtest.As(rigUser, rigPassword).PushImage(b, r.seed.Ref(buildRepo+":seed-"+strings.ReplaceAll(p, "/", "-")), regtest.WithPlatform(p))
+		pusher := regtest.As(rigUser, rigPassword)
+		d := pusher.PushImage(b, r.seed.Ref(buildRepo+":seed-"+strings.ReplaceAll(p, "/", "-")), regtest.WithPlatform(p))
+		// Each image signed (cosign's legacy tag) and attested (a
+		// referrer, in the fallback tag): what a release carries along.
+		pusher.SignLegacy(b, r.seed.Ref(buildRepo+"@"+d.String()), ".sig")
+		pusher.Refer(b, r.seed.Ref(buildRepo+"@"+d.String()), regtest.InToto)
 		sources = append(sources, r.build.Ref(buildRepo+"@"+d.String()))
 	}
 	return sources, r.target.Ref(targetRepo)
@@ -122,9 +127,11 @@ func (r *promoteRig) measure(b *testing.B, promote func(sources []string, repo s
 //	crane index append -m SRC… -t TARGET:1.0.0; crane tag TARGET:1.0.0 T (×3)
 //	regctl index create TARGET:1.0.0 --ref SRC…; regctl image copy TARGET:1.0.0 TARGET:T (×3)
 //
-// crane and regctl check nothing; tagguard runs its guards, reads every
-// tag back, and by default reads and carries what is attached to each
-// digest (--referrers=false is the like-for-like figure).
+// Every source is signed and attested. crane and regctl check nothing;
+// tagguard runs its guards, reads every tag back, and by default reads and
+// carries what is attached to each digest: --referrers=false is the
+// like-for-like figure beside crane and plain regctl, and regctl
+// --referrers --digest-tags the one beside tagguard's default.
 func BenchmarkPromoteAcrossRegistries(b *testing.B) {
 	for _, registries := range []int{1, 2} {
 		b.Run(fmt.Sprintf("registries=%d", registries), func(b *testing.B) {
@@ -167,31 +174,47 @@ func BenchmarkPromoteAcrossRegistries(b *testing.B) {
 					return nil
 				})
 			})
-			b.Run("regctl", func(b *testing.B) {
-				regctl := regtest.FindTool(b, "regctl")
-				var login []string
-				for _, h := range hosts {
-					login = append(login, "--host", "reg="+h+",user="+rigUser+",pass="+rigPassword+",tls=disabled")
-				}
-				rig.measure(b, func(sources []string, repo string) error {
-					ctx := context.Background()
-					args := append(append([]string{}, login...), "index", "create", repo+":"+rigTags[0])
-					for _, s := range sources {
-						args = append(args, "--ref", s)
-					}
-					if err := regctl.Run(ctx, args...); err != nil {
-						return err
-					}
-					for _, t := range rigTags[1:] {
-						if err := regctl.Run(ctx, append(append([]string{}, login...), "image", "copy", repo+":"+rigTags[0], repo+":"+t)...); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-			})
+			for _, carry := range []bool{false, true} {
+				regctlRun(b, rig, hosts, carry)
+			}
 		})
 	}
+}
+
+// regctlRun measures regctl's promote; with carry, `index create
+// --referrers --digest-tags` also copies each source's referrers and
+// cosign's legacy tags (the work tagguard does by default).
+func regctlRun(b *testing.B, rig *promoteRig, hosts []string, carry bool) {
+	label := "regctl"
+	if carry {
+		label += "/referrers+digest-tags"
+	}
+	b.Run(label, func(b *testing.B) {
+		regctl := regtest.FindTool(b, "regctl")
+		var login []string
+		for _, h := range hosts {
+			login = append(login, "--host", "reg="+h+",user="+rigUser+",pass="+rigPassword+",tls=disabled")
+		}
+		rig.measure(b, func(sources []string, repo string) error {
+			ctx := context.Background()
+			args := append(append([]string{}, login...), "index", "create", repo+":"+rigTags[0])
+			if carry {
+				args = append(args, "--referrers", "--digest-tags")
+			}
+			for _, s := range sources {
+				args = append(args, "--ref", s)
+			}
+			if err := regctl.Run(ctx, args...); err != nil {
+				return err
+			}
+			for _, t := range rigTags[1:] {
+				if err := regctl.Run(ctx, append(append([]string{}, login...), "image", "copy", repo+":"+rigTags[0], repo+":"+t)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // TestPromoteAcrossTokenRegistries: an index source promoted into another

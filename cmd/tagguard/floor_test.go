@@ -4,16 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tagguard/tagguard/internal/cli"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -83,15 +82,18 @@ func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 		hosts = append(hosts, px.Host)
 	}
 	b.Run("tagguard", func(b *testing.B) {
-		args := []string{"check", "--jobs", "8", "--images", strings.Join(refs, ",")}
+		// A process of its own, as crane and regctl are: the test binary
+		// runs as tagguard (TestMain), its start counted.
+		tg := regtest.Tool{Path: os.Args[0], Home: b.TempDir(), Env: []string{"TAGGUARD_TEST_AS_BINARY=1"}}
+		args := []string{"check", "-q", "--jobs", "8", "--images", strings.Join(refs, ",")}
 		for _, h := range hosts {
 			args = append(args, "--registry-auth="+h+"="+user+":"+password)
 		}
 		for b.Loop() {
 			reset()
 			start := time.Now()
-			if code := cli.Main(context.Background(), args, io.Discard, io.Discard, func(string) string { return "" }); code != 0 {
-				b.Fatalf("check exit %d", code)
+			if err := tg.Run(context.Background(), args...); err != nil {
+				b.Fatal(err)
 			}
 			report(b, start)
 		}
