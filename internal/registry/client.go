@@ -66,6 +66,7 @@ type Client struct {
 	pusher   *remote.Pusher
 	read     *readCache // what this run read and hashed, for its copies
 	jobs     int        // --jobs: the width of the client's own fan-outs
+	copies   copyCalls  // each manifest copied into a repository once per run
 }
 
 // New builds a Client. It makes no request; it reads the Docker config

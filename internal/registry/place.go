@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -36,11 +38,26 @@ func (s CopyStats) String() string {
 
 // Copy makes src — an image or an index with every manifest it names, and
 // their blobs — present in dst by the same digest, without a tag. What the
-// target has is not sent again (HEAD first, once per manifest); within one
-// registry blobs are mounted, across registries each is streamed once. The
-// manifest bytes are the ones read and hashed (by the plan, or here), so
-// the digest stays the same everywhere and none is fetched twice.
+// target has is not sent again (HEAD first); within one registry blobs are
+// mounted, across registries each is streamed once. The manifest bytes are
+// the ones read and hashed (by the plan, or here), so the digest stays the
+// same everywhere.
+//
+// A run copies each manifest into a repository once: a child an index
+// lists twice, or that two sources share, is copied by the first caller
+// and waited for by the others, who get its outcome.
 func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
+	key := dst.Digest(src.DigestStr()).Name()
+	call, first := c.copies.start(key)
+	if !first {
+		return call.wait(ctx)
+	}
+	call.stats, call.err = c.copy(ctx, src, dst)
+	c.copies.finish(key, call)
+	return call.stats, call.err
+}
+
+func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
 	target := dst.Digest(src.DigestStr())
 	if _, err := c.puller.Head(ctx, target); err == nil {
 		return CopyStats{Present: true}, nil
@@ -52,8 +69,9 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 	switch {
 	case m.MediaType.IsIndex():
 		// Every descendant is read, hashed and held to the bounds before
-		// the first write; each child is then copied as its own manifest
-		// (a HEAD, then what the target lacks), and the index goes last.
+		// the first write; each distinct child is then copied as its own
+		// manifest (a HEAD, then what the target lacks), the first failure
+		// stopping the ones not started, and the index goes last.
 		if err := Vet(ctx, c, src, m); err != nil {
 			return CopyStats{}, err
 		}
@@ -61,9 +79,19 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 		if err != nil {
 			return CopyStats{}, errkind.Remotef("reading index %s: %v", src, err)
 		}
-		errs := make([]error, len(idx.Manifests))
-		fanout.Each(ctx, c.jobs, len(idx.Manifests), func(i int) {
-			_, errs[i] = c.Copy(ctx, src.Context().Digest(idx.Manifests[i].Digest.String()), dst)
+		var children []string
+		for _, d := range idx.Manifests {
+			if !slices.Contains(children, d.Digest.String()) {
+				children = append(children, d.Digest.String())
+			}
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		errs := make([]error, len(children))
+		fanout.Each(cctx, c.jobs, len(children), func(i int) {
+			if _, errs[i] = c.Copy(cctx, src.Context().Digest(children[i]), dst); errs[i] != nil {
+				cancel()
+			}
 		})
 		if err := errors.Join(errs...); err != nil {
 			return CopyStats{}, err
@@ -74,16 +102,69 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 		if err := c.pusher.Put(ctx, target, rawManifest{m}); err != nil {
 			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
 		}
-	default:
-		img, ok := c.cachedImage(ctx, src, dst)
-		if !ok {
-			return CopyStats{}, errkind.Remotef("copying %s: a manifest of type %s is neither an image nor an index: not copied", src, m.MediaType)
+	case m.MediaType.IsImage():
+		img, err := c.image(ctx, src, dst, m)
+		if err != nil {
+			return CopyStats{}, err
 		}
 		if err := c.pushImage(ctx, target, img); err != nil {
 			return CopyStats{}, c.classify(target, "copying "+src.String()+" to", err)
 		}
+	default:
+		return CopyStats{}, errkind.Remotef("copying %s: a manifest of type %s is neither an image nor an index: not copied", src, m.MediaType)
 	}
 	return CopyStats{}, nil
+}
+
+// copyCalls lets one caller copy a manifest into a repository while the
+// others wait for its outcome. A success is kept for the run (the manifest
+// is there); a failure is forgotten, so a later call tries again.
+type copyCalls struct {
+	mu    sync.Mutex
+	calls map[string]*copyCall // "registry/repository@digest"
+}
+
+type copyCall struct {
+	done  chan struct{}
+	stats CopyStats
+	err   error
+}
+
+func (cc *copyCalls) start(key string) (*copyCall, bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if call, ok := cc.calls[key]; ok {
+		return call, false
+	}
+	if cc.calls == nil {
+		cc.calls = map[string]*copyCall{}
+	}
+	call := &copyCall{done: make(chan struct{})}
+	cc.calls[key] = call
+	return call, true
+}
+
+func (cc *copyCalls) finish(key string, call *copyCall) {
+	if call.err != nil {
+		cc.mu.Lock()
+		delete(cc.calls, key)
+		cc.mu.Unlock()
+	}
+	close(call.done)
+}
+
+// wait is the outcome of a copy another caller made: present, as far as
+// this caller is concerned, when it succeeded.
+func (call *copyCall) wait(ctx context.Context) (CopyStats, error) {
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return CopyStats{}, ctx.Err()
+	}
+	if call.err != nil {
+		return CopyStats{}, call.err
+	}
+	return CopyStats{Present: true}, nil
 }
 
 // pushImage writes img's blobs (each HEADed, then mounted or streamed, at
@@ -119,7 +200,8 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 }
 
 // PutManifest puts m into repo by its digest, exact bytes and media type.
-// Every manifest m names must already be there. It PUTs at once: m is new
+// Every manifest m names must already be there, and m names no subject (a
+// refused update of a subject's fallback tag would pass for success). It PUTs at once: m is new
 // on every first run, and a HEAD first would cost a round trip there. A
 // repository that has m already takes the PUT as a no-op, or (a policy
 // against re-pushing) refuses it: a refusal is then answered by a HEAD,
@@ -132,7 +214,7 @@ func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manife
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) && terr.StatusCode >= 400 && terr.StatusCode < 500 {
-		if d, herr := c.puller.Head(ctx, ref); herr == nil && d.Digest == m.Digest {
+		if d, rerr := c.Resolve(ctx, ref); rerr == nil && d.Digest == m.Digest {
 			return nil
 		}
 	}

@@ -10,7 +10,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tagguard/tagguard/internal/errkind"
 )
 
 // maxCached bounds the bytes the read cache holds: manifests and configs
@@ -54,10 +57,10 @@ func (rc *readCache) put(repo name.Repository, digest string, mt types.MediaType
 	rc.size += len(raw)
 }
 
-// readImage is an image whose manifest (and config, when the plan read it)
-// the client holds: pushed as it is, its layers streamed from the source
-// repository (mounted within one registry), each with the size and media
-// type its manifest gives, so no blob is asked about twice.
+// readImage is an image whose manifest the client holds: pushed as it is,
+// its layers streamed from the source repository (mounted within one
+// registry), each with the size and media type its manifest gives, so no
+// blob is asked about twice.
 type readImage struct {
 	c    *Client
 	ctx  context.Context
@@ -67,33 +70,28 @@ type readImage struct {
 	man  *v1.Manifest
 }
 
-// cachedImage is src as a v1.Image from what the client already read, for
-// a copy into dst, or false when it has not read src's manifest or src is
-// not an image.
-func (c *Client) cachedImage(ctx context.Context, src name.Digest, dst name.Repository) (v1.Image, bool) {
-	m, ok := c.read.get(src.Context(), src.DigestStr())
-	if !ok || !m.mt.IsImage() {
-		return nil, false
-	}
-	man, err := v1.ParseManifest(bytes.NewReader(m.raw))
+// image is m, read and hashed from src, as a v1.Image for a copy into
+// dst: its layers and config described by the manifest (sizes and media
+// types included, so no blob is asked about twice), fetched from src only
+// when a blob is streamed, and mounted instead when src and dst share a
+// registry.
+func (c *Client) image(ctx context.Context, src name.Digest, dst name.Repository, m Manifest) (v1.Image, error) {
+	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
 	if err != nil {
-		return nil, false
+		return nil, errkind.Remotef("reading manifest %s: %v", src, err)
 	}
-	ri := &readImage{c: c, ctx: ctx, repo: src.Context(), raw: m.raw, mt: m.mt, man: man}
+	ri := &readImage{c: c, ctx: ctx, repo: src.Context(), raw: m.Raw, mt: m.MediaType, man: man}
 	img, err := partial.CompressedToImage(ri)
 	if err != nil {
-		return nil, false
+		return nil, errkind.Remotef("reading manifest %s: %v", src, err)
 	}
-	if src.Context().RegistryStr() != dst.RegistryStr() {
-		// Across registries a blob is streamed. Handed over as mountable,
-		// go-containerregistry would ask the target to mount it from a
-		// repository of another registry: a token-auth registry whose token
-		// service will not grant that repository answers each such upload
-		// with a 401 and a new token exchange (measured on the distribution
-		// registry: 11 tokens where 3 do).
-		return img, true
-	}
-	return mountable{Image: img, src: ri}, true
+	// Across registries a blob is streamed. Handed over as mountable,
+	// go-containerregistry would ask the target to mount it from a
+	// repository of another registry: a token-auth registry whose token
+	// service will not grant that repository answers each such upload with
+	// a 401 and a new token exchange (measured on the distribution
+	// registry: 11 tokens where 3 do).
+	return copyable{Image: img, src: ri, mount: src.Context().RegistryStr() == dst.RegistryStr()}, nil
 }
 
 func (i *readImage) RawManifest() ([]byte, error)        { return i.raw, nil }
@@ -125,17 +123,21 @@ type sizedLayer struct {
 func (l sizedLayer) Size() (int64, error)                { return l.desc.Size, nil }
 func (l sizedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
 
-// mountable hands go-containerregistry's writer layers it may mount from
-// the source repository, in the same registry.
-type mountable struct {
+// copyable hands go-containerregistry's writer an image's blobs as the
+// manifest describes them: mountable from the source repository when
+// mount (one registry), else streamed from it. The config is no exception:
+// across registries the bytes the plan read and hashed are sent, or, not
+// read, streamed and verified against its digest as they go.
+type copyable struct {
 	v1.Image
-	src *readImage
+	src   *readImage
+	mount bool
 }
 
-func (m mountable) Layers() ([]v1.Layer, error) {
+func (m copyable) Layers() ([]v1.Layer, error) {
 	ls, err := m.Image.Layers()
-	if err != nil {
-		return nil, err
+	if err != nil || !m.mount {
+		return ls, err
 	}
 	out := make([]v1.Layer, len(ls))
 	for i, l := range ls {
@@ -148,13 +150,18 @@ func (m mountable) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
-// ConfigLayer is mounted too, described by the manifest: its bytes are
-// fetched only if the registry will not mount it.
-func (m mountable) ConfigLayer() (v1.Layer, error) {
+func (m copyable) ConfigLayer() (v1.Layer, error) {
 	ref := m.src.repo.Digest(m.src.man.Config.Digest.String())
+	if got, ok := m.src.c.read.get(m.src.repo, ref.DigestStr()); ok && !m.mount {
+		return static.NewLayer(got.raw, m.src.man.Config.MediaType), nil // read (and hashed) by the plan
+	}
 	l, err := m.src.c.puller.Layer(m.src.ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return &remote.MountableLayer{Layer: sizedLayer{Layer: l, desc: m.src.man.Config}, Reference: ref}, nil
+	sized := sizedLayer{Layer: l, desc: m.src.man.Config}
+	if !m.mount {
+		return sized, nil
+	}
+	return &remote.MountableLayer{Layer: sized, Reference: ref}, nil
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -140,5 +143,77 @@ func TestPutManifestRefusedButThere(t *testing.T) {
 	other, _ := name.NewRepository(px.Ref("org/other"))
 	if err := c.PutManifest(ctx, other, m); err == nil || !strings.Contains(err.Error(), "403") && !strings.Contains(err.Error(), "DENIED") {
 		t.Errorf("a refused PUT of a manifest the repository lacks: %v; want the refusal", err)
+	}
+}
+
+// TestCopyEachManifestOnce is the second review of issue 21, F1 and F2: an
+// index that lists a child twice (under two platform labels) and a nested
+// index twice, copied by two callers at once, sends each manifest's HEAD
+// and PUT once, and the target holds every child. A full read cache does
+// not stop a copy: the manifest in hand is enough.
+func TestCopyEachManifestOnce(t *testing.T) {
+	t.Parallel()
+	src := regtest.InProcess(t)
+	dst := regtest.InProcess(t)
+	img := func() v1.Image {
+		i, err := random.Image(64, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	a, b := img(), img()
+	inner := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+		mutate.IndexAddendum{Add: b, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+	outer := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner}, mutate.IndexAddendum{Add: inner})
+	od, err := outer.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := digestRef(t, src.Ref("ci/app"), od.String())
+	if err := remote.WriteIndex(ref, outer); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := name.NewRepository(dst.Ref("org/app"))
+	dst.ResetCounts()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := c.Copy(context.Background(), ref, repo); errs <- err }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for req, n := range dst.Duplicates() {
+		if !strings.HasSuffix(req, "/blobs/uploads/") {
+			t.Errorf("%q sent %d times", req, n)
+		}
+	}
+	if got := dst.Counts().ManifestPut; got != 4 {
+		t.Errorf("%d manifest PUTs, want 4 (two images, the inner and the outer index)", got)
+	}
+	m, err := c.Manifest(context.Background(), repo.Digest(od.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing, err := MissingChildren(context.Background(), c, repo.Digest(od.String()), m); err != nil || missing != "" {
+		t.Errorf("the target lacks children: %q, %v", missing, err)
+	}
+
+	full, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.read.size = maxCached // nothing more is kept
+	one := digestRef(t, src.Ref("ci/app"), regtest.PushImage(t, src.Ref("ci/app:one")).String())
+	if _, err := full.Copy(context.Background(), one, repo); err != nil {
+		t.Errorf("a copy with the read cache full: %v", err)
 	}
 }
