@@ -217,9 +217,10 @@ func regctlRun(b *testing.B, rig *promoteRig, hosts []string, carry bool) {
 	})
 }
 
-// TestPromoteAcrossTokenRegistries: an index source promoted into another
-// registry, each registry behind a token service of its own (a token of
-// one is worthless at the other), as from a build registry to GHCR or ECR.
+// TestPromoteAcrossTokenRegistries: an index source, signed and attested,
+// promoted into another registry with what is attached to it, each
+// registry behind a token service of its own (a token of one is worthless
+// at the other), as from a build registry to GHCR or ECR.
 // Each registry is pinged once; the build registry issues one pull token,
 // the target one pull and one push token (no 401 per blob from a mount
 // across registries); no request repeats but a tag's reads across its
@@ -229,7 +230,10 @@ func TestPromoteAcrossTokenRegistries(t *testing.T) {
 	rig := newPromoteRig(t, 2)
 	rig.n = 1000
 	sources, repo := rig.next(t)
-	idx := regtest.As(rigUser, rigPassword).PushIndex(t, rig.seed.Ref("ci/app1001:index"), "linux/amd64", "linux/arm64")
+	pusher := regtest.As(rigUser, rigPassword)
+	idx := pusher.PushIndex(t, rig.seed.Ref("ci/app1001:index"), "linux/amd64", "linux/arm64")
+	pusher.SignLegacy(t, rig.seed.Ref("ci/app1001@"+idx.String()), ".sig")
+	attestation := pusher.Refer(t, rig.seed.Ref("ci/app1001@"+idx.String()), regtest.InToto)
 	sources = []string{rig.build.Ref("ci/app1001@" + idx.String())}
 	rig.build.ResetCounts()
 	rig.target.ResetCounts()
@@ -255,7 +259,14 @@ func TestPromoteAcrossTokenRegistries(t *testing.T) {
 			t.Errorf("%s: %d pings, want 1", p.Host, c.Ping)
 		}
 		for req, n := range p.Duplicates() {
-			allowed := map[string]int{"HEAD /v2/" + path + "/manifests/1.0.0": 3, "HEAD /v2/" + path + "/manifests/latest": 2}[req]
+			allowed := map[string]int{
+				"HEAD /v2/" + path + "/manifests/1.0.0":                                                  3,
+				"HEAD /v2/" + path + "/manifests/latest":                                                 2,
+				"HEAD /v2/" + path + "/manifests/" + strings.Replace(idx.String(), ":", "-", 1) + ".sig": 3, // before its PUT, read back, recorded
+				"HEAD /v2/" + path + "/manifests/" + attestation.String():                                2, // before its copy, recorded
+				"GET /v2/" + path + "/manifests/" + strings.Replace(idx.String(), ":", "-", 1):           2, // updated by the carry, recorded
+				"GET /v2/" + path + "/referrers/" + idx.String():                                         2, // go-containerregistry's probe, recorded
+			}[req]
 			if strings.HasSuffix(req, "/blobs/uploads/") || n <= allowed {
 				continue
 			}

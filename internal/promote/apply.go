@@ -26,7 +26,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 		return r, nil
 	}
 	if err := p.place(ctx, r); err != nil {
-		r.stop("the digests could not be placed in every target repository: no tag was written")
+		r.stop("the digests could not be placed in every target repository: none of --images was written (what was copied or carried before the failure is listed)")
 		return r, err
 	}
 	p.writeTags(ctx, r)
@@ -117,6 +117,9 @@ func (p *Plan) carry(ctx context.Context, i int, repo name.Repository) (lines []
 		}
 		n, gone, err := p.o.Registry.CopyAttached(ctx, a, repo)
 		if err != nil {
+			// What was written before the failure (signature tags, the
+			// subject's fallback tag) is there now: said, not dropped.
+			lines = append(lines, fmt.Sprintf("attached to %s → %s: %d written before the failure (%s)", d, repo, n, a))
 			return lines, errkind.New(errkind.Remote, fmt.Errorf("carrying what is attached to %s to %s: %w", d, repo, err))
 		}
 		line := fmt.Sprintf("attached to %s → %s: %d written (%s)", d, repo, n, a)

@@ -316,6 +316,10 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 //
 // The referrers go one after another (each updates the subject's one
 // fallback tag: read, add, write), beside them each legacy tag at once.
+// Two calls for one subject at once (two sources sharing an image) walk
+// the same list in the same order, and Copy lets one caller write each
+// referrer while the other waits: the fallback tag is not updated twice
+// at the same moment from here.
 func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
 	var referrers, legacy []Attachment
 	for _, m := range a.Manifests {
