@@ -42,16 +42,25 @@ func BenchmarkCheckAgainstFloor(b *testing.B) {
 
 func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 	const user, password = "reader", "reader-Secret-1"
-	ts := regtest.NewTokenService(b)
 	var repos []string
 	for i := range nrepos {
 		repos = append(repos, fmt.Sprintf("org/r%d", i))
 	}
-	ts.AddUser(user, password, []string{"pull"}, repos...)
 	var proxies []*regtest.Proxy
+	var services []*regtest.TokenService // one per registry: a token of one is worthless at another
 	for range nregistries {
+		ts := regtest.NewTokenService(b)
+		ts.AddUser(user, password, []string{"pull"}, repos...)
 		reg := regtest.Distribution(b, regtest.WithTokenAuth(ts))
 		proxies = append(proxies, regtest.FaultProxy(b, reg.URL, regtest.Latency(20*time.Millisecond)))
+		services = append(services, ts)
+	}
+	tokens := func() int {
+		n := 0
+		for _, ts := range services {
+			n += len(ts.Requests())
+		}
+		return n
 	}
 	var refs []string
 	perRepo := nrefs / nrepos
@@ -71,13 +80,15 @@ func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 		b.ReportMetric(float64(c.Ping), "pings")
 		b.ReportMetric(float64(c.ManifestHead), "HEADs")
 		b.ReportMetric(float64(c.ManifestGet), "GETs")
-		b.ReportMetric(float64(len(ts.Requests())), "tokens")
+		b.ReportMetric(float64(tokens()), "tokens")
 	}
 	reset := func() {
 		for _, px := range proxies {
 			px.ResetCounts()
 		}
-		ts.Reset()
+		for _, ts := range services {
+			ts.Reset()
+		}
 	}
 	var hosts []string
 	for _, px := range proxies {
@@ -155,8 +166,8 @@ func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 			for _, px := range proxies {
 				asked += px.Counts().ManifestHead + px.Counts().ManifestGet
 			}
-			if asked < len(refs) || len(ts.Requests()) == 0 {
-				b.Fatalf("%d manifest requests and %d tokens for %d refs: the tool did not reach the registry", asked, len(ts.Requests()), len(refs))
+			if asked < len(refs) || tokens() == 0 {
+				b.Fatalf("%d manifest requests and %d tokens for %d refs: the tool did not reach the registry", asked, tokens(), len(refs))
 			}
 			report(b, start)
 		}
