@@ -5,6 +5,7 @@ package fanout
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -69,4 +70,23 @@ func Interleave(n int, group func(i int) string) []int {
 		}
 	}
 	return out
+}
+
+// UntilError runs fn(ctx, i) for i in [0, n) as Each does, and stops
+// starting calls at the first error, which also cancels the ctx the
+// running calls were given. It returns every error joined, or, when none
+// failed, the parent ctx's error if it ended.
+func UntilError(ctx context.Context, limit, n int, fn func(ctx context.Context, i int) error) error {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	Each(cctx, limit, n, func(i int) {
+		if errs[i] = fn(cctx, i); errs[i] != nil {
+			cancel()
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
 }

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -84,6 +85,42 @@ func TestEachStartsNothingAfterCancel(t *testing.T) {
 }
 
 // TestInterleave: the first item of every group comes before any second.
+// TestUntilErrorStopsAtTheFirstFailure: after one call fails, no call
+// starts and the running ones see their ctx cancelled; the error comes
+// back, and a parent ctx that ended is reported when nothing failed.
+func TestUntilErrorStopsAtTheFirstFailure(t *testing.T) {
+	t.Parallel()
+	var started atomic.Int32
+	boom := errors.New("boom")
+	err := UntilError(context.Background(), 1, 10, func(ctx context.Context, i int) error {
+		started.Add(1)
+		if i == 2 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || started.Load() != 3 {
+		t.Errorf("err %v after %d calls; want boom after 3", err, started.Load())
+	}
+	sawCancel := make(chan bool, 1)
+	_ = UntilError(context.Background(), 2, 2, func(ctx context.Context, i int) error {
+		if i == 0 {
+			return boom
+		}
+		<-ctx.Done()
+		sawCancel <- true
+		return nil
+	})
+	if !<-sawCancel {
+		t.Error("a running call was not cancelled")
+	}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := UntilError(ended, 2, 3, func(context.Context, int) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("a parent that ended: %v", err)
+	}
+}
+
 func TestInterleave(t *testing.T) {
 	t.Parallel()
 	groups := []string{"a", "a", "a", "b", "c", "c"}

@@ -47,17 +47,23 @@ func (s CopyStats) String() string {
 // lists twice, or that two sources share, is copied by the first caller
 // and waited for by the others, who get its outcome.
 func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
+	return c.copyOnce(ctx, src, dst, false)
+}
+
+// copyOnce is Copy; vetted says src is inside an index whose whole tree
+// was vetted already, so it is not walked again.
+func (c *Client) copyOnce(ctx context.Context, src name.Digest, dst name.Repository, vetted bool) (CopyStats, error) {
 	key := dst.Digest(src.DigestStr()).Name()
 	call, first := c.copies.start(key)
 	if !first {
 		return call.wait(ctx)
 	}
-	call.stats, call.err = c.copy(ctx, src, dst)
+	call.stats, call.err = c.copy(ctx, src, dst, vetted)
 	c.copies.finish(key, call)
 	return call.stats, call.err
 }
 
-func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
+func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository, vetted bool) (CopyStats, error) {
 	target := dst.Digest(src.DigestStr())
 	if _, err := c.puller.Head(ctx, target); err == nil {
 		return CopyStats{Present: true}, nil
@@ -72,8 +78,10 @@ func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository)
 		// the first write; each distinct child is then copied as its own
 		// manifest (a HEAD, then what the target lacks), the first failure
 		// stopping the ones not started, and the index goes last.
-		if err := Vet(ctx, c, src, m); err != nil {
-			return CopyStats{}, err
+		if !vetted {
+			if err := Vet(ctx, c, src, m); err != nil {
+				return CopyStats{}, err
+			}
 		}
 		idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
 		if err != nil {
@@ -85,18 +93,10 @@ func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository)
 				children = append(children, d.Digest.String())
 			}
 		}
-		cctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		errs := make([]error, len(children))
-		fanout.Each(cctx, c.jobs, len(children), func(i int) {
-			if _, errs[i] = c.Copy(cctx, src.Context().Digest(children[i]), dst); errs[i] != nil {
-				cancel()
-			}
-		})
-		if err := errors.Join(errs...); err != nil {
-			return CopyStats{}, err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := fanout.UntilError(ctx, c.jobs, len(children), func(ctx context.Context, i int) error {
+			_, err := c.copyOnce(ctx, src.Context().Digest(children[i]), dst, true)
+			return err
+		}); err != nil {
 			return CopyStats{}, err
 		}
 		if err := c.pusher.Put(ctx, target, rawManifest{m}); err != nil {
@@ -182,18 +182,9 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 	}
 	blobs = append(blobs, cl)
 	// The first failure stops the uploads not yet started, as Push does.
-	uctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(blobs))
-	fanout.Each(uctx, c.jobs, len(blobs), func(i int) {
-		if errs[i] = c.pusher.Upload(uctx, target.Context(), blobs[i]); errs[i] != nil {
-			cancel()
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := fanout.UntilError(ctx, c.jobs, len(blobs), func(ctx context.Context, i int) error {
+		return c.pusher.Upload(ctx, target.Context(), blobs[i])
+	}); err != nil {
 		return err
 	}
 	return c.pusher.Put(ctx, target, img)
@@ -201,11 +192,11 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 
 // PutManifest puts m into repo by its digest, exact bytes and media type.
 // Every manifest m names must already be there, and m names no subject (a
-// refused update of a subject's fallback tag would pass for success). It PUTs at once: m is new
-// on every first run, and a HEAD first would cost a round trip there. A
-// repository that has m already takes the PUT as a no-op, or (a policy
-// against re-pushing) refuses it: a refusal is then answered by a HEAD,
-// and m found there is success.
+// refused update of a subject's fallback tag would pass for success). It
+// PUTs at once: m is new on every first run, and a HEAD first would cost a
+// round trip there. A repository that has m already takes the PUT as a
+// no-op, or (a policy against re-pushing) refuses it: a refusal is then
+// answered by a read, and m found there is success.
 func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manifest) error {
 	ref := repo.Digest(m.Digest.String())
 	err := c.pusher.Put(ctx, ref, rawManifest{m})
