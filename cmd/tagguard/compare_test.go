@@ -92,9 +92,7 @@ func (r *promoteRig) measure(b *testing.B, promote func(sources []string, repo s
 			proxies = append(proxies, r.target)
 		}
 		for _, p := range proxies {
-			c := p.Counts()
-			sum.Ping, sum.ManifestHead, sum.ManifestGet, sum.ManifestPut = sum.Ping+c.Ping, sum.ManifestHead+c.ManifestHead, sum.ManifestGet+c.ManifestGet, sum.ManifestPut+c.ManifestPut
-			sum.TagsList, sum.Blob, sum.Other = sum.TagsList+c.TagsList, sum.Blob+c.Blob, sum.Other+c.Other
+			sum = sum.Plus(p.Counts())
 			for req, k := range p.Duplicates() {
 				if !strings.HasSuffix(req, "/blobs/uploads/") { // each POST there starts an upload of its own
 					repeats += k - 1

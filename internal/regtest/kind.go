@@ -104,6 +104,14 @@ func (c Counts) Total() int {
 		c.ManifestDelete + c.TagsList + c.Blob + c.Token + c.Other
 }
 
+// Plus is c and o counted together (requests to several registries).
+func (c Counts) Plus(o Counts) Counts {
+	for k := KindOther; k <= KindToken; k++ {
+		*c.field(k) += o.Of(k)
+	}
+	return c
+}
+
 // Of returns the count for one kind.
 func (c Counts) Of(k Kind) int {
 	if f := c.field(k); f != nil {

@@ -298,3 +298,14 @@ func TestWithHtpasswdOtherPairFails(t *testing.T) {
 		t.Error("WithHtpasswd with another pair did not fail the test")
 	}
 }
+
+// TestCountsPlus: every kind is added, none dropped.
+func TestCountsPlus(t *testing.T) {
+	a := Counts{Ping: 1, ManifestHead: 2, ManifestGet: 3, ManifestPut: 4, ManifestDelete: 5, TagsList: 6, Blob: 7, Token: 8, Other: 9}
+	if got, want := a.Plus(a), (Counts{2, 4, 6, 8, 10, 12, 14, 16, 18}); got != want {
+		t.Errorf("Plus = %+v, want %+v", got, want)
+	}
+	if a.Plus(Counts{}) != a {
+		t.Error("adding nothing changed the counts")
+	}
+}
