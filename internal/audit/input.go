@@ -68,7 +68,7 @@ func Validate(o Options) error {
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
 	}
-	if err := ledger.CheckFile("--drift-file", o.DriftFile); err != nil {
+	if err := ledger.CheckFile("--drift-file", o.DriftFile, o.FromLedgers...); err != nil {
 		bad = append(bad, err)
 	}
 	if len(bad) > 0 {

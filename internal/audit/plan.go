@@ -118,7 +118,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	if o.DriftFile != "" {
 		// A file of the operator's, not a write to a registry: the next
 		// step's input (restore --from-ledger), named in the report.
-		if err := ledger.WriteFile(o.DriftFile, []byte(r.Outputs.Drift+"\n")); err != nil {
+		if err := ledger.WriteFile(ctx, o.DriftFile, []byte(r.Outputs.Drift+"\n")); err != nil {
 			return r, errkind.BadInputf("writing --drift-file %s: %v", o.DriftFile, err)
 		}
 		r.DriftFile = o.DriftFile

@@ -4,11 +4,13 @@
 package event
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
+
+	"github.com/tagguard/tagguard/internal/files"
 )
 
 // Context is the part of a run's context the guards use.
@@ -57,7 +59,7 @@ func Load(getenv func(string) string) (Context, error) {
 	if path == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := files.Read(context.Background(), path, MaxEventSize)
 	if err != nil {
 		return c, fmt.Errorf("reading the GitHub event file (GITHUB_EVENT_PATH): %w", err)
 	}
@@ -66,6 +68,10 @@ func Load(getenv func(string) string) (Context, error) {
 	}
 	return c, nil
 }
+
+// MaxEventSize bounds the event file: GitHub caps a webhook payload at
+// 25 MB, and the event file is that payload.
+const MaxEventSize = 25 << 20
 
 // Tag returns the git tag that started the run, if a tag did.
 func (c Context) Tag() (string, bool) {

@@ -9,11 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/refs"
@@ -111,7 +111,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	}
 	read := s.ReadFile
 	if read == nil {
-		read = os.ReadFile
+		read = func(path string) ([]byte, error) { return files.Read(ctx, path, files.MaxSize) }
 	}
 	now := s.Now
 	if now == nil {
@@ -121,9 +121,16 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	for _, path := range s.Files {
 		b, err := read(path)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, files.Alive(ctx)
+			}
 			return nil, errkind.BadInputf("reading ledger file %s: %v", path, err)
 		}
-		l, err := ledger.Parse(b)
+		var l *ledger.Ledger
+		err = files.Within(ctx, func() (err error) { l, err = ledger.Parse(b); return err })
+		if ctx.Err() != nil {
+			return nil, files.Alive(ctx)
+		}
 		if err != nil {
 			return nil, errkind.BadInputf("ledger %s: %v", path, err)
 		}

@@ -1,12 +1,15 @@
 package pin
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/files"
 	"gopkg.in/yaml.v3"
 )
 
@@ -21,33 +24,48 @@ type service struct {
 // overriding earlier ones' services as docker compose -f a -f b does. Only
 // services.*.image is read; an image's ${VAR} interpolation is resolved
 // from env or refused, never half-applied.
-func readCompose(paths []string, read func(string) ([]byte, error), env envLookup) ([]service, error) {
+func readCompose(ctx context.Context, paths []string, read func(string) ([]byte, error), env envLookup) ([]service, error) {
 	byName := map[string]service{}
 	var order []string
 	for _, path := range paths {
 		b, err := read(path)
+		if ctx.Err() != nil {
+			return nil, files.Alive(ctx)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("reading compose file %s: %v", path, err)
+			return nil, errkind.BadInputf("reading compose file %s: %v", path, err)
 		}
 		var doc struct {
 			Services map[string]yaml.Node `yaml:"services"`
 		}
-		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return nil, fmt.Errorf("compose file %s is not YAML a compose file can be: %v", path, err)
+		// Parsed within the run's context, and refused before decoding
+		// when its aliases or mappings would make decoding costly.
+		err = files.Within(ctx, func() error {
+			n, err := files.ParseYAML(b)
+			if err != nil {
+				return err
+			}
+			return n.Decode(&doc)
+		})
+		if ctx.Err() != nil {
+			return nil, files.Alive(ctx)
+		}
+		if err != nil {
+			return nil, errkind.BadInputf("compose file %s is not YAML a compose file can be: %v", path, err)
 		}
 		for name, node := range doc.Services {
 			var svc struct {
 				Image *string `yaml:"image"`
 			}
 			if err := node.Decode(&svc); err != nil {
-				return nil, fmt.Errorf("compose file %s, service %s: %v", path, name, err)
+				return nil, errkind.BadInputf("compose file %s, service %s: %v", path, name, err)
 			}
 			if svc.Image == nil {
 				continue // a service that builds: nothing to pin
 			}
 			image, err := interpolate(*svc.Image, env)
 			if err != nil {
-				return nil, fmt.Errorf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
+				return nil, errkind.BadInputf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
 			}
 			if _, seen := byName[name]; !seen {
 				order = append(order, name)

@@ -10,8 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -105,13 +103,8 @@ func Validate(o Options) error {
 			bad = append(bad, fmt.Errorf("--rename %q: want OLD=NEW, a registry or repository prefix and its mirror", r))
 		}
 	}
-	if err := ledger.CheckFile("--output", o.Output); err != nil {
+	if err := ledger.CheckFile("--output", o.Output, append(slices.Clone(o.Compose), o.FromLedgers...)...); err != nil {
 		bad = append(bad, err)
-	}
-	for _, in := range append(slices.Clone(o.Compose), o.FromLedgers...) {
-		if o.Output != "" && samePath(o.Output, in) {
-			bad = append(bad, fmt.Errorf("--output %s is one of the inputs: it would overwrite it; write the override beside it", o.Output))
-		}
 	}
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
@@ -120,17 +113,4 @@ func Validate(o Options) error {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	return nil
-}
-
-// samePath reports whether two paths name one file (as written, or as
-// found on disk).
-func samePath(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	if err1 == nil && err2 == nil && aa == bb {
-		return true
-	}
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

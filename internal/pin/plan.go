@@ -14,6 +14,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -33,12 +34,12 @@ type Plan struct {
 func (p *Plan) Report() *Report { return p.report }
 
 // Apply writes the output file when one was asked for.
-func (p *Plan) Apply(context.Context) (*Report, error) {
+func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.report
 	if p.o.Output == "" || p.o.Verify {
 		return r, nil
 	}
-	if err := ledger.WriteFile(p.o.Output, []byte(r.Output)); err != nil {
+	if err := ledger.WriteFile(ctx, p.o.Output, []byte(r.Output)); err != nil {
 		return r, errkind.BadInputf("writing --output %s: %v", p.o.Output, err)
 	}
 	r.Written = p.o.Output
@@ -75,11 +76,11 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	read := o.ReadFile
 	if read == nil {
-		read = readFile
+		read = func(path string) ([]byte, error) { return files.Read(ctx, path, files.MaxSize) }
 	}
-	services, err := readCompose(o.Compose, read, envOf(o.Getenv, o.LookupEnv))
+	services, err := readCompose(ctx, o.Compose, read, envOf(o.Getenv, o.LookupEnv))
 	if err != nil {
-		return nil, errkind.New(errkind.BadInput, err)
+		return nil, err
 	}
 	p := &Plan{o: o, report: r}
 	switch {

@@ -3,7 +3,6 @@ package pin
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -141,5 +140,3 @@ func mustVersion(s string) *semver.Version {
 	v, _ := policy.ParseVersion(s)
 	return v
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

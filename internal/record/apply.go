@@ -38,7 +38,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	}
 	if p.o.LedgerFile != "" {
 		r.LedgerFile = &FileResult{Path: p.o.LedgerFile}
-		if err := p.o.writeFile(p.o.LedgerFile, []byte(r.Outputs.Ledger+"\n")); err != nil {
+		if err := p.o.writeFile(ctx, p.o.LedgerFile, []byte(r.Outputs.Ledger+"\n")); err != nil {
 			r.LedgerFile.Action = "failed: " + err.Error()
 			return r, r.failed(errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err)), "the ledger file could not be written")
 		}
@@ -65,11 +65,11 @@ func (r *Report) failed(err error, what string) error {
 	return err
 }
 
-func (o Options) writeFile(path string, data []byte) error {
+func (o Options) writeFile(ctx context.Context, path string, data []byte) error {
 	if o.WriteFile != nil {
 		return o.WriteFile(path, data)
 	}
-	return ledger.WriteFile(path, data)
+	return ledger.WriteFile(ctx, path, data)
 }
 
 // createRelease makes a draft holding the ledger.

@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/files"
 )
 
 // Credential is one HOST=USER:SECRET line of --registry-auth.
@@ -187,7 +191,7 @@ func cmpOr(a, b string) string {
 // from: a credential helper, a credential store, or the file's auths.
 func dockerSource(host string) string {
 	path := dockerConfigPath()
-	b, err := os.ReadFile(path)
+	b, err := files.Read(context.Background(), path, files.MaxSize)
 	if err != nil {
 		return "the Docker config"
 	}
@@ -251,8 +255,8 @@ func checkDockerConfig() error {
 		dir = filepath.Join(home, ".docker")
 	}
 	path := filepath.Join(dir, "config.json")
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	b, err := files.Read(context.Background(), path, files.MaxSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {

@@ -101,7 +101,7 @@ func Validate(o Options) error {
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
 	}
-	if err := ledger.CheckFile("--undo-file", o.UndoFile); err != nil {
+	if err := ledger.CheckFile("--undo-file", o.UndoFile, o.FromLedgers...); err != nil {
 		bad = append(bad, err)
 	}
 	if len(bad) > 0 {
