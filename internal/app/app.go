@@ -245,6 +245,7 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 	}
 	if env.Masker != nil {
 		cfg.NoteCredential = env.Masker.AddCredential
+		cfg.NoteShortToken = env.Masker.AddWord
 	}
 	if d.registry, err = registry.New(cfg); err != nil {
 		return deps{}, err

@@ -10,6 +10,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/files"
+	"github.com/tagguard/tagguard/internal/refs"
+	"github.com/tagguard/tagguard/internal/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -66,6 +68,11 @@ func readCompose(ctx context.Context, paths []string, read func(string) ([]byte,
 			image, err := interpolate(*svc.Image, env)
 			if err != nil {
 				return nil, errkind.BadInputf("compose file %s, service %s: image %q: %v", path, name, *svc.Image, err)
+			}
+			// The one grammar, before any request: a compose file must not
+			// get a metadata host dialled under --resolve or --verify.
+			if p := refs.ImageProblem(image); p != "" {
+				return nil, errkind.BadInputf("compose file %s, service %s: image %q %s", path, name, report.Clip(image, 200), p)
 			}
 			if _, seen := byName[name]; !seen {
 				order = append(order, name)

@@ -26,6 +26,15 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 		return r, nil
 	}
 	if err := p.place(ctx, r); err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// SIGINT or SIGTERM mid-copy: no tag was touched, so this is
+			// an interruption (130) like one while planning, not a
+			// failure; an upload under way was closed on the target.
+			const why = "interrupted while copying: none of --images was written (what was copied is untagged, and an upload under way was cancelled)"
+			r.stop(why)
+			r.Summary = "INTERRUPTED: " + strings.TrimPrefix(why, "interrupted ")
+			return r, errkind.New(errkind.Interrupted, errors.New(why))
+		}
 		r.stop("the digests could not be placed in every target repository: none of --images was written (what was copied or carried before the failure is listed)")
 		return r, err
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -32,6 +33,9 @@ type Masker struct {
 	// that decodes to one (user:secret with other wrapping or padding).
 	plain [][]byte
 	r     *strings.Replacer
+	// words are secrets masked only where they stand whole, between
+	// characters no token holds (AddWord).
+	words []string
 	// announce is told each new secret before it is masked anywhere, so
 	// the runner can mask it too (::add-mask::).
 	announce func(string)
@@ -82,6 +86,55 @@ func (m *Masker) Add(secrets ...string) {
 	m.r = strings.NewReplacer(pairs...)
 }
 
+// AddWord masks a short secret only where it stands as a whole token: not
+// inside a longer run of the characters tokens are made of. It is for a
+// token service's short token, which must be masked without letting a
+// hostile service blank a common word inside other text. It is not
+// announced to the runner, which would mask it everywhere.
+func (m *Masker) AddWord(secret string) {
+	if secret == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !slices.Contains(m.words, secret) {
+		m.words = append(m.words, secret)
+		sortLongestFirst(m.words)
+	}
+}
+
+// tokenByte: a character a token can hold (base64 of both alphabets, JWT
+// dots, the RFC 6750 token68 symbols).
+func tokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/=", c) >= 0
+}
+
+// maskWords replaces each whole occurrence of each word in s.
+func maskWords(s string, words []string) string {
+	for _, w := range words {
+		var b strings.Builder
+		from := 0 // s[:from] is in b already
+		for at := 0; ; {
+			i := strings.Index(s[at:], w)
+			if i < 0 {
+				break
+			}
+			start, end := at+i, at+i+len(w)
+			if (start == 0 || !tokenByte(s[start-1])) && (end == len(s) || !tokenByte(s[end])) {
+				b.WriteString(s[from:start])
+				b.WriteString("***")
+				from = end
+			}
+			at = start + 1
+		}
+		if from > 0 {
+			b.WriteString(s[from:])
+			s = b.String()
+		}
+	}
+	return s
+}
+
 // AddCredential masks a credential tagguard may send: the secret and
 // user:secret, in every encoding of Credential. It is how a credential is
 // registered the moment it is resolved, whatever its source.
@@ -92,9 +145,9 @@ func (m *Masker) AddCredential(user, secret string) { m.Add(Credential(user, sec
 // from outside stripped.
 func (m *Masker) Replace(s string) string {
 	m.mu.Lock()
-	r, plain := m.r, m.plain
+	r, plain, words := m.r, m.plain, m.words
 	m.mu.Unlock()
-	return StripAuthorization(stripBase64(r.Replace(s), plain))
+	return StripQueries(StripAuthorization(stripBase64(maskWords(r.Replace(s), words), plain)))
 }
 
 // Credential returns the secret and user:secret with every encoding a
@@ -275,6 +328,21 @@ func Neutralise(text string) string {
 		lines[i] = l
 	}
 	return strings.Join(lines, "")
+}
+
+// urlQuery finds the query of a URL in text: an absolute http(s) URL, or a
+// registry API path (a Location header quoted in an error).
+var urlQuery = regexp.MustCompile(`((?:https?://|/v2/)[^\s"'<>?]*)\?[^\s"'<>]*`)
+
+// StripQueries drops the query of every URL in s. A query is where a
+// registry keeps an upload session's state (_state) and a storage backend
+// its presigned signature (X-Amz-Signature, X-Amz-Credential): both are
+// credentials of a kind, and a query never helps a reader.
+func StripQueries(s string) string {
+	if !strings.Contains(s, "?") {
+		return s
+	}
+	return urlQuery.ReplaceAllString(s, "$1")
 }
 
 // authValue finds an HTTP credential in text from outside: a Basic or

@@ -128,3 +128,35 @@ func TestJSONEscapedAndMisalignedSecretsAreMasked(t *testing.T) {
 		}
 	}
 }
+
+func TestShortTokensAreMaskedWhole(t *testing.T) {
+	t.Parallel()
+	m := New(nil)
+	m.AddWord("s3cr3tTok")
+	for in, want := range map[string]string{
+		`{"token":"s3cr3tTok"}`:             `{"token":"***"}`,
+		"Bearer s3cr3tTok, again s3cr3tTok": "Bearer ***, again ***",
+		"s3cr3tTok":                         "***",
+		"xs3cr3tTok s3cr3tTokx s3cr3tTok.x": "xs3cr3tTok s3cr3tTokx s3cr3tTok.x",
+		"s3cr3tToks3cr3tTok s3cr3tTok":      "s3cr3tToks3cr3tTok ***",
+	} {
+		if got := m.Replace(in); got != want {
+			t.Errorf("Replace(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNoURLQueryReachesText(t *testing.T) {
+	t.Parallel()
+	m := New(nil)
+	for in, want := range map[string]string{
+		`Patch "http://127.0.0.1:5000/v2/org/app/blobs/uploads/3f1c?_state=eyJOYW1lIjoib3JnL2FwcCJ9&digest=sha256:abc": connection reset`: `Patch "http://127.0.0.1:5000/v2/org/app/blobs/uploads/3f1c": connection reset`,
+		`GET https://s3.example.com/blob?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F&X-Amz-Signature=deadbeef failed`:                   `GET https://s3.example.com/blob failed`,
+		`Location: /v2/org/app/blobs/uploads/3f1c?_state=abc`:                                                                             `Location: /v2/org/app/blobs/uploads/3f1c`,
+		`is this ok? yes`: `is this ok? yes`,
+	} {
+		if got := m.Replace(in); got != want {
+			t.Errorf("Replace(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+}

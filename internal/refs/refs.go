@@ -85,6 +85,27 @@ func RepositoryProblem(s string) string {
 	return ""
 }
 
+// ImageProblem is Problem for an image as a deploy file names it: REPO,
+// REPO:TAG, REPO@sha256:… or REPO:TAG@sha256:… (compose pulls latest for a
+// bare REPO; that is for the caller to judge, not the grammar). Every
+// image a compose file names passes it before any request, so a host the
+// grammar or the dial guard refuses is bad input, never dialled.
+func ImageProblem(s string) string {
+	if len(s) > MaxLen+DigestLen+1 {
+		return fmt.Sprintf("is longer than %d bytes", MaxLen+DigestLen+1)
+	}
+	ref, dig, hasDigest := strings.Cut(s, "@")
+	if hasDigest {
+		if _, err := ParseDigest(dig); err != nil || strings.TrimSpace(dig) != dig {
+			return "has an invalid digest part (want sha256:<64 lowercase hex>)"
+		}
+	}
+	if strings.Contains(ref[strings.LastIndex(ref, "/")+1:], ":") {
+		return Problem(ref)
+	}
+	return RepositoryProblem(ref)
+}
+
 // ParseDigest parses a sha256 digest. tagguard hashes what it reads with
 // sha256 only, so any other algorithm is refused.
 func ParseDigest(s string) (v1.Hash, error) {
@@ -120,19 +141,34 @@ var metadataHosts = []string{"metadata", "metadata.google.internal", "instance-d
 // registry, or "": a link-local address (169.254.0.0/16, fe80::/10, where
 // every cloud's metadata service answers) or a cloud metadata host.
 func ForbiddenHost(hostport string) string {
+	if why := Forbidden(hostport); why != "" {
+		return "names " + why + " as its registry (" + bare(hostport) + "): refused"
+	}
+	return ""
+}
+
+// Forbidden says what host (host[:port]) is, when it is one tagguard never
+// dials ("a link-local address, where cloud metadata services answer"),
+// or "": the words every refusal of such a host is made of.
+func Forbidden(hostport string) string {
+	host := bare(hostport)
+	ip := net.ParseIP(host)
+	switch {
+	case ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()):
+		return "a link-local address, where cloud metadata services answer"
+	case slices.Contains(metadataHosts, host) || (ip != nil && slices.ContainsFunc(metadataHosts, func(m string) bool { return ip.Equal(net.ParseIP(m)) })):
+		return "a cloud metadata service"
+	}
+	return ""
+}
+
+// bare is host without port and brackets, lower-case.
+func bare(hostport string) string {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	ip := net.ParseIP(host)
-	switch {
-	case ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()):
-		return "names a link-local address as its registry (" + host + "): refused, it is where cloud metadata services answer"
-	case slices.Contains(metadataHosts, host) || (ip != nil && slices.ContainsFunc(metadataHosts, func(m string) bool { return ip.Equal(net.ParseIP(m)) })):
-		return "names a cloud metadata service as its registry (" + host + "): refused"
-	}
-	return ""
+	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 }
 
 // IsLoopback reports whether host (without port; brackets allowed) is

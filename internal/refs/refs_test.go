@@ -84,3 +84,26 @@ func TestMetadataHostsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestImageProblem(t *testing.T) {
+	t.Parallel()
+	digest := "sha256:" + strings.Repeat("a", 64)
+	for in, want := range map[string]string{
+		"nginx":                                "",
+		"nginx:1.27":                           "",
+		"ghcr.io/org/app@" + digest:            "",
+		"localhost:5000/org/app:1.0@" + digest: "",
+		"169.254.169.254/org/app:1":            "link-local",
+		"metadata.google.internal/app":         "cloud metadata",
+		"[fe80::1]:5000/app:1":                 "link-local",
+		"ghcr.io/org/app@sha256:abc":           "invalid digest",
+		"ghcr.io/Org/app:1":                    "repository can only contain",
+		"host:1:2/app:1":                       "invalid registry host",
+		"app:1 ":                               "white space",
+	} {
+		got := ImageProblem(in)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("ImageProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

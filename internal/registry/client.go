@@ -51,6 +51,10 @@ type Config struct {
 	// store, the GitHub token, a token service's bearer token; user is ""
 	// for a token), so it can be masked. May be nil.
 	NoteCredential func(user, secret string)
+	// NoteShortToken hears of a token service's token of 8 to 15
+	// characters, to be masked only where it stands as a whole token (a
+	// hostile service must not get a common word blanked). May be nil.
+	NoteShortToken func(token string)
 	// Retry tuning; zero values mean 5 attempts starting at 500ms, capped at 30s.
 	Attempts int
 	Backoff  time.Duration
@@ -95,13 +99,14 @@ func New(cfg Config) (*Client, error) {
 	var rt http.RoundTripper = &schemeGuard{insecure: cfg.Insecure, inner: base}
 	rt = digestRecorder{inner: rt}
 	rt = pageGuard{inner: rt}
-	rt = tokenWatch{inner: rt, note: cfg.NoteCredential}
+	rt = tokenWatch{inner: rt, note: cfg.NoteCredential, noteShort: cfg.NoteShortToken}
 	if cfg.Log != nil {
 		rt = retry.LogRequests(rt, cfg.Log)
 	}
 	rt = &retry.Transport{Inner: rt, Policy: retry.Policy{Attempts: attempts, Base: backoff, Max: maxDelay, Log: cfg.Log}}
 	rt = &limiter{slots: make(chan struct{}, cfg.Jobs), inner: rt}
 	rt = &pingOnce{inner: rt}
+	rt = uploadCanceller{inner: rt}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "tagguard"

@@ -3,28 +3,37 @@ package registry
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 )
 
-// minToken is the shortest token a token service's answer may register
-// for masking.
-const minToken = 16
+// A token service's token is a secret like any other and is masked
+// whatever its length; but a hostile service could name a common word as
+// its token and have it blanked everywhere. So: a token under minToken
+// characters is not credible and refused; one under longToken is masked
+// only where it stands as a whole token (noteShort); a longer one
+// everywhere, as every other secret (note).
+const (
+	minToken  = 8
+	longToken = 16
+)
 
-// tokenWatch hands every bearer token a token service issues to note
-// before go-containerregistry uses it, so the caller can mask it: a token
-// is a secret the runner must never print, and a registry error may echo
-// it. Token requests are the ones outside the registry API (/v2/) that
-// answer JSON with a token.
+// tokenWatch hands every bearer token a token service issues to note (or
+// noteShort) before go-containerregistry uses it, so the caller can mask
+// it: a token is a secret the runner must never print, and a registry
+// error may echo it. Token requests are the ones outside the registry API
+// (/v2/) that answer JSON with a token.
 type tokenWatch struct {
-	inner http.RoundTripper
-	note  func(user, secret string)
+	inner     http.RoundTripper
+	note      func(user, secret string)
+	noteShort func(token string)
 }
 
 func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := w.inner.RoundTrip(req)
-	if err != nil || w.note == nil || strings.HasPrefix(req.URL.Path, "/v2/") || resp.StatusCode != http.StatusOK {
+	if err != nil || strings.HasPrefix(req.URL.Path, "/v2/") || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -40,14 +49,21 @@ func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 	}
-	if json.Unmarshal(b, &t) == nil {
-		for _, s := range []string{t.Token, t.AccessToken, t.RefreshToken} {
-			// A real bearer token is long (a JWT, an opaque 32-byte value).
-			// A short one from a hostile token service would only make the
-			// masker blank ordinary words ("sha256", "true") everywhere.
-			if len(s) >= minToken {
-				w.note("", s)
+	if json.Unmarshal(b, &t) != nil {
+		return resp, nil
+	}
+	for _, s := range []string{t.Token, t.AccessToken, t.RefreshToken} {
+		switch {
+		case s == "":
+		case len(s) < minToken:
+			resp.Body.Close()
+			return nil, fmt.Errorf("the token service at %s issued a token of %d characters: not credible (a real one is a JWT or a long random value), refused", req.URL.Host, len(s))
+		case len(s) < longToken:
+			if w.noteShort != nil {
+				w.noteShort(s)
 			}
+		case w.note != nil:
+			w.note("", s)
 		}
 	}
 	return resp, nil

@@ -60,8 +60,8 @@ func (g *schemeGuard) viaProxy(req *http.Request) error {
 	if !ok {
 		addrs, _ := net.DefaultResolver.LookupHost(req.Context(), host)
 		for _, a := range addrs {
-			if p := refs.ForbiddenHost(a); p != "" {
-				verdict = fmt.Sprintf("refusing %s: it resolves to %s, which %s", host, a, strings.TrimPrefix(p, "names "))
+			if why := refs.Forbidden(a); why != "" {
+				verdict = fmt.Sprintf("refusing %s: it resolves to %s, %s", host, a, why)
 				break
 			}
 		}
@@ -120,8 +120,8 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 // a registry name that resolves to a link-local or metadata address must
 // not reach it either, whatever a ledger or a redirect named.
 func dialGuard(_, address string, _ syscall.RawConn) error {
-	if p := refs.ForbiddenHost(address); p != "" {
-		return fmt.Errorf("refusing to connect to %s: it %s", address, strings.TrimPrefix(p, "names "))
+	if why := refs.Forbidden(address); why != "" {
+		return fmt.Errorf("refusing to connect to %s: it is %s", address, why)
 	}
 	return nil
 }

@@ -164,27 +164,40 @@ func TestPlainHTTPRegistryNamesTheFix(t *testing.T) {
 	}
 }
 
-// TestShortTokensAreNotMasked: a hostile token service answering
-// {"token":"sha256"} made "sha256" masked everywhere, breaking the drift
-// output (the review of issue 15 item 2, F3). Only token-sized values are
-// registered.
-func TestShortTokensAreNotMasked(t *testing.T) {
+// TestEveryIssuedTokenIsMasked: every token a token service issues is
+// masked, a short one (8 to 15 characters) only where it stands whole, so
+// a hostile service answering {"token":"password"} cannot get a common
+// word blanked everywhere; one under 8 characters ("sha256") is not
+// credible and refused.
+func TestEveryIssuedTokenIsMasked(t *testing.T) {
 	t.Parallel()
-	var noted []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"token":"sha256","access_token":"eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig"}`)
-	}))
-	defer srv.Close()
-	w := tokenWatch{inner: http.DefaultTransport, note: func(_, s string) { noted = append(noted, s) }}
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/token", nil)
-	resp, err := w.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if len(noted) != 1 || noted[0] != "eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig" {
-		t.Errorf("noted %q", noted)
+	for body, want := range map[string]string{
+		`{"token":"sha256"}`: "error",
+		`{"token":"Sh0rtT0ken12","access_token":"eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig"}`: "short Sh0rtT0ken12, long eyJhbGciOiJFUzI1NiJ9.long-enough-token.sig",
+	} {
+		var noted []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, body)
+		}))
+		w := tokenWatch{inner: http.DefaultTransport,
+			note:      func(_, s string) { noted = append(noted, "long "+s) },
+			noteShort: func(s string) { noted = append(noted, "short "+s) }}
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/token", nil)
+		resp, err := w.RoundTrip(req)
+		got := strings.Join(noted, ", ")
+		if err != nil {
+			got = "error"
+			if !strings.Contains(err.Error(), "not credible") {
+				t.Errorf("%s: %v", body, err)
+			}
+		} else {
+			resp.Body.Close()
+		}
+		srv.Close()
+		if got != want {
+			t.Errorf("%s: noted %q, want %q", body, got, want)
+		}
 	}
 }
 

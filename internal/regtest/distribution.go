@@ -20,6 +20,20 @@ import (
 // (package docker-registry, version 2.8).
 const distributionBinary = "docker-registry"
 
+// DistributionEnv names another distribution build for the end-to-end
+// tests, as a path or a name on PATH: .ci/run runs the registry tests a
+// second time with distribution v3.0.0 (`registry`, built with go install)
+// this way. The configuration Distribution writes suits both.
+const DistributionEnv = "TAGGUARD_DISTRIBUTION"
+
+// distributionBin is the registry binary the tests start, and how to get it.
+func distributionBin() (bin, install string) {
+	if b := os.Getenv(DistributionEnv); b != "" {
+		return b, "go install github.com/distribution/distribution/v3/cmd/registry@v3.0.0, and name it in " + DistributionEnv
+	}
+	return distributionBinary, "apt-get install -y docker-registry"
+}
+
 // Bounds on starting the distribution registry.
 const (
 	startAttempts = 3
@@ -89,9 +103,10 @@ func Distribution(t testing.TB, opts ...DistributionOption) *DistributionServer 
 	if cfg.htpasswd && (cfg.user != User || cfg.password != Password) {
 		t.Fatalf("regtest.WithHtpasswd supports only regtest.User and regtest.Password, got user %q", cfg.user)
 	}
-	bin, err := exec.LookPath(distributionBinary)
+	name, install := distributionBin()
+	bin, err := exec.LookPath(name)
 	if err != nil {
-		msg := fmt.Sprintf("%s not found on PATH (apt-get install -y docker-registry): %v", distributionBinary, err)
+		msg := fmt.Sprintf("%s not found (%s): %v", name, install, err)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}

@@ -2,10 +2,12 @@ package regtest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,7 +16,8 @@ import (
 // requests of that kind the proxy received, faulted ones included. When
 // several faults match a request, the first one given wins.
 type Fault struct {
-	kind  Kind
+	kind Kind
+	// serve may hand a request back to the proxy with forward.
 	match func(n int) bool
 	serve func(w http.ResponseWriter, r *http.Request)
 	delay time.Duration // Latency: every request waits, then goes on
@@ -73,6 +76,33 @@ func DropConnection(kind Kind, n int) Fault {
 		kind:  kind,
 		match: func(i int) bool { return i == n },
 		serve: hangUp,
+	}
+}
+
+// HoldUntilGone holds the first request of kind sent with method, without
+// an answer, until the client gives up on it (its context ends, the
+// connection closes): an interruption in the middle of a blob stream. The
+// request's path is sent on held as the hold starts.
+func HoldUntilGone(kind Kind, method string, held chan<- string) Fault {
+	var once sync.Once
+	return Fault{
+		kind:  kind,
+		match: func(int) bool { return true },
+		serve: func(w http.ResponseWriter, r *http.Request) {
+			first := false
+			if r.Method == method {
+				once.Do(func() { first = true })
+			}
+			if !first {
+				forward(w, r)
+				return
+			}
+			held <- r.URL.Path
+			// The server notices a closed connection only once the body
+			// is read: reading it returns when the client hangs up.
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+		},
 	}
 }
 

@@ -172,6 +172,12 @@ func (c *counter) addRequest(k Kind, request string) int {
 	return *f
 }
 
+func (c *counter) requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.seen...)
+}
+
 func (c *counter) snapshot() Counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,6 +1,7 @@
 package regtest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -98,11 +99,26 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if f.kind == kind && f.match(n) {
-			f.serve(w, r)
+			f.serve(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, p.rp)))
 			return
 		}
 	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// forwardKey carries the proxy's forwarder to a fault that decides, once
+// it sees the request, to let it through.
+type forwardKey struct{}
+
+// forward sends r on to the upstream, from inside a fault's serve.
+func forward(w http.ResponseWriter, r *http.Request) {
+	r.Context().Value(forwardKey{}).(http.Handler).ServeHTTP(w, r)
+}
+
+// Requests returns "METHOD /path" of each request the proxy received since
+// it started or since the last ResetCounts, in arrival order.
+func (p *Proxy) Requests() []string {
+	return p.counts.requests()
 }
 
 // rewriteResponse points absolute upstream URLs in Location and in
