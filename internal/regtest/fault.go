@@ -106,6 +106,22 @@ func HoldUntilGone(kind Kind, method string, held chan<- string) Fault {
 	}
 }
 
+// DropMethod closes the connection of every request of kind sent with
+// method, without an answer: a blob upload whose PATCH never gets through.
+func DropMethod(kind Kind, method string) Fault {
+	return Fault{
+		kind:  kind,
+		match: func(int) bool { return true },
+		serve: func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != method {
+				forward(w, r)
+				return
+			}
+			hangUp(w, r)
+		},
+	}
+}
+
 func writeBody(w http.ResponseWriter, status int, body string) {
 	if strings.HasPrefix(body, "{") {
 		w.Header().Set("Content-Type", "application/json")
