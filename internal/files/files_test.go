@@ -217,7 +217,15 @@ func TestParseYAMLRefusesWhatWouldBlowUp(t *testing.T) {
 	for i := range maxMappingKeys + 1 {
 		fmt.Fprintf(&wide, "  s%d: {image: x}\n", i)
 	}
+	var many strings.Builder
+	for m := range 3 {
+		fmt.Fprintf(&many, "m%d:\n", m)
+		for i := range maxMappingKeys {
+			fmt.Fprintf(&many, "  k%d: v\n", i)
+		}
+	}
 	for name, tc := range map[string]struct{ doc, want string }{
+		"many":     {many.String(), "too many keys between them"},
 		"aliases":  {laughs.String(), "expands to over"},
 		"keys":     {wide.String(), "keys, over the"},
 		"deep":     {strings.Repeat("[", 200) + strings.Repeat("]", 200), "deep"},

@@ -15,6 +15,10 @@ import (
 const (
 	maxMappingKeys = 10000
 	maxNodes       = 1000000
+	// maxKeyPairs bounds the duplicate check over the whole document: the
+	// sum over mappings of keys², so many large mappings cannot add up to
+	// what one huge mapping is refused for.
+	maxKeyPairs = 100_000_000
 )
 
 // ParseYAML parses b into a node tree without expanding aliases or checking
@@ -26,7 +30,7 @@ func ParseYAML(b []byte) (*yaml.Node, error) {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, err
 	}
-	g := guard{sizes: map[*yaml.Node]int{}}
+	g := &guard{sizes: map[*yaml.Node]int{}}
 	if _, err := g.size(&doc, 0); err != nil {
 		return nil, err
 	}
@@ -35,13 +39,14 @@ func ParseYAML(b []byte) (*yaml.Node, error) {
 
 type guard struct {
 	sizes map[*yaml.Node]int // expanded size of each node, once known
+	pairs int                // keys² summed over the mappings seen
 }
 
 var errTooDeep = errors.New("YAML nested more than 100 levels deep: refused")
 
 // size is the number of nodes n stands for once its aliases are expanded,
 // each node's size counted once.
-func (g guard) size(n *yaml.Node, depth int) (int, error) {
+func (g *guard) size(n *yaml.Node, depth int) (int, error) {
 	if n == nil {
 		return 0, nil
 	}
@@ -54,8 +59,13 @@ func (g guard) size(n *yaml.Node, depth int) (int, error) {
 	if depth > 100 {
 		return 0, errTooDeep
 	}
-	if n.Kind == yaml.MappingNode && len(n.Content)/2 > maxMappingKeys {
-		return 0, fmt.Errorf("YAML mapping at line %d has %d keys, over the %d tagguard reads: refused", n.Line, len(n.Content)/2, maxMappingKeys)
+	if keys := len(n.Content) / 2; n.Kind == yaml.MappingNode {
+		if keys > maxMappingKeys {
+			return 0, fmt.Errorf("YAML mapping at line %d has %d keys, over the %d tagguard reads: refused", n.Line, keys, maxMappingKeys)
+		}
+		if g.pairs += keys * keys; g.pairs > maxKeyPairs {
+			return 0, fmt.Errorf("YAML mappings up to line %d hold too many keys between them (their duplicate check would cost over %d comparisons): refused", n.Line, maxKeyPairs)
+		}
 	}
 	g.sizes[n] = -1 // in progress
 	total := 1
