@@ -57,7 +57,7 @@ func Inputs(mode string, getenv func(string) string) (*options.Values, string, e
 	}
 	note := ""
 	takesImages := mode == options.Check || mode == options.Promote || mode == options.Record
-	if takesImages && len(vals.List(options.Images)) == 0 && (mode != options.Record || vals.String(options.Metadata) == "") {
+	if takesImages && len(vals.List(options.Images)) == 0 && vals.String(options.ImagesFile) == "" && (mode != options.Record || vals.String(options.Metadata) == "") {
 		tags, err := metadataTags(getenv("DOCKER_METADATA_OUTPUT_JSON"))
 		if err != nil {
 			return nil, "", err

@@ -50,6 +50,9 @@ type Env struct {
 	// TTY says Stderr is a terminal: a live progress bar, not a line every
 	// 10 s.
 	TTY bool
+	// Stdin is what "-" names as --images-file or --sources-file; nil
+	// refuses "-".
+	Stdin io.Reader
 }
 
 // Outcome is a finished run: its report (nil when it stopped before making
@@ -194,6 +197,10 @@ func Run(ctx context.Context, command string, vals *options.Values, env Env) Out
 		m := progress.New(env.Stderr, env.TTY, 10*time.Second)
 		defer m.Stop()
 		ctx = progress.With(ctx, m)
+	}
+	if err := readLists(ctx, vals, env.Stdin); err != nil {
+		out.Err = err
+		return out
 	}
 	d, err := newDeps(vals, env)
 	if err != nil {

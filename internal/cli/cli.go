@@ -160,7 +160,7 @@ func newCommand(name string, vals *options.Values, stdout, stderr io.Writer, get
 		Long:  commandHelp[name] + "\n\n" + errkind.ExitCodesFor(name),
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv, lookup)
+			*code = run(cmd.Context(), name, vals, stdout, stderr, getenv, lookup, cmd.InOrStdin())
 			return nil
 		},
 	}
@@ -186,7 +186,7 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // run executes a command for the CLI: report on stdout, error on stderr,
 // both masked.
-func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool)) int {
+func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr io.Writer, getenv func(string) string, lookup func(string) (string, bool), stdin io.Reader) int {
 	opts := options.For(cmd)
 	invalid := vals.Validate(opts) // the flags as typed, before the environment fills the rest
 	app.ApplyEnv(vals, opts, getenv)
@@ -195,7 +195,7 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 	stdout, stderr = mask.Writer(stdout), mask.Writer(stderr)
 	out := app.Outcome{Command: cmd, Err: errkind.New(errkind.BadInput, invalid)}
 	if invalid == nil {
-		out = app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, LookupEnv: lookup, Masker: mask, Stderr: stderr, TTY: tty})
+		out = app.Run(ctx, cmd, vals, app.Env{Getenv: getenv, LookupEnv: lookup, Masker: mask, Stderr: stderr, TTY: tty, Stdin: stdin})
 	}
 	if out.Report != nil {
 		if err := report.Write(stdout, vals.String(options.Format), cmd, out.Report, out.ExitCode()); err != nil && out.Err == nil {

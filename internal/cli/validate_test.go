@@ -56,6 +56,8 @@ func malformed(reg, dir string) map[string][]string {
 		options.Quiet:            {"maybe"},
 		options.DriftFile:        {filepath.Join(dir, "missing", "drift.json"), dir},
 		options.UndoFile:         {filepath.Join(dir, "missing", "undo.json"), dir},
+		options.ImagesFile:       {filepath.Join(dir, "missing.txt"), dir, filepath.Join(dir, "bad-images.txt"), "/dev/zero"},
+		options.SourcesFile:      {filepath.Join(dir, "missing.txt"), dir, filepath.Join(dir, "bad-sources.txt")},
 	}
 }
 
@@ -75,6 +77,14 @@ func TestEveryOptionIsCheckedBeforeTheFirstRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("DOCKER_CONFIG", dir)
+	for name, body := range map[string]string{
+		"bad-images.txt":  "# the release's tags\n" + reg + "/org/app:1.0.0\nhost//app:1.0.0\n",
+		"bad-sources.txt": reg + "/org/app:1.0.0\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "bad-compose.yml"), []byte("services:\n  app:\n    image: ${UNSET_VARIABLE_FOR_TEST}/app:1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,8 @@ const (
 	Pin              = "pin"
 	Tags             = "tags"
 	Sources          = "sources"
+	SourcesFile      = "sources-file"
+	ImagesFile       = "images-file"
 	FromReleases     = "from-releases"
 	AllowBackward    = "allow-backward"
 	Verbose          = "verbose"
@@ -109,6 +111,8 @@ func Table() []Option {
 		{Name: Quiet, Short: "q", Type: Bool, Default: "false", Usage: "no progress line on stderr"},
 
 		{Name: Sources, Type: List, Commands: []string{Promote}, Usage: "the digests the build pushed, REPO@sha256:..., newline- or comma-separated: one is published as its exact bytes, several are merged into one image index, one entry per platform"},
+		{Name: SourcesFile, Type: String, Commands: []string{Promote}, Usage: "a file of --sources, one REPO@sha256:... a line (# comments; - for standard input): for lists too long for one value"},
+		{Name: ImagesFile, Type: String, Commands: []string{Check, Promote, Record}, Usage: "a file of --images, one REPO:TAG a line (# comments; - for standard input): for lists too long for one value (Linux caps one argument or variable at 128 KiB)"},
 		{Name: Images, Type: List, Commands: []string{Check, Promote, Record}, Usage: "image references, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)", Usages: map[string]string{
 			Check:   "the tags about to be published, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)",
 			Promote: "the tags to write, REPO:TAG, newline- or comma-separated (docker/metadata-action's tags output fits as is)",
