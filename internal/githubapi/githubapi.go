@@ -48,7 +48,10 @@ type Config struct {
 
 // Client talks to one GitHub instance. It is safe for concurrent use.
 type Client struct {
-	gh    *github.Client
+	gh *github.Client
+	// plain is the same retrying transport without the token: for the
+	// hosts GitHub redirects asset downloads to.
+	plain *http.Client
 	token string
 	retry RetryPolicy
 }
@@ -71,6 +74,7 @@ func New(cfg Config) (*Client, error) {
 	rp := policy.policy()
 	rp.Log = cfg.Log
 	gh := github.NewClient(&http.Client{Transport: &retry.Transport{Inner: inner, Policy: rp}})
+	plain := &http.Client{Transport: &retry.Transport{Inner: inner, Policy: rp}}
 	if cfg.Token != "" {
 		gh = gh.WithAuthToken(cfg.Token)
 	}
@@ -78,14 +82,15 @@ func New(cfg Config) (*Client, error) {
 	// api/v3/ to any host not named api.* — wrong for GITHUB_API_URL, which
 	// is already the API root (and for test servers).
 	gh.BaseURL = base
-	// tagguard uploads nothing; pointing uploads at the same host keeps a
-	// GitHub Enterprise token away from uploads.github.com whatever happens.
+	// Uploads go to the upload_url each release names; this default is
+	// never used, and keeps a GitHub Enterprise token away from
+	// uploads.github.com whatever happens.
 	gh.UploadURL = base
 	gh.UserAgent = cfg.UserAgent
 	if gh.UserAgent == "" {
 		gh.UserAgent = "tagguard"
 	}
-	return &Client{gh: gh, token: cfg.Token, retry: policy}, nil
+	return &Client{gh: gh, plain: plain, token: cfg.Token, retry: policy}, nil
 }
 
 // apiBaseURL checks raw and gives it the trailing slash go-github requires

@@ -27,6 +27,28 @@ type Release struct {
 	// for a draft.
 	CreatedAt   time.Time
 	PublishedAt time.Time
+	// Immutable is GitHub's immutable-release flag: once published, the
+	// release's assets and tag are locked (its notes are not).
+	Immutable bool
+	// UploadURL is where assets are uploaded (upload_url, its template
+	// part removed).
+	UploadURL string
+	// Assets are the release's assets as the release lists them.
+	Assets []Asset
+}
+
+// Sealed reports whether the release's assets can no longer change: an
+// immutable release, published.
+func (r *Release) Sealed() bool { return r.Immutable && !r.Draft }
+
+// Asset finds the release's asset of that name.
+func (r *Release) Asset(name string) (Asset, bool) {
+	for _, a := range r.Assets {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Asset{}, false
 }
 
 // Date is when GitHub says the release happened: published, else (a
@@ -36,6 +58,37 @@ func (r *Release) Date() time.Time {
 		return r.PublishedAt
 	}
 	return r.CreatedAt
+}
+
+// releaseJSON is a release as GitHub sends it: go-github v60 predates the
+// immutable field, so it is read beside go-github's type.
+type releaseJSON struct {
+	github.RepositoryRelease
+	Immutable bool `json:"immutable"`
+}
+
+func (r *releaseJSON) release() *Release {
+	out := fromGitHub(&r.RepositoryRelease)
+	out.Immutable = r.Immutable
+	out.UploadURL, _, _ = strings.Cut(r.GetUploadURL(), "{")
+	for _, a := range r.RepositoryRelease.Assets {
+		out.Assets = append(out.Assets, Asset{ID: a.GetID(), Name: a.GetName(), Size: a.GetSize()})
+	}
+	return out
+}
+
+// releaseCall sends a request whose answer is one release, decoded with
+// its immutable flag.
+func (c *Client) releaseCall(ctx context.Context, method, path string, body any) (*Release, error) {
+	req, err := c.gh.NewRequest(method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	var rel releaseJSON
+	if _, err := c.gh.Do(ctx, req, &rel); err != nil {
+		return nil, err
+	}
+	return rel.release(), nil
 }
 
 func fromGitHub(r *github.RepositoryRelease) *Release {
@@ -65,9 +118,9 @@ func (c *Client) FindRelease(ctx context.Context, owner, repo, tag string) (*Rel
 	}
 	// go-github puts the tag into the path as it is; escape it so a tag
 	// such as release/v1 or one with '#' or '?' still names one path segment.
-	rel, _, err := c.gh.Repositories.GetReleaseByTag(ctx, owner, repo, url.PathEscape(tag))
+	rel, err := c.releaseCall(ctx, http.MethodGet, fmt.Sprintf("repos/%s/%s/releases/tags/%s", owner, repo, url.PathEscape(tag)), nil)
 	if err == nil {
-		return fromGitHub(rel), nil
+		return rel, nil
 	}
 	if StatusCode(err) != http.StatusNotFound {
 		return nil, c.fail(err, nil, "finding release %s in %s/%s", tag, owner, repo)
@@ -97,7 +150,7 @@ func (c *Client) EditReleaseBody(ctx context.Context, owner, repo string, id int
 	if err := checkRepo(owner, repo); err != nil {
 		return nil, err
 	}
-	rel, _, err := c.gh.Repositories.EditRelease(ctx, owner, repo, id, &github.RepositoryRelease{Body: &body})
+	rel, err := c.releaseCall(ctx, http.MethodPatch, fmt.Sprintf("repos/%s/%s/releases/%d", owner, repo, id), &github.RepositoryRelease{Body: &body})
 	if err != nil {
 		var kind error
 		if StatusCode(err) == http.StatusNotFound {
@@ -105,7 +158,7 @@ func (c *Client) EditReleaseBody(ctx context.Context, owner, repo string, id int
 		}
 		return nil, c.fail(err, kind, "editing the notes of release %d in %s/%s", id, owner, repo)
 	}
-	return fromGitHub(rel), nil
+	return rel, nil
 }
 
 // CreateDraftRelease creates a draft release for tag with body as its
@@ -123,9 +176,9 @@ func (c *Client) CreateDraftRelease(ctx context.Context, owner, repo, tag, body 
 	}
 	want := &github.RepositoryRelease{TagName: &tag, Body: &body, Draft: github.Bool(true)}
 	for attempt := 1; ; attempt++ {
-		rel, _, err := c.gh.Repositories.CreateRelease(ctx, owner, repo, want)
+		rel, err := c.releaseCall(ctx, http.MethodPost, fmt.Sprintf("repos/%s/%s/releases", owner, repo), want)
 		if err == nil {
-			return fromGitHub(rel), nil
+			return rel, nil
 		}
 		if alreadyExists(err) {
 			return nil, c.fail(err, ErrReleaseExists, "creating draft release %s in %s/%s", tag, owner, repo)
@@ -169,12 +222,21 @@ func (c *Client) EachRelease(ctx context.Context, owner, repo string, fn func(*R
 	for page := 1; ; page++ {
 		current := max(opts.Page, 1)
 		seen[current] = true
-		rels, resp, err := c.gh.Repositories.ListReleases(ctx, owner, repo, opts)
+		path := fmt.Sprintf("repos/%s/%s/releases?per_page=%d", owner, repo, opts.PerPage)
+		if current > 1 {
+			path += fmt.Sprintf("&page=%d", current)
+		}
+		req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+		if err != nil {
+			return err
+		}
+		var rels []*releaseJSON
+		resp, err := c.gh.Do(ctx, req, &rels)
 		if err != nil {
 			return c.fail(err, nil, "listing releases of %s/%s (page %d)", owner, repo, current)
 		}
 		for _, r := range rels {
-			if err := fn(fromGitHub(r)); errors.Is(err, errStop) {
+			if err := fn(r.release()); errors.Is(err, errStop) {
 				return nil
 			} else if err != nil {
 				return err

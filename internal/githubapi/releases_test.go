@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ func TestFindReleaseByTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &githubapi.Release{ID: added.ID, TagName: "v1.2.3", Name: "v1.2.3", Body: "notes",
-		HTMLURL: "https://github.com/org/app/releases/tag/v1.2.3", CreatedAt: added.CreatedAt, PublishedAt: added.PublishedAt}
+		HTMLURL: "https://github.com/org/app/releases/tag/v1.2.3", CreatedAt: added.CreatedAt, PublishedAt: added.PublishedAt,
+		UploadURL: strings.TrimSuffix(s.URL, "/") + "/uploads/repos/org/app/releases/" + strconv.FormatInt(added.ID, 10) + "/assets"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("release (-want +got):\n%s", diff)
 	}

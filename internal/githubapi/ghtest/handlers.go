@@ -40,13 +40,36 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	p := s.prefix + "/repos/{owner}/{repo}"
-	mux.HandleFunc("GET "+p+"/releases/tags/{tag...}", s.releaseByTag)
+	mux.HandleFunc("GET "+p+"/releases/{rest...}", s.releaseGets)
 	mux.HandleFunc("GET "+p+"/releases", s.listReleases)
 	mux.HandleFunc("POST "+p+"/releases", s.createRelease)
 	mux.HandleFunc("PATCH "+p+"/releases/{id}", s.updateRelease)
+	mux.HandleFunc("POST "+s.uploadPrefix()+"/repos/{owner}/{repo}/releases/{id}/assets", s.uploadAsset)
+	mux.HandleFunc("DELETE "+p+"/releases/assets/{asset}", s.deleteAsset)
 	mux.HandleFunc("GET "+p+"/compare/{basehead...}", s.compare)
 	mux.HandleFunc("GET "+p+"/branches", s.listBranches)
 	return mux
+}
+
+// releaseGets dispatches GET /releases/…: tags/{tag...}, {id}/assets and
+// assets/{asset} overlap as mux patterns.
+func (s *Server) releaseGets(w http.ResponseWriter, r *http.Request) {
+	rest := r.PathValue("rest")
+	first, second, _ := strings.Cut(rest, "/")
+	switch {
+	case first == "tags" && second != "":
+		r.SetPathValue("tag", second)
+		s.releaseByTag(w, r)
+	case first == "assets" && second != "" && !strings.Contains(second, "/"):
+		r.SetPathValue("asset", second)
+		s.getAsset(w, r)
+	case second == "assets":
+		r.SetPathValue("id", first)
+		s.listAssets(w, r)
+	default:
+		s.t.Errorf("ghtest: no such endpoint: %s %s", r.Method, r.URL.EscapedPath())
+		notFound(w, "https://docs.github.com/rest")
+	}
 }
 
 func (s *Server) releaseByTag(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +158,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rel := Release{TagName: *req.TagName}
-	apply(&rel, req)
+	apply(&rel, req, rs.immutable)
 	body := s.renderRelease(r, rs, s.addReleaseLocked(rs, rel))
 	w.Header().Set("Location", body["url"].(string))
 	writeJSON(w, http.StatusCreated, body)
@@ -162,12 +185,12 @@ func (s *Server) updateRelease(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, docsUpdateRelease, fieldError{Resource: "Release", Code: "already_exists", Field: "tag_name"})
 		return
 	}
-	apply(rel, req)
+	apply(rel, req, rs.immutable)
 	writeJSON(w, http.StatusOK, s.renderRelease(r, rs, rel))
 }
 
 // apply copies the fields present in req; publishing a draft stamps it.
-func apply(rel *Release, req releaseRequest) {
+func apply(rel *Release, req releaseRequest, immutable bool) {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -184,6 +207,7 @@ func apply(rel *Release, req releaseRequest) {
 		rel.Draft = *req.Draft
 		if !rel.Draft && rel.PublishedAt.IsZero() {
 			rel.PublishedAt = time.Now().UTC().Truncate(time.Second)
+			rel.Immutable = rel.Immutable || immutable
 		}
 	}
 }
@@ -195,10 +219,9 @@ func (s *Server) renderRelease(r *http.Request, rs *repoState, rel *Release) map
 	api := "http://" + r.Host + s.prefix + repoPath
 	id := strconv.FormatInt(rel.ID, 10)
 	html := "https://github.com/" + rs.owner + "/" + rs.name + "/releases/tag/" + rel.TagName
-	upload := "https://uploads.github.com" + repoPath
-	if s.prefix != "" {
-		upload = "http://" + r.Host + "/api/uploads" + repoPath
-	}
+	// GitHub names its uploads host in upload_url (uploads.github.com,
+	// or /api/uploads on Enterprise Server); here it is this server.
+	upload := "http://" + r.Host + s.uploadPrefix() + repoPath
 	m["url"] = api + "/releases/" + id
 	m["assets_url"] = api + "/releases/" + id + "/assets"
 	m["upload_url"] = upload + "/releases/" + id + "/assets{?name,label}"
@@ -222,7 +245,22 @@ func (s *Server) renderRelease(r *http.Request, rs *repoState, rel *Release) map
 		m["published_at"] = rel.PublishedAt.UTC().Format(time.RFC3339)
 	}
 	m["html_url"] = html
+	m["immutable"] = rel.Immutable
+	assets := []map[string]any{}
+	for _, a := range rel.assets {
+		assets = append(assets, s.renderAsset(r, rs, a))
+	}
+	m["assets"] = assets
 	return m
+}
+
+// uploadPrefix is where uploads are served: /api/uploads on Enterprise
+// Server, as there; /uploads here standing in for uploads.github.com.
+func (s *Server) uploadPrefix() string {
+	if s.prefix != "" {
+		return "/api/uploads"
+	}
+	return "/uploads"
 }
 
 func (s *Server) compare(w http.ResponseWriter, r *http.Request) {

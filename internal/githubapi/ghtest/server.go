@@ -48,6 +48,9 @@ type Server struct {
 	expected  []string
 	remaining int
 	reset     time.Time
+
+	storage    *httptest.Server // the host asset downloads are redirected to
+	leakedAuth int              // downloads that reached storage with credentials
 }
 
 // Option configures a Server.
@@ -78,9 +81,11 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	s.mux = s.newMux()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.storage = newStorage(s)
 	s.URL = s.srv.URL + s.prefix
 	t.Cleanup(func() {
 		s.srv.Close()
+		s.storage.Close()
 		s.checkExpected()
 	})
 	return s

@@ -19,6 +19,12 @@ type Release struct {
 	Prerelease      bool
 	CreatedAt       time.Time
 	PublishedAt     time.Time // zero while a draft
+	// Immutable: the release was published while the repository's
+	// immutable-releases setting was on (or a test says so): its assets
+	// and tag are locked.
+	Immutable bool
+
+	assets []*Asset
 }
 
 // Comparison statuses, as GitHub's compare endpoint reports them for
@@ -38,6 +44,7 @@ type comparison struct {
 type repoState struct {
 	owner, name string
 	releases    []*Release // in creation order; listed newest first
+	immutable   bool       // the immutable-releases setting
 	branches    map[string]string
 	compares    map[[2]string]comparison
 }
@@ -92,6 +99,7 @@ func (s *Server) addReleaseLocked(r *repoState, rel Release) *Release {
 	}
 	if !rel.Draft && rel.PublishedAt.IsZero() {
 		rel.PublishedAt = rel.CreatedAt
+		rel.Immutable = rel.Immutable || r.immutable
 	}
 	r.releases = append(r.releases, &rel)
 	return &rel

@@ -1,0 +1,165 @@
+package githubapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/refs"
+)
+
+// Asset is a release asset, reduced to what tagguard reads.
+type Asset struct {
+	ID   int64
+	Name string
+	Size int
+}
+
+// ErrSealed is GitHub refusing a change to the assets of an immutable
+// release that is published: they are locked for good.
+var ErrSealed = errors.New("the release is immutable and published: GitHub refuses to add, replace or delete its assets")
+
+// UploadAsset uploads data as the asset name of rel, through the release's
+// upload_url. GitHub refuses a name the release has already (delete it
+// first) and any upload to a sealed release (ErrSealed).
+//
+// A POST is not retried after a 5xx, since GitHub may have stored it: the
+// asset list is read instead, and an asset of that name and size is
+// taken as this upload.
+func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Release, name string, data []byte) (Asset, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return Asset{}, err
+	}
+	u, err := url.Parse(rel.UploadURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && refs.IsLoopback(u.Hostname()))) {
+		return Asset{}, errkind.Remotef("uploading %s to release %s: GitHub named no usable upload URL (%q)", name, rel.TagName, rel.UploadURL)
+	}
+	u.RawQuery = url.Values{"name": {name}}.Encode()
+	req, err := c.gh.NewUploadRequest(u.String(), bytes.NewReader(data), int64(len(data)), "application/json")
+	if err != nil {
+		return Asset{}, err
+	}
+	var got github.ReleaseAsset
+	_, err = c.gh.Do(ctx, req, &got)
+	switch {
+	case err == nil:
+		return Asset{ID: got.GetID(), Name: got.GetName(), Size: got.GetSize()}, nil
+	case StatusCode(err) == http.StatusUnprocessableEntity && !alreadyExists(err):
+		return Asset{}, c.fail(err, ErrSealed, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
+	case StatusCode(err) >= 500 || StatusCode(err) == 0:
+		if assets, lerr := c.ReleaseAssets(ctx, owner, repo, rel.ID); lerr == nil {
+			for _, a := range assets {
+				if a.Name == name && a.Size == len(data) {
+					return a, nil // the failed request did store it
+				}
+			}
+		}
+	}
+	return Asset{}, c.fail(err, nil, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
+}
+
+// maxAssetPages bounds the walk through a release's assets.
+const maxAssetPages = 100
+
+// ReleaseAssets lists every asset of release id, all pages.
+func (c *Client) ReleaseAssets(ctx context.Context, owner, repo string, id int64) ([]Asset, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	var out []Asset
+	opts := &github.ListOptions{PerPage: 100}
+	for page := 1; ; page++ {
+		assets, resp, err := c.gh.Repositories.ListReleaseAssets(ctx, owner, repo, id, opts)
+		if err != nil {
+			return nil, c.fail(err, nil, "listing the assets of release %d in %s/%s", id, owner, repo)
+		}
+		for _, a := range assets {
+			out = append(out, Asset{ID: a.GetID(), Name: a.GetName(), Size: a.GetSize()})
+		}
+		switch {
+		case resp.NextPage == 0:
+			return out, nil
+		case resp.NextPage <= max(opts.Page, 1) || page >= maxAssetPages:
+			return nil, errkind.Remotef("listing the assets of release %d in %s/%s: the pages do not advance or do not end", id, owner, repo)
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// DeleteAsset deletes the asset. A sealed release's assets cannot be
+// deleted (ErrSealed).
+func (c *Client) DeleteAsset(ctx context.Context, owner, repo string, id int64) error {
+	if err := checkRepo(owner, repo); err != nil {
+		return err
+	}
+	_, err := c.gh.Repositories.DeleteReleaseAsset(ctx, owner, repo, id)
+	switch {
+	case err == nil, StatusCode(err) == http.StatusNotFound:
+		return nil
+	case StatusCode(err) == http.StatusUnprocessableEntity:
+		return c.fail(err, ErrSealed, "deleting asset %d in %s/%s", id, owner, repo)
+	}
+	return c.fail(err, nil, "deleting asset %d in %s/%s", id, owner, repo)
+}
+
+// DownloadAsset reads the bytes of the asset, at most limit of them.
+// GitHub answers with a redirect to its storage host: that request goes
+// without the token (a credential for GitHub is nothing the storage host
+// should see), over HTTPS (or loopback), and its URL's query, a
+// presigned signature, is never printed.
+func (c *Client) DownloadAsset(ctx context.Context, owner, repo string, id int64, limit int64) ([]byte, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	rc, loc, err := c.gh.Repositories.DownloadReleaseAsset(ctx, owner, repo, id, nil)
+	if err != nil {
+		return nil, c.fail(err, nil, "downloading asset %d of %s/%s", id, owner, repo)
+	}
+	if rc == nil {
+		u, perr := url.Parse(loc)
+		if perr != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && refs.IsLoopback(u.Hostname()))) {
+			return nil, errkind.Remotef("downloading asset %d of %s/%s: GitHub redirected to an unusable URL", id, owner, repo)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/octet-stream")
+		resp, err := c.plain.Do(req)
+		if err != nil {
+			return nil, errkind.Remotef("downloading asset %d of %s/%s from %s: %v", id, owner, repo, u.Host, stripQuery(err))
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return nil, errkind.Remotef("downloading asset %d of %s/%s from %s: %s", id, owner, repo, u.Host, resp.Status)
+		}
+		rc = resp.Body
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, errkind.Remotef("downloading asset %d of %s/%s: %v", id, owner, repo, stripQuery(err))
+	}
+	if int64(len(b)) > limit {
+		return nil, errkind.Remotef("downloading asset %d of %s/%s: it is larger than %d MiB: refused", id, owner, repo, limit>>20)
+	}
+	return b, nil
+}
+
+// stripQuery keeps a presigned URL's signature out of an error.
+func stripQuery(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, _, _ := strings.Cut(ue.URL, "?")
+		return fmt.Sprintf("%s %s: %v", ue.Op, u, ue.Err)
+	}
+	return err.Error()
+}

@@ -1,0 +1,75 @@
+package githubapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+)
+
+// TestAssetsDraftUploadPublishSeal: a draft takes an asset; the download
+// follows GitHub's redirect to its storage host without the token; once
+// the release is published under the immutable-releases setting, GitHub
+// refuses a new asset and the deletion of one (ErrSealed), and the
+// release says it is immutable.
+func TestAssetsDraftUploadPublishSeal(t *testing.T) {
+	t.Parallel()
+	s := ghtest.New(t, ghtest.WithToken(token))
+	s.SetImmutableReleases("org", "app", true)
+	c, _ := newClient(t, s)
+	ctx := context.Background()
+	draft, err := c.CreateDraftRelease(ctx, "org", "app", "v1.0.0", "notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if draft.Sealed() {
+		t.Fatal("a draft reads as sealed")
+	}
+	a, err := c.UploadAsset(ctx, "org", "app", draft, "tagguard-ledger.json", []byte(`{"x":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.DownloadAsset(ctx, "org", "app", a.ID, 1<<20)
+	if err != nil || string(got) != `{"x":1}` {
+		t.Fatalf("download: %q, %v", got, err)
+	}
+	if n := s.DownloadsWithCredentials(); n != 0 {
+		t.Errorf("%d downloads carried the GitHub token to the storage host", n)
+	}
+	if _, err := c.UploadAsset(ctx, "org", "app", draft, "tagguard-ledger.json", []byte(`{}`)); err == nil {
+		t.Error("a second asset of the same name was taken")
+	}
+
+	s.Publish("org", "app", "v1.0.0")
+	rel, err := c.FindRelease(ctx, "org", "app", "v1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rel.Sealed() || len(rel.Assets) != 1 || rel.Assets[0].Name != "tagguard-ledger.json" {
+		t.Fatalf("published release: sealed %v, assets %+v", rel.Sealed(), rel.Assets)
+	}
+	if _, err := c.UploadAsset(ctx, "org", "app", rel, "other.json", []byte(`{}`)); !errors.Is(err, githubapi.ErrSealed) {
+		t.Errorf("upload to a sealed release: %v, want ErrSealed", err)
+	}
+	if err := c.DeleteAsset(ctx, "org", "app", a.ID); !errors.Is(err, githubapi.ErrSealed) {
+		t.Errorf("deletion on a sealed release: %v, want ErrSealed", err)
+	}
+}
+
+// TestReleaseAssetsPages: the asset list is read to its last page.
+func TestReleaseAssetsPages(t *testing.T) {
+	t.Parallel()
+	s := ghtest.New(t, ghtest.WithToken(token))
+	rel := s.AddRelease("org", "app", ghtest.Release{TagName: "v1", Draft: true})
+	for i := range 150 {
+		s.AddAsset("org", "app", "v1", ghtest.Asset{Name: fmt.Sprintf("a%d", i), Data: []byte("x")})
+	}
+	c, _ := newClient(t, s)
+	assets, err := c.ReleaseAssets(context.Background(), "org", "app", rel.ID)
+	if err != nil || len(assets) != 150 {
+		t.Fatalf("%d assets, %v", len(assets), err)
+	}
+}
