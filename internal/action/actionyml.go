@@ -22,6 +22,7 @@ var outputs = []struct{ name, mode, desc string }{
 	{"digests", "record, promote", "JSON object: ref → digest"},
 	{"pinned", "record, promote", "newline-separated REPO@sha256:... for each recorded ref"},
 	{"ledger", "record, promote", "the ledger JSON (schema tagguard.ledger/v1)"},
+	{"ledger-digest", "record, promote", "sha256 of the ledger's bytes (the release asset tagguard-ledger.json, else the ledger file): attest it with actions/attest-build-provenance"},
 	{"changed", "restore", "JSON list of the tags restored: ref, from, to"},
 	{"undo", "restore", "a ledger of the previous digests: restore from it (from-ledger) to reverse the restore"},
 	{"pins", "pin", "the compose override, kustomize images or lock list pin made"},

@@ -27,6 +27,10 @@ type Asset struct {
 // release that is published: they are locked for good.
 var ErrSealed = errors.New("the release is immutable and published: GitHub refuses to add, replace or delete its assets")
 
+// ErrAssetExists is GitHub refusing an upload under a name the release
+// has: another writer uploaded it first.
+var ErrAssetExists = errors.New("the release has an asset of that name already")
+
 // UploadAsset uploads data as the asset name of rel, through the release's
 // upload_url. GitHub refuses a name the release has already (delete it
 // first) and any upload to a sealed release (ErrSealed).
@@ -52,7 +56,9 @@ func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Relea
 	switch {
 	case err == nil:
 		return Asset{ID: got.GetID(), Name: got.GetName(), Size: got.GetSize()}, nil
-	case StatusCode(err) == http.StatusUnprocessableEntity && !alreadyExists(err):
+	case StatusCode(err) == http.StatusUnprocessableEntity && alreadyExists(err):
+		return Asset{}, c.fail(err, ErrAssetExists, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
+	case StatusCode(err) == http.StatusUnprocessableEntity:
 		return Asset{}, c.fail(err, ErrSealed, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
 	case StatusCode(err) >= 500 || StatusCode(err) == 0:
 		if assets, lerr := c.ReleaseAssets(ctx, owner, repo, rel.ID); lerr == nil {

@@ -24,6 +24,7 @@ import (
 type Releases interface {
 	FindRelease(ctx context.Context, owner, repo, tag string) (*githubapi.Release, error)
 	EachRelease(ctx context.Context, owner, repo string, fn func(*githubapi.Release) error) error
+	DownloadAsset(ctx context.Context, owner, repo string, id int64, limit int64) ([]byte, error)
 }
 
 // Sources names where the ledgers are.

@@ -268,6 +268,7 @@ func (r *Report) Show() report.Shown {
 		{Name: "digests", Value: r.Outputs.Digests},
 		{Name: "pinned", Value: r.Outputs.Pinned},
 		{Name: "ledger", Value: r.Outputs.Ledger},
+		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
 	}
 	return s
 }

@@ -51,6 +51,12 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	if err := annotate(ctx, p.o, p.in, p.ledger, r.Release); err != nil {
 		return r, r.failed(err, "the release notes were not written")
 	}
+	if err := seal(ctx, p.o, p.in, r.Release); err != nil {
+		return r, r.failed(err, "the ledger asset was not written (the notes were)")
+	}
+	if r.Release.LedgerDigest != "" {
+		r.Outputs.LedgerDigest = r.Release.LedgerDigest
+	}
 	return r, nil
 }
 

@@ -36,6 +36,9 @@ type Releases interface {
 	FindRelease(ctx context.Context, owner, repo, tag string) (*githubapi.Release, error)
 	EditReleaseBody(ctx context.Context, owner, repo string, id int64, body string) (*githubapi.Release, error)
 	CreateDraftRelease(ctx context.Context, owner, repo, tag, body string) (*githubapi.Release, error)
+	UploadAsset(ctx context.Context, owner, repo string, rel *githubapi.Release, name string, data []byte) (githubapi.Asset, error)
+	DownloadAsset(ctx context.Context, owner, repo string, id int64, limit int64) ([]byte, error)
+	DeleteAsset(ctx context.Context, owner, repo string, id int64) error
 }
 
 // ReleaseOptions are where a record goes besides the outputs, shared with

@@ -59,6 +59,9 @@ type Outputs struct {
 	Digests map[string]string `json:"digests"`          // ref → digest
 	Pinned  string            `json:"pinned"`           // newline list of repo@digest
 	Ledger  string            `json:"ledger"`           // the ledger JSON
+	// LedgerDigest is the sha256 of the ledger's bytes: the release asset
+	// when one was written or found, else the ledger file's.
+	LedgerDigest string `json:"ledgerDigest"`
 }
 
 // FileResult says what happened to the ledger file.
@@ -74,6 +77,12 @@ type ReleaseResult struct {
 	Action string `json:"action"`
 	// Changes names each ref whose digest in the notes this run replaces.
 	Changes []string `json:"changes,omitempty"`
+	// Asset says what happened to the release's ledger asset
+	// (tagguard-ledger.json), the copy of the ledger an immutable release
+	// seals.
+	Asset string `json:"asset"`
+	// LedgerDigest is the sha256 of the asset's bytes.
+	LedgerDigest string `json:"ledgerDigest"`
 
 	skip bool // nothing to write to GitHub
 }
@@ -99,6 +108,7 @@ func (r *Report) setOutputs(l *ledger.Ledger) error {
 		return err
 	}
 	r.Outputs.Ledger = strings.TrimSpace(string(b))
+	r.Outputs.LedgerDigest = LedgerDigest(b)
 	return nil
 }
 
@@ -174,6 +184,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, c := range r.Release.Changes {
 			fmt.Fprintf(&b, "  changed: %s\n", c)
 		}
+		if r.Release.Asset != "" {
+			fmt.Fprintf(&b, "ledger asset: %s\n", r.Release.Asset)
+		}
 	}
 	if !r.Blocked && len(r.Outputs.Digests) > 0 {
 		b.WriteString("\noutputs:\n")
@@ -181,6 +194,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  digest  %s\n", r.Outputs.Digest)
 		}
 		fmt.Fprintf(&b, "  pinned  %s\n", strings.ReplaceAll(r.Outputs.Pinned, "\n", "\n          "))
+		fmt.Fprintf(&b, "  ledger-digest  %s\n", r.Outputs.LedgerDigest)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -221,12 +235,16 @@ func (r *Report) Show() report.Shown {
 	}
 	if r.Release != nil {
 		s.Footer = append(s.Footer, fmt.Sprintf("Release notes %s: %s.", r.Release.Tag, r.Release.Action))
+		if r.Release.Asset != "" {
+			s.Footer = append(s.Footer, fmt.Sprintf("Ledger asset: %s.", r.Release.Asset))
+		}
 	}
 	s.Outputs = []report.Output{
 		{Name: "digest", Value: r.Outputs.Digest},
 		{Name: "digests", Value: r.Outputs.Digests},
 		{Name: "pinned", Value: r.Outputs.Pinned},
 		{Name: "ledger", Value: r.Outputs.Ledger},
+		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
 	}
 	return s
 }

@@ -1,0 +1,119 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// AssetName is the release asset that holds the ledger: on an immutable
+// release, once published, nobody can replace it.
+const AssetName = "tagguard-ledger.json"
+
+// MaxAsset bounds the ledger asset tagguard downloads: ledger.MaxSize.
+const MaxAsset = ledger.MaxSize
+
+// LedgerDigest is the sha256 of ledger bytes, as the ledger-digest output
+// names them (what actions/attest-build-provenance's subject-digest takes).
+func LedgerDigest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// seal makes the release's asset hold the ledger the notes now hold
+// (merged with what an earlier asset held: an entry is never dropped):
+// uploaded when the release has none, left alone when it holds these
+// bytes already, replaced on a mutable release when it holds others. A
+// sealed release (immutable, published) takes no new asset and no
+// replacement: that is refused, the notes written all the same.
+func seal(ctx context.Context, o Options, in input, res *ReleaseResult) error {
+	for round := 1; ; round++ {
+		err := sealOnce(ctx, o, in, res)
+		if errors.Is(err, githubapi.ErrAssetExists) && round < editAttempts {
+			continue // another record step uploaded first: read and merge again
+		}
+		return err
+	}
+}
+
+func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) error {
+	rel, err := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag)
+	if err != nil {
+		res.Asset = "failed: " + report.OneLine(err.Error())
+		return errkind.New(errkind.Remote, fmt.Errorf("release %s: the notes were written, but reading the release for its ledger asset failed: %w; re-run record", in.releaseTag, err))
+	}
+	notes, _, err := ledger.Extract(rel.Body)
+	if err != nil || notes == nil {
+		res.Asset = "failed: the notes hold no readable ledger to seal"
+		return errkind.Remotef("release %s: the notes hold no readable ledger after record wrote them: re-run record", in.releaseTag)
+	}
+	want := notes
+	old, has := rel.Asset(AssetName)
+	var oldBytes []byte
+	if has {
+		oldBytes, err = o.GitHub.DownloadAsset(ctx, in.owner, in.repo, old.ID, MaxAsset)
+		if err != nil {
+			res.Asset = "failed: " + report.OneLine(err.Error())
+			return errkind.New(errkind.Remote, fmt.Errorf("release %s: reading its ledger asset: %w", in.releaseTag, err))
+		}
+		prev, perr := ledger.Parse(oldBytes)
+		if perr != nil && !rel.Sealed() {
+			res.Asset = "failed: the asset " + AssetName + " is not a ledger: " + report.OneLine(perr.Error())
+			return errkind.Blockedf("release %s: its asset %s is not a ledger (%v): delete it by hand or look into who wrote it, then re-run record", in.releaseTag, AssetName, perr)
+		}
+		if perr == nil {
+			want = ledger.Merge(prev, notes)
+		}
+	}
+	data, err := want.Marshal()
+	if err != nil {
+		res.Asset = "failed: " + err.Error()
+		return errkind.New(errkind.Remote, fmt.Errorf("release %s: the ledger asset: %w", in.releaseTag, err))
+	}
+	res.LedgerDigest = LedgerDigest(data)
+	switch {
+	case has && bytes.Equal(oldBytes, data):
+		res.Asset = "unchanged: " + AssetName + " already holds the ledger"
+		return nil
+	case rel.Sealed() && has:
+		res.Asset = "refused: the release is immutable and published, and its " + AssetName + " holds another ledger"
+		res.LedgerDigest = LedgerDigest(oldBytes)
+		return errkind.Blockedf("release %s is immutable and published: its asset %s holds another ledger than the notes now do, and GitHub refuses to replace it; the notes were written, but they are evidence anyone with write access can edit: record into a new release instead (--create-release, publish after tagguard)", in.releaseTag, AssetName)
+	case rel.Sealed():
+		res.Asset = "refused: the release is immutable and published, so GitHub takes no new asset; the ledger is in the notes only"
+		res.LedgerDigest = ""
+		return errkind.Blockedf("release %s is immutable and published: GitHub refuses new assets, so the ledger is in the notes only, which anyone with write access can edit; record while the release is a draft (--create-release, or create it as a draft) and publish it after tagguard has run", in.releaseTag)
+	}
+	if has {
+		if err := o.GitHub.DeleteAsset(ctx, in.owner, in.repo, old.ID); err != nil {
+			res.Asset = "failed: " + report.OneLine(err.Error())
+			return errkind.New(errkind.Remote, fmt.Errorf("release %s: replacing its ledger asset: %w", in.releaseTag, err))
+		}
+	}
+	if _, err := o.GitHub.UploadAsset(ctx, in.owner, in.repo, rel, AssetName, data); err != nil {
+		res.Asset = "failed: " + report.OneLine(err.Error())
+		what := "uploading"
+		if has {
+			what = "uploading the merged ledger after deleting the old asset (the release has no ledger asset now)"
+		}
+		kind := errkind.Remote
+		if errors.Is(err, githubapi.ErrSealed) {
+			kind = errkind.Blocked // published as immutable while record ran
+		}
+		return errkind.New(kind, fmt.Errorf("release %s: %s %s: %w; re-run record", in.releaseTag, what, AssetName, err))
+	}
+	if has {
+		res.Asset = "replaced " + AssetName + " with a merge that keeps every entry it held"
+	} else {
+		res.Asset = "uploaded " + AssetName
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// assetRig is a registry with two images and a fake GitHub whose
+// repository has immutable releases on.
+type assetRig struct {
+	srv *regtest.Server
+	gh  *ghtest.Server
+	ev  event.Context
+}
+
+func newAssetRig(t *testing.T) *assetRig {
+	t.Helper()
+	srv := regtest.InProcess(t)
+	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
+	regtest.PushImage(t, srv.Ref("org/worker:1.0.0"))
+	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
+	gh.AddRepo("org", "app")
+	gh.SetImmutableReleases("org", "app", true)
+	return &assetRig{srv: srv, gh: gh, ev: event.Context{Repository: "org/app", Ref: "refs/tags/v1.0.0", SHA: strings.Repeat("b", 40)}}
+}
+
+func (a *assetRig) record(t *testing.T, create bool, images ...string) (*Report, error) {
+	t.Helper()
+	return report.Run(context.Background(), NewPlan, Options{Images: images, Event: a.ev, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests"), Now: fixedNow,
+		ReleaseOptions: ReleaseOptions{CreateRelease: create}}, false)
+}
+
+// asset is the ledger asset's bytes and the ledger the notes hold.
+func (a *assetRig) asset(t *testing.T) ([]byte, *ledger.Ledger) {
+	t.Helper()
+	rel, _ := a.gh.Release("org", "app", "v1.0.0")
+	notes, _, err := ledger.Extract(rel.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range a.gh.Assets("org", "app", "v1.0.0") {
+		if x.Name == AssetName {
+			return x.Data, notes
+		}
+	}
+	return nil, notes
+}
+
+// TestLedgerAssetDraftThenPublish: record into a draft uploads the ledger
+// asset with the notes' ledger, byte for byte what --ledger-file holds; a
+// second record merges into both; once published (sealed), a record whose
+// asset is already right changes nothing and one that would change it is
+// refused, the notes written all the same.
+func TestLedgerAssetDraftThenPublish(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	r, err := a.record(t, true, a.srv.Ref("org/app:1.0.0"))
+	if err != nil {
+		t.Fatalf("record into a new draft: %v", err)
+	}
+	data, notes := a.asset(t)
+	want, _ := notes.Marshal()
+	if !bytes.Equal(data, want) || r.Release.Asset != "uploaded "+AssetName {
+		t.Fatalf("asset %q (%s), want the notes' ledger %q", data, r.Release.Asset, want)
+	}
+	if r.Outputs.Ledger+"\n" != string(data) || r.Outputs.LedgerDigest != LedgerDigest(data) {
+		t.Errorf("the ledger output and the asset differ, or ledger-digest %s is not the asset's", r.Outputs.LedgerDigest)
+	}
+
+	r, err = a.record(t, false, a.srv.Ref("org/worker:1.0.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, notes = a.asset(t)
+	if want, _ := notes.Marshal(); !bytes.Equal(data, want) || len(notes.Images) != 2 || !strings.HasPrefix(r.Release.Asset, "replaced") {
+		t.Fatalf("after a second record: asset %q (%s), notes %d images", data, r.Release.Asset, len(notes.Images))
+	}
+
+	a.gh.Publish("org", "app", "v1.0.0")
+	r, err = a.record(t, false, a.srv.Ref("org/worker:1.0.0"))
+	if err != nil || !strings.HasPrefix(r.Release.Asset, "unchanged") {
+		t.Fatalf("re-record on the sealed release: %v, %s", err, r.Release.Asset)
+	}
+
+	regtest.PushImage(t, a.srv.Ref("org/app:1.0.1"))
+	r, err = a.record(t, false, a.srv.Ref("org/app:1.0.1"))
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "GitHub refuses to replace it") || !strings.HasPrefix(r.Summary, "BLOCKED") {
+		t.Fatalf("a new ref on a sealed release: %v (%s)", err, r.Summary)
+	}
+	if _, notes := a.asset(t); len(notes.Images) != 3 {
+		t.Errorf("the notes were not written: %d images", len(notes.Images))
+	}
+}
+
+// TestLedgerAssetRefusedOnAPublishedImmutableRelease: a release published
+// immutable before tagguard ran takes no asset: the notes are written,
+// the refusal says to record while the release is a draft, exit 1, and
+// no ledger-digest names an asset that is not there.
+func TestLedgerAssetRefusedOnAPublishedImmutableRelease(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
+	r, err := a.record(t, false, a.srv.Ref("org/app:1.0.0"))
+	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "record while the release is a draft") {
+		t.Fatalf("record into a published immutable release: %v", err)
+	}
+	if data, notes := a.asset(t); data != nil || notes == nil || len(notes.Images) != 1 {
+		t.Errorf("asset %q, notes %v: want no asset and the notes written", data, notes)
+	}
+	if !strings.Contains(r.Release.Asset, "notes only") {
+		t.Errorf("asset action %q", r.Release.Asset)
+	}
+}
+
+// TestLedgerAssetOfAnotherWriterIsMergedNotReplaced: a mutable release
+// whose asset holds entries the notes lack (another step's) keeps them.
+func TestLedgerAssetOfAnotherWriterIsMergedNotReplaced(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	a.gh.SetImmutableReleases("org", "app", false)
+	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
+	other := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: a.srv.Ref("org/other:1.0.0"), Digest: "sha256:" + strings.Repeat("c", 64)}}}
+	b, err := other.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: AssetName, Data: b})
+	if _, err := a.record(t, false, a.srv.Ref("org/app:1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := a.asset(t)
+	l, err := ledger.Parse(data)
+	if err != nil || len(l.Images) != 2 {
+		t.Fatalf("merged asset: %v, %+v", err, l)
+	}
+}
