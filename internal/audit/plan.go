@@ -65,8 +65,16 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	// record of it wins.
 	pf := newPrefetch(ctx, o.Registry, o.Jobs)
 	defer pf.wait()
+	evidence := map[string]int{}
+	var tampered []Tampered
 	problems, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
 		ledgersRead++
+		evidence[string(got.Evidence)]++
+		if len(got.Tampered) > 0 {
+			// The asset's record is audited (got.Ledger is the asset's);
+			// the notes' other record is reported, never followed.
+			tampered = append(tampered, Tampered{From: got.From, Evidence: string(got.Evidence), Differences: got.Tampered})
+		}
 		if got.Suspect != "" {
 			flags = append(flags, ledgers.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
 		}
@@ -83,7 +91,10 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		}
 		return nil
 	})
-	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems, Flags: flags}
+	r := &Report{Command: "audit", Ledgers: ledgersRead, Problems: problems, Flags: flags, Tampered: tampered, Evidence: evidence}
+	if r.Tampered == nil {
+		r.Tampered = []Tampered{}
+	}
 	if err != nil {
 		if errkind.Of(err) == errkind.BadInput {
 			return nil, err

@@ -38,6 +38,13 @@ type Report struct {
 	// never allowed to outrank another record.
 	Flags []ledgers.Problem `json:"flags,omitempty"`
 	Refs  []Ref             `json:"refs"`
+	// Tampered are releases whose notes and ledger asset disagree: the
+	// asset's record is the one audited, and the release is drift (exit
+	// 1) until a person has looked.
+	Tampered []Tampered `json:"tampered"`
+	// Evidence counts the ledgers read by what they were read from:
+	// sealed, asset, notes only, file.
+	Evidence map[string]int `json:"evidence"`
 	// Drift is a ledger of the restorable refs that are not ok, at their
 	// recorded digests: tagguard restore --from-ledger puts them back.
 	Drift *ledger.Ledger `json:"drift"`
@@ -46,6 +53,28 @@ type Report struct {
 	Outputs   Outputs `json:"-"` // the envelope carries them, as JSON values
 	blocked   bool
 	loadErr   error // the ledgers could not all be loaded
+}
+
+// Tampered is a release whose notes say other than its ledger asset.
+type Tampered struct {
+	From        string   `json:"from"`
+	Evidence    string   `json:"ledgerSource"`
+	Differences []string `json:"differences"`
+}
+
+// evidenceLine counts the ledgers by what they were read from, strongest
+// first: "2 sealed, 1 notes only".
+func evidenceLine(e map[string]int) string {
+	if len(e) == 0 || (len(e) == 1 && e[string(ledgers.File)] > 0) {
+		return "" // ledger files only: no release to say it of
+	}
+	var parts []string
+	for _, k := range []ledgers.Evidence{ledgers.Sealed, ledgers.AssetOnly, ledgers.NotesOnly, ledgers.File} {
+		if n := e[string(k)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Ref is one recorded ref and where it is now.
@@ -85,7 +114,7 @@ func (r *Report) finish(now time.Time) {
 	if b, err := r.Drift.Marshal(); err == nil {
 		r.Outputs.Drift = strings.TrimSpace(string(b))
 	}
-	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable > 0
+	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable+len(r.Tampered) > 0
 	var parts []string
 	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unknown} {
 		if counts[s] > 0 {
@@ -94,6 +123,9 @@ func (r *Report) finish(now time.Time) {
 	}
 	if unrestorable > 0 {
 		parts = append(parts, fmt.Sprintf("%d unrestorable", unrestorable))
+	}
+	if len(r.Tampered) > 0 {
+		parts = append(parts, report.Plural(len(r.Tampered), "tampered release"))
 	}
 	what := fmt.Sprintf("%s from %s", report.Plural(len(r.Refs), "recorded ref"), report.Plural(r.Ledgers, "ledger"))
 	switch {
@@ -109,6 +141,8 @@ func (r *Report) finish(now time.Time) {
 		}
 	case counts[Unknown] > 0 || r.unread():
 		r.Summary = "INCOMPLETE: " + what + ": " + strings.Join(parts, ", ") + "; some could not be read"
+	case r.blocked && counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable == 0:
+		r.Summary = "TAMPERED: " + what + ": " + strings.Join(parts, ", ")
 	case r.blocked:
 		r.Summary = "DRIFT: " + what + ": " + strings.Join(parts, ", ")
 	case len(r.Refs) == 0:
@@ -166,8 +200,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "unreadable: %s: %s\n", p.From, p.Reason)
 	}
+	for _, t := range r.Tampered {
+		fmt.Fprintf(&b, "tampered: %s: its notes and its ledger asset disagree; the asset%s is audited:\n", t.From, ledgers.Describe(ledgers.Evidence(t.Evidence)))
+		for _, d := range t.Differences {
+			fmt.Fprintf(&b, "  %s\n", d)
+		}
+	}
 	for _, p := range r.Flags {
 		fmt.Fprintf(&b, "warning: %s: %s\n", p.From, p.Reason)
+	}
+	if e := evidenceLine(r.Evidence); e != "" {
+		fmt.Fprintf(&b, "evidence: %s\n", e)
 	}
 	b.WriteString("\n")
 	for _, ref := range r.Refs {
@@ -203,6 +246,14 @@ func (r *Report) Show() report.Shown {
 		s.Notes = append(s.Notes, p.From+": "+p.Reason)
 		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + p.From + " unreadable",
 			Message: p.From + ": its ledger section cannot be read (" + p.Reason + "), so its tags were not audited: fix or re-record it"})
+	}
+	for _, t := range r.Tampered {
+		s.Notes = append(s.Notes, t.From+" is tampered: "+strings.Join(t.Differences, "; "))
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + t.From + " tampered",
+			Message: t.From + ": its notes and its ledger asset " + ledger.AssetName + " disagree (" + strings.Join(t.Differences, "; ") + "); the asset's record was audited. Someone with write access edited the notes (or replaced a mutable release's asset): find out who before anything is restored"})
+	}
+	if e := evidenceLine(r.Evidence); e != "" {
+		s.Notes = append(s.Notes, "Evidence: "+e+".")
 	}
 	for _, p := range r.Flags {
 		s.Notes = append(s.Notes, p.From+": "+p.Reason)

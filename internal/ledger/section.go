@@ -16,6 +16,20 @@ const (
 	EndMarker = "<!-- tagguard:ledger:end -->"
 )
 
+// AssetName is the release asset that holds a release's ledger beside its
+// notes: on an immutable release, once published, nobody can replace it,
+// while the notes stay editable by anyone with write access.
+const AssetName = "tagguard-ledger.json"
+
+// AssetMarker stands in the notes, in place of the ledger's JSON, when the
+// ledger is too large for them (GitHub's limit on release notes is 125,000
+// characters): the asset alone holds it.
+const AssetMarker = "<!-- tagguard:ledger:asset -->"
+
+// PointsToAsset reports whether the notes say the ledger is in the asset
+// alone.
+func PointsToAsset(body string) bool { return strings.Contains(body, AssetMarker) }
+
 const (
 	fenceOpen  = "```json"
 	fenceClose = "```"

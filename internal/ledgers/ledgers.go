@@ -55,7 +55,32 @@ type Loaded struct {
 	// in the future, or after a release GitHub lists as newer. Such a
 	// record never outranks another.
 	Suspect string
+	// Evidence is what the ledger was read from.
+	Evidence Evidence
+	// Tampered lists, for a release with both an asset and a notes
+	// section, every way the two differ ("REF: the asset records …, the
+	// notes …"); Ledger is then the asset's. Empty when they agree.
+	Tampered []string
 }
+
+// Evidence is where a ledger was read from, and so who could have
+// rewritten it.
+type Evidence string
+
+// The evidence levels, strongest first.
+const (
+	// Sealed is an immutable, published release's asset: nobody can
+	// replace it.
+	Sealed Evidence = "sealed"
+	// AssetOnly is a mutable release's asset: replaceable by anyone with
+	// write access, but apart from the notes.
+	AssetOnly Evidence = "asset"
+	// NotesOnly is a release's notes without an asset: editable by anyone
+	// with write access, even on an immutable release.
+	NotesOnly Evidence = "notes only"
+	// File is a ledger file: as trustworthy as where it came from.
+	File Evidence = "file"
+)
 
 // Problem is a release whose ledger section could not be read: reported,
 // not fatal for the other releases.
@@ -135,7 +160,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		if err != nil {
 			return nil, errkind.BadInputf("ledger %s: %v", path, err)
 		}
-		got := Loaded{Ledger: l, From: "ledger file " + path, Date: l.Created}
+		got := Loaded{Ledger: l, From: "ledger file " + path, Date: l.Created, Evidence: File}
 		got.Suspect = future(l, now())
 		first = append(first, got)
 	}
@@ -148,14 +173,17 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		if err != nil {
 			return nil, errkind.New(errkind.Remote, err)
 		}
-		l, found, err := ledger.Extract(rel.Body)
+		got, found, err := fromRelease(ctx, s.GitHub, owner, repo, rel)
 		switch {
+		case errkind.Of(err) == errkind.Remote:
+			return nil, err
 		case err != nil:
-			return nil, errkind.BadInputf("the ledger in the notes of release %s: %v", s.Release, err)
+			return nil, errkind.BadInputf("the ledger of release %s: %v", s.Release, err)
 		case !found && !s.SkipNoLedger:
-			return nil, errkind.BadInputf("the notes of release %s hold no tagguard ledger section (was tagguard record run for it?)", s.Release)
+			return nil, errkind.BadInputf("release %s holds no tagguard ledger, in its notes or as its asset %s (was tagguard record run for it?)", s.Release, ledger.AssetName)
 		case found:
-			first = append(first, Loaded{Ledger: l, From: "release " + s.Release, Date: rel.Date(), Suspect: suspect(l, rel, now())})
+			got.Suspect = suspect(got.Ledger, rel, now())
+			first = append(first, got)
 		}
 	}
 	for _, got := range first {
@@ -166,8 +194,10 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	var problems []Problem
 	if s.AllReleases {
 		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
-			l, found, err := ledger.Extract(rel.Body)
+			got, found, err := fromRelease(ctx, s.GitHub, owner, repo, rel)
 			switch {
+			case errkind.Of(err) == errkind.Remote:
+				return err
 			case err != nil:
 				problems = append(problems, Problem{From: "release " + rel.TagName, Reason: err.Error()})
 				return nil
@@ -179,7 +209,8 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 			case !found:
 				return nil
 			}
-			return fn(Loaded{Ledger: l, From: "release " + rel.TagName, Date: rel.Date(), Suspect: suspect(l, rel, now())})
+			got.Suspect = suspect(got.Ledger, rel, now())
+			return fn(got)
 		})
 		if err != nil {
 			return problems, errkind.New(errkind.Remote, fmt.Errorf("reading every release's ledger: %w", err))

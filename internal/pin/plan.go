@@ -62,9 +62,20 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify}
 	if _, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
 		l, r.Ledger = got.Ledger, got.From
+		r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == ledgers.Sealed, got.Tampered
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if r.Tampered == nil {
+		r.Tampered = []string{}
+	}
+	if len(r.Tampered) > 0 {
+		// A deploy must not follow notes someone edited against the
+		// asset: nothing is pinned until a person has looked.
+		r.blocked = true
+		r.Summary = "BLOCKED: " + r.Ledger + " is tampered: its notes and its ledger asset " + ledger.AssetName + " disagree (" + strings.Join(r.Tampered, "; ") + "); nothing was pinned"
+		return &Plan{o: o, report: r}, errkind.Blockedf("%s is tampered: its notes and its ledger asset %s disagree; nothing was pinned: compare them by hand, the asset is what tagguard trusts", r.Ledger, ledger.AssetName)
 	}
 	byName := map[string]recorded{}
 	for _, im := range l.Images {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -40,11 +41,19 @@ type Service struct {
 
 // Report is the outcome of a pin.
 type Report struct {
-	Command  string    `json:"-"`
-	Summary  string    `json:"-"`
-	Kind     string    `json:"kind"` // compose, kustomize or list
-	Verify   bool      `json:"verify,omitempty"`
-	Ledger   string    `json:"ledger"` // where the ledger came from
+	Command string `json:"-"`
+	Summary string `json:"-"`
+	Kind    string `json:"kind"` // compose, kustomize or list
+	Verify  bool   `json:"verify,omitempty"`
+	Ledger  string `json:"ledger"` // where the ledger came from
+	// LedgerSource is what the ledger was read from: sealed, asset, notes
+	// only, file.
+	LedgerSource string `json:"ledgerSource"`
+	// Sealed is true when the ledger is an immutable release's asset.
+	Sealed bool `json:"sealed"`
+	// Tampered lists how a release's notes and its asset disagree; pin
+	// then pins nothing.
+	Tampered []string  `json:"tampered"`
 	Services []Service `json:"services,omitempty"`
 	Output   string    `json:"output,omitempty"`  // what is written
 	Written  string    `json:"written,omitempty"` // the file it went to (--output)
@@ -97,7 +106,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "tagguard pin --verify: %s\n\n", r.Summary)
+	fmt.Fprintf(&b, "tagguard pin --verify: %s\n", r.Summary)
+	if d := ledgers.Describe(ledgers.Evidence(r.LedgerSource)); d != "" {
+		fmt.Fprintf(&b, "from %s%s\n", r.Ledger, d)
+	}
+	b.WriteString("\n")
 	for _, s := range r.Services {
 		fmt.Fprintf(&b, "%-10s %s (%s)\n           %s\n", strings.ToUpper(string(s.State)), s.Service, s.File, s.Image)
 		if s.Reason != "" {
@@ -111,7 +124,10 @@ func (r *Report) WriteText(w io.Writer) error {
 // Show is what the action shows: a row per service, an error annotation
 // per pin that differs or was pruned, and the pins output.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + "."}}
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + ledgers.Describe(ledgers.Evidence(r.LedgerSource)) + "."}}
+	for _, t := range r.Tampered {
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Ledger + " tampered", Message: t})
+	}
 	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "service"}, {Name: "image", Kind: report.Code}, {Name: "pinned", Kind: report.Code}, {Name: "detail"}}}
 	for _, svc := range r.Services {
 		lvl := report.Good

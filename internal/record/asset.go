@@ -14,9 +14,8 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// AssetName is the release asset that holds the ledger: on an immutable
-// release, once published, nobody can replace it.
-const AssetName = "tagguard-ledger.json"
+// AssetName is the release asset that holds the ledger.
+const AssetName = ledger.AssetName
 
 // MaxAsset bounds the ledger asset tagguard downloads: ledger.MaxSize.
 const MaxAsset = ledger.MaxSize

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/progress"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -37,15 +39,29 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if err := Validate(o); err != nil {
 		return nil, err
 	}
-	source, ts, err := targets(ctx, o)
+	source, evidence, ts, err := targets(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{o: o}
 	r := &p.report
-	*r = Report{Command: "restore", Source: source}
+	*r = Report{Command: "restore", Source: source, LedgerSource: string(evidence.Evidence), Sealed: evidence.Evidence == ledgers.Sealed, Tampered: evidence.Tampered}
+	if r.Tampered == nil {
+		r.Tampered = []string{}
+	}
 	for _, t := range ts {
 		r.Tags = append(r.Tags, Tag{Ref: t.tag.String(), To: t.digest.String(), RecordedIn: t.recordedIn, target: t})
+	}
+	if len(evidence.Tampered) > 0 {
+		// The notes anyone with write access can edit disagree with the
+		// asset: whoever edited them wants some tag elsewhere. Nothing is
+		// written until a person has looked.
+		for i := range r.Tags {
+			r.Tags[i].State, r.Tags[i].Reason = Skipped, "not started: the release's notes and its ledger asset disagree"
+		}
+		r.finish("the ledger was tampered with: nothing was written")
+		r.Summary = "BLOCKED: " + source + " is tampered: its notes and its ledger asset " + ledger.AssetName + " disagree; nothing was written"
+		return p, errkind.Blockedf("%s: the notes' ledger and the asset %s disagree (%s): someone edited one of them; nothing was written. Compare them by hand; the asset (%s) is what tagguard trusts", source, ledger.AssetName, strings.Join(evidence.Tampered, "; "), evidence.Evidence)
 	}
 
 	manifests, missing, err := preflight(ctx, o, ts)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/floating"
-	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -19,7 +18,7 @@ import (
 // targets reads the source (a ledger file or a release's notes; pins are
 // read as they are) into the targets, refusing any that does not parse.
 // Validate has checked the options. Nothing here writes.
-func targets(ctx context.Context, o Options) (source string, ts []target, err error) {
+func targets(ctx context.Context, o Options) (source string, evidence ledgers.Loaded, ts []target, err error) {
 	var bad []error
 	switch {
 	case len(o.Pins) > 0:
@@ -33,11 +32,12 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 			ts = append(ts, target{tag: t, digest: d})
 		}
 	default:
-		l, src, err := load(ctx, o)
+		got, err := load(ctx, o)
 		if err != nil {
-			return "", nil, err
+			return "", got, nil, err
 		}
-		source = src
+		l := got.Ledger
+		source, evidence = got.From, got
 		for i, im := range l.Images {
 			t, err := o.Registry.ParseTag(im.Ref)
 			if err != nil {
@@ -57,13 +57,13 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 		bad = append(bad, err)
 	}
 	if len(bad) > 0 {
-		return "", nil, errkind.New(errkind.BadInput, errors.Join(bad...))
+		return "", evidence, nil, errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	all := len(ts)
 	if all == 0 && len(o.Tags) == 0 {
 		// An audit's drift ledger on a clean day, an undo ledger of a
 		// restore that only created tags: nothing to do, not bad input.
-		return source, nil, nil
+		return source, evidence, nil, nil
 	}
 	if len(o.Tags) > 0 {
 		var kept []target
@@ -75,9 +75,9 @@ func targets(ctx context.Context, o Options) (source string, ts []target, err er
 		ts = kept
 	}
 	if len(ts) == 0 {
-		return "", nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s", strings.Join(o.Tags, ","), all, source)
+		return "", evidence, nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s", strings.Join(o.Tags, ","), all, source)
 	}
-	return source, ts, nil
+	return source, evidence, ts, nil
 }
 
 // dedupe drops repeated targets and refuses one tag asked to be two digests.
@@ -100,15 +100,11 @@ func dedupe(ts []target) ([]target, error) {
 
 // load reads the ledger from a file or a release's notes, through the one
 // loader restore and audit share.
-func load(ctx context.Context, o Options) (*ledger.Ledger, string, error) {
-	var l *ledger.Ledger
-	var from string
-	_, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
-		l, from = got.Ledger, got.From
+func load(ctx context.Context, o Options) (ledgers.Loaded, error) {
+	var got ledgers.Loaded
+	_, err := ledgers.Each(ctx, o.sources(), func(l ledgers.Loaded) error {
+		got = l
 		return nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return l, from, nil
+	return got, err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
@@ -33,7 +34,14 @@ type Report struct {
 	Summary  string `json:"-"`                // the envelope carries it
 	PlanOnly bool   `json:"dryRun,omitempty"` // the plan, not applied
 	Source   string `json:"source"`
-	Tags     []Tag  `json:"tags"`
+	// LedgerSource is what the ledger was read from: sealed (an immutable
+	// release's asset), asset, notes only, file; "" for --pin.
+	LedgerSource string `json:"ledgerSource"`
+	// Sealed is true when the ledger is an immutable release's asset.
+	Sealed bool `json:"sealed"`
+	// Tampered lists how a release's notes and its asset disagree.
+	Tampered []string `json:"tampered"`
+	Tags     []Tag    `json:"tags"`
 	// UndoFile is where the undo ledger was written (--undo-file).
 	UndoFile string  `json:"undoFile,omitempty"`
 	Outputs  Outputs `json:"-"` // the envelope carries them, as JSON values
@@ -153,7 +161,11 @@ func (r *Report) err() error {
 // WriteText writes the human report.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s\n\n", r.Summary, r.Source)
+	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s%s\n", r.Summary, r.Source, ledgers.Describe(ledgers.Evidence(r.LedgerSource)))
+	for _, t := range r.Tampered {
+		fmt.Fprintf(&b, "tampered: %s\n", t)
+	}
+	b.WriteString("\n")
 	for _, t := range r.Tags {
 		from := t.From
 		switch {
@@ -205,7 +217,10 @@ func (r *Report) Blocking() bool { return false }
 // Show is what the action shows of a restore: a row per tag, a notice per
 // restored tag, an error per failed or skipped one, and the outputs.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + "."}}
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + ledgers.Describe(ledgers.Evidence(r.LedgerSource)) + "."}}
+	for _, t := range r.Tampered {
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Source + " tampered", Message: t})
+	}
 	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "from", Kind: report.Digest}, {Name: "to", Kind: report.Digest}, {Name: "detail"}}}
 	for _, tag := range r.Tags {
 		lvl := report.Good

@@ -57,6 +57,18 @@ func (s *Server) Publish(owner, repo, tag string) {
 	apply(rel, releaseRequest{Draft: &f}, rs.immutable)
 }
 
+// EditBody replaces the notes of the release with the tag, as a person
+// with write access can at any time, immutable or not.
+func (s *Server) EditBody(owner, repo, tag, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rel := s.repoLocked(owner, repo, true).releaseByTag(tag, true)
+	if rel == nil {
+		panic("ghtest: EditBody: no release " + tag)
+	}
+	rel.Body = body
+}
+
 // AddAsset stores an asset on the release with the tag, bypassing every
 // rule (a fixture): a test may so give a sealed release any asset.
 func (s *Server) AddAsset(owner, repo, tag string, a Asset) Asset {

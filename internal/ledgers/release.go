@@ -1,0 +1,93 @@
+package ledgers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/githubapi"
+	"github.com/tagguard/tagguard/internal/ledger"
+)
+
+// fromRelease reads a release's ledger: its asset when it has one (the
+// evidence nobody can edit once an immutable release is published),
+// compared with its notes' section, which anyone with write access can;
+// else the notes alone. found is false when the release holds neither.
+// A download that fails is a remote failure; an asset or a section that
+// is not a ledger is bad evidence (bad input).
+func fromRelease(ctx context.Context, gh Releases, owner, repo string, rel *githubapi.Release) (Loaded, bool, error) {
+	got := Loaded{From: "release " + rel.TagName, Date: rel.Date(), Evidence: NotesOnly}
+	notes, inNotes, notesErr := ledger.Extract(rel.Body)
+	a, hasAsset := rel.Asset(ledger.AssetName)
+	if !hasAsset {
+		got.Ledger = notes
+		return got, inNotes && notesErr == nil, errkind.New(errkind.BadInput, notesErr)
+	}
+	b, err := gh.DownloadAsset(ctx, owner, repo, a.ID, ledger.MaxSize)
+	if err != nil {
+		return got, false, errkind.New(errkind.Remote, fmt.Errorf("reading the ledger asset of release %s: %w", rel.TagName, err))
+	}
+	asset, err := ledger.Parse(b)
+	if err != nil {
+		return got, false, errkind.BadInputf("its asset %s is not a ledger: %v", ledger.AssetName, err)
+	}
+	got.Ledger, got.Evidence = asset, AssetOnly
+	if rel.Sealed() {
+		got.Evidence = Sealed
+	}
+	switch {
+	case notesErr != nil:
+		got.Tampered = []string{"the notes' ledger section cannot be read (" + notesErr.Error() + ")"}
+	case !inNotes && !ledger.PointsToAsset(rel.Body):
+		got.Tampered = []string{"the notes hold no ledger section, though the asset " + ledger.AssetName + " does"}
+	case inNotes:
+		got.Tampered = Differences(asset, notes)
+	}
+	return got, true, nil
+}
+
+// Describe is the evidence level in a report's words, after the source
+// it qualifies: " (sealed: an immutable release's asset)"; "" for a file
+// or none.
+func Describe(e Evidence) string {
+	switch e {
+	case Sealed:
+		return " (sealed: an immutable release's asset, which nobody can replace)"
+	case AssetOnly:
+		return " (its asset " + ledger.AssetName + "; the release is not immutable, so anyone with write access could replace it)"
+	case NotesOnly:
+		return " (notes only: editable by anyone with write access; see the README on sealed ledgers)"
+	}
+	return ""
+}
+
+// Differences says every way the notes' ledger differs from the asset's
+// in what a restore or an audit acts on: a ref recorded at another digest,
+// or recorded on one side only. Empty when they agree.
+func Differences(asset, notes *ledger.Ledger) []string {
+	at := map[string]string{}
+	for _, im := range asset.Images {
+		at[im.Ref] = im.Digest
+	}
+	nt := map[string]string{}
+	for _, im := range notes.Images {
+		nt[im.Ref] = im.Digest
+	}
+	var out []string
+	for ref, d := range at {
+		switch n, ok := nt[ref]; {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s: the asset records %s, the notes do not record it", ref, d))
+		case n != d:
+			out = append(out, fmt.Sprintf("%s: the asset records %s, the notes %s", ref, d, n))
+		}
+	}
+	for ref, n := range nt {
+		if _, ok := at[ref]; !ok {
+			out = append(out, fmt.Sprintf("%s: the notes record %s, the asset does not record it", ref, n))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
