@@ -148,6 +148,9 @@ func Extract(body string) (l *Ledger, found bool, err error) {
 	if err != nil || !found {
 		return nil, found, err
 	}
+	if strings.Contains(body[loc.begin:loc.end], AssetMarker) {
+		return nil, true, ErrInAsset
+	}
 	l, err = parseSection(body, loc)
 	if err != nil {
 		return nil, true, err

@@ -2,6 +2,7 @@ package ledgers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -21,6 +22,9 @@ func fromRelease(ctx context.Context, gh Releases, owner, repo string, rel *gith
 	notes, inNotes, notesErr := ledger.Extract(rel.Body)
 	a, hasAsset := rel.Asset(ledger.AssetName)
 	if !hasAsset {
+		if errors.Is(notesErr, ledger.ErrInAsset) {
+			return got, false, errkind.BadInputf("its notes say the ledger is the asset %s alone, but the release has no such asset: someone deleted it (re-record the release)", ledger.AssetName)
+		}
 		got.Ledger = notes
 		return got, inNotes && notesErr == nil, errkind.New(errkind.BadInput, notesErr)
 	}
@@ -37,6 +41,8 @@ func fromRelease(ctx context.Context, gh Releases, owner, repo string, rel *gith
 		got.Evidence = Sealed
 	}
 	switch {
+	case errors.Is(notesErr, ledger.ErrInAsset):
+		// Too large for the notes: the asset alone is the record.
 	case notesErr != nil:
 		got.Tampered = []string{"the notes' ledger section cannot be read (" + notesErr.Error() + ")"}
 	case !inNotes && !ledger.PointsToAsset(rel.Body):

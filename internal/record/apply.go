@@ -81,6 +81,10 @@ func (o Options) writeFile(ctx context.Context, path string, data []byte) error 
 // createRelease makes a draft holding the ledger.
 func createRelease(ctx context.Context, o Options, in input, l *ledger.Ledger, res *ReleaseResult) error {
 	body, err := upsert(in, "", l, res)
+	if errors.Is(err, errTooLong) {
+		res.sealing = ledger.Merge(nil, l)
+		body, err = ledger.UpsertPointer("", res.sealing, maxBody)
+	}
 	if err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 			return errkind.New(errkind.Remote, err)
 		}
 		res.URL = rel.HTMLURL
-		prev, err := extract(in, rel.Body, res)
+		prev, inAsset, err := extract(ctx, o, in, rel, res)
 		if err != nil {
 			return err
 		}
@@ -146,6 +150,17 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 			return errkind.Remotef("release %s: another writer kept replacing the notes; %d refs are still missing after %d attempts: re-run record", in.releaseTag, missing, editAttempts)
 		}
 		body, err := upsert(in, rel.Body, l, res)
+		pointer := inAsset || errors.Is(err, errTooLong)
+		if pointer {
+			// Too large for the notes: they keep the table as far as it
+			// fits and say the asset holds the ledger, which seal writes.
+			res.sealing = ledger.Merge(prev, l)
+			body, err = ledger.UpsertPointer(rel.Body, res.sealing, maxBody)
+			if err != nil {
+				res.Action = "failed: " + err.Error()
+				return errkind.Blockedf("release %s: %v; nothing written to GitHub (the outputs hold the record)", in.releaseTag, err)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -160,6 +175,12 @@ func annotate(ctx context.Context, o Options, in input, l *ledger.Ledger, res *R
 		if err != nil {
 			res.Action = "failed: " + report.OneLine(err.Error())
 			return errkind.New(errkind.Remote, err)
+		}
+		if pointer {
+			// The notes cannot show what they hold: the asset, written
+			// next, is the record, and seal merges with what it held.
+			res.Action = "updated the notes: the ledger is too large for them (over GitHub's 125,000 characters), so the asset " + ledger.AssetName + " holds it alone"
+			return nil
 		}
 		for _, ref := range refsOf(prev) {
 			mergedOver[ref] = true
@@ -224,7 +245,11 @@ func upsert(in input, body string, l *ledger.Ledger, res *ReleaseResult) (string
 	}
 	if n := len([]rune(out)); n > maxBody {
 		res.Action = fmt.Sprintf("failed: the notes would be %d characters, over GitHub's limit of %d", n, maxBody)
-		return "", errkind.Blockedf("release %s: the notes would be %d characters, over GitHub's limit of %d; nothing written to GitHub (the outputs hold the record; --ledger-file keeps it as a file)", in.releaseTag, n, maxBody)
+		return "", errkind.New(errkind.Blocked, fmt.Errorf("release %s: the notes would be %d characters, over GitHub's limit of %d: %w", in.releaseTag, n, maxBody, errTooLong))
 	}
 	return out, nil
 }
+
+// errTooLong is notes that would pass GitHub's limit with the ledger in
+// them: the ledger then goes to the asset alone.
+var errTooLong = errors.New("the ledger goes to the release asset alone")

@@ -50,7 +50,11 @@ func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) erro
 		return errkind.New(errkind.Remote, fmt.Errorf("release %s: the notes were written, but reading the release for its ledger asset failed: %w; re-run record", in.releaseTag, err))
 	}
 	notes, _, err := ledger.Extract(rel.Body)
-	if err != nil || notes == nil {
+	inAsset := errors.Is(err, ledger.ErrInAsset)
+	switch {
+	case inAsset:
+		notes = res.sealing // nil when the notes were already right
+	case err != nil || notes == nil:
 		res.Asset = "failed: the notes hold no readable ledger to seal"
 		return errkind.Remotef("release %s: the notes hold no readable ledger after record wrote them: re-run record", in.releaseTag)
 	}
@@ -68,9 +72,16 @@ func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) erro
 			res.Asset = "failed: the asset " + AssetName + " is not a ledger: " + report.OneLine(perr.Error())
 			return errkind.Blockedf("release %s: its asset %s is not a ledger (%v): delete it by hand or look into who wrote it, then re-run record", in.releaseTag, AssetName, perr)
 		}
-		if perr == nil {
+		switch {
+		case perr == nil && notes == nil:
+			want = prev // the notes point here and this run added nothing
+		case perr == nil:
 			want = ledger.Merge(prev, notes)
 		}
+	}
+	if want == nil {
+		res.Asset = "failed: the notes say the ledger is in the asset, and the release has none"
+		return errkind.Blockedf("release %s: the notes say the ledger is the asset %s alone, but there is none: re-record every image of the release", in.releaseTag, ledger.AssetName)
 	}
 	data, err := want.Marshal()
 	if err != nil {

@@ -3,14 +3,18 @@ package record
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -45,7 +49,7 @@ func (a *assetRig) asset(t *testing.T) ([]byte, *ledger.Ledger) {
 	t.Helper()
 	rel, _ := a.gh.Release("org", "app", "v1.0.0")
 	notes, _, err := ledger.Extract(rel.Body)
-	if err != nil {
+	if err != nil && !errors.Is(err, ledger.ErrInAsset) {
 		t.Fatal(err)
 	}
 	for _, x := range a.gh.Assets("org", "app", "v1.0.0") {
@@ -142,5 +146,80 @@ func TestLedgerAssetOfAnotherWriterIsMergedNotReplaced(t *testing.T) {
 	l, err := ledger.Parse(data)
 	if err != nil || len(l.Images) != 2 {
 		t.Fatalf("merged asset: %v, %+v", err, l)
+	}
+}
+
+// TestNotesAtGitHubsLimit: GitHub refuses notes over 125,000 characters
+// (ghtest as GitHub: 422). Notes of exactly 125,000 characters with the
+// ledger in them are written as they are; one character more and the
+// ledger goes to the asset alone, the notes pointing to it.
+func TestNotesAtGitHubsLimit(t *testing.T) {
+	t.Parallel()
+	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: "ghcr.io/org/app:1.0.0", Digest: "sha256:" + strings.Repeat("a", 64)}}}
+	in := input{releaseTag: "v1.0.0"}
+	probe, err := upsert(in, strings.Repeat("x", 1000)+"\n\n", l, &ReleaseResult{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("x", 1000+maxBody-utf8.RuneCountInString(probe)) + "\n\n" // the section follows a blank line
+	out, err := upsert(in, pad, l, &ReleaseResult{})
+	if err != nil || len([]rune(out)) != maxBody {
+		t.Fatalf("notes of exactly %d characters: %d, %v", maxBody, len([]rune(out)), err)
+	}
+	gh := ghtest.New(t)
+	rel := gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Draft: true})
+	c := fixture.GitHub(t, gh, "")
+	if _, err := c.EditReleaseBody(context.Background(), "org", "app", rel.ID, out); err != nil {
+		t.Errorf("GitHub refused %d characters: %v", maxBody, err)
+	}
+	if _, err := c.EditReleaseBody(context.Background(), "org", "app", rel.ID, out+"x"); err == nil {
+		t.Errorf("GitHub took %d characters", maxBody+1)
+	}
+	if _, err := upsert(in, "x"+pad, l, &ReleaseResult{}); !errors.Is(err, errTooLong) {
+		t.Errorf("one character more: %v, want errTooLong", err)
+	}
+}
+
+// TestLedgerTooLargeForTheNotes: a release of 1,000 refs has a ledger
+// section far over GitHub's limit. The notes keep the table as far as it
+// fits and point to the asset, which holds every ref; restore and audit
+// read it from there, and a re-run changes nothing.
+func TestLedgerTooLargeForTheNotes(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	var images []string
+	for i := range 1000 {
+		ref := a.srv.Ref(fmt.Sprintf("org/app:build-%03d-with-a-long-tag-name-for-the-table", i))
+		regtest.Tag(t, a.srv.Ref("org/app:1.0.0"), ref)
+		images = append(images, ref)
+	}
+	r, err := a.record(t, true, images...)
+	if err != nil {
+		t.Fatalf("record of 1,000 refs: %v (%+v)", err, r.Release)
+	}
+	rel, _ := a.gh.Release("org", "app", "v1.0.0")
+	if n := len([]rune(rel.Body)); n > maxBody || !ledger.PointsToAsset(rel.Body) || !strings.Contains(rel.Body, "more in `"+AssetName+"`") {
+		t.Fatalf("notes of %d characters, pointing to the asset: %v", n, ledger.PointsToAsset(rel.Body))
+	}
+	data, _ := a.asset(t)
+	l, err := ledger.Parse(data)
+	if err != nil || len(l.Images) != 1000 {
+		t.Fatalf("asset: %v, %d images", err, len(l.Images))
+	}
+	a.gh.Publish("org", "app", "v1.0.0")
+	r, err = a.record(t, false, images[:10]...)
+	if err != nil || !strings.HasPrefix(r.Release.Asset, "unchanged") {
+		t.Fatalf("re-run on the sealed release: %v, %+v", err, r.Release)
+	}
+	got := 0
+	_, err = ledgers.Each(context.Background(), ledgers.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests")}, func(l ledgers.Loaded) error {
+		if l.Evidence != ledgers.Sealed || len(l.Tampered) > 0 {
+			t.Errorf("evidence %s, tampered %v", l.Evidence, l.Tampered)
+		}
+		got = len(l.Ledger.Images)
+		return nil
+	})
+	if err != nil || got != 1000 {
+		t.Errorf("read back: %d images, %v", got, err)
 	}
 }

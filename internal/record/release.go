@@ -34,7 +34,7 @@ func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*R
 		return res, errkind.New(errkind.Remote, err)
 	}
 	res.URL = rel.HTMLURL
-	prev, err := extract(in, rel.Body, res)
+	prev, _, err := extract(ctx, o, in, rel, res)
 	if err != nil {
 		return res, err
 	}
@@ -44,22 +44,41 @@ func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*R
 		res.Action = "unchanged: the notes already hold every ref at its digest"
 		return res, nil
 	}
-	if _, err := upsert(in, rel.Body, l, res); err != nil {
+	if _, err := upsert(in, rel.Body, l, res); err != nil && !errors.Is(err, errTooLong) {
 		return res, err
 	}
 	res.Action = "would update the notes (dry run)"
 	return res, nil
 }
 
-// extract reads the ledger section of the notes; a section a person broke
-// is refused, and the notes are left as they are.
-func extract(in input, body string, res *ReleaseResult) (*ledger.Ledger, error) {
-	prev, _, err := ledger.Extract(body)
+// extract reads the ledger section of the notes, or, where the notes say
+// the ledger is too large for them, the release's asset (inAsset); a
+// section a person broke is refused, and the notes are left as they are.
+func extract(ctx context.Context, o Options, in input, rel *githubapi.Release, res *ReleaseResult) (prev *ledger.Ledger, inAsset bool, err error) {
+	prev, _, err = ledger.Extract(rel.Body)
+	if errors.Is(err, ledger.ErrInAsset) {
+		a, ok := rel.Asset(ledger.AssetName)
+		if !ok {
+			res.Action = "failed: the notes say the ledger is in the asset " + ledger.AssetName + ", and the release has none"
+			return nil, true, errkind.Blockedf("release %s: the notes say the ledger is the asset %s alone, but the release has no such asset: someone deleted it; re-record every image of the release", in.releaseTag, ledger.AssetName)
+		}
+		b, err := o.GitHub.DownloadAsset(ctx, in.owner, in.repo, a.ID, MaxAsset)
+		if err != nil {
+			res.Action = "failed: " + report.OneLine(err.Error())
+			return nil, true, errkind.New(errkind.Remote, err)
+		}
+		prev, err = ledger.Parse(b)
+		if err != nil {
+			res.Action = "failed: the asset " + ledger.AssetName + " is not a ledger"
+			return nil, true, errkind.Blockedf("release %s: its asset %s is not a ledger (%v)", in.releaseTag, ledger.AssetName, err)
+		}
+		return prev, true, nil
+	}
 	if err != nil {
 		res.Action = "failed: " + err.Error()
-		return nil, errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
+		return nil, false, errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
 	}
-	return prev, nil
+	return prev, false, nil
 }
 
 func refsOf(l *ledger.Ledger) []string {

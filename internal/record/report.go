@@ -85,6 +85,9 @@ type ReleaseResult struct {
 	LedgerDigest string `json:"ledgerDigest"`
 
 	skip bool // nothing to write to GitHub
+	// sealing is the ledger the asset must hold when the notes cannot
+	// (too large for them): nil while the notes hold it.
+	sealing *ledger.Ledger
 }
 
 func (r *Report) setOutputs(l *ledger.Ledger) error {
