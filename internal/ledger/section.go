@@ -50,6 +50,8 @@ func Section(l *Ledger) string {
 	b.WriteString("### Image digests\n\n")
 	b.WriteString("The digest each tag pointed at when it was published, recorded by tagguard. " +
 		"If a tag is overwritten, `tagguard restore --from-release <release tag>` points it back.\n")
+	b.WriteString("\nThe same ledger is the release asset `" + AssetName + "`, which tagguard reads first: " +
+		"on an immutable release nobody can replace it, while these notes stay editable, so a difference between the two is reported as tampering.\n")
 	if s := provenance(c); s != "" {
 		b.WriteString("\n" + s + "\n")
 	}

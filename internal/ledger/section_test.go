@@ -150,7 +150,7 @@ func TestExtract(t *testing.T) {
 		{name: "section without trailing newline", body: "x\n" + strings.TrimSuffix(sec, "\n"), wantFound: true},
 		{name: "indented markers", body: "  " + strings.ReplaceAll(sec, "\n<!--", "\n\t<!--"), wantFound: true},
 		{name: "table edited away", body: BeginMarker + "\n```json\n" + string(sample(t).canonical().encode()) + "```\n" + EndMarker, wantFound: true},
-		{name: "two sections", body: sec + sec, wantFound: true, wantErr: "2 ledger begin markers (lines 1, 47) and 2 end markers (lines 46, 92)"},
+		{name: "two sections", body: sec + sec, wantFound: true, wantErr: "2 ledger begin markers (lines 1, 49) and 2 end markers (lines 48, 96)"},
 		{name: "begin only", body: "a\n" + BeginMarker + "\n", wantFound: true, wantErr: "the begin marker on line 2 has no end marker"},
 		{name: "end only", body: EndMarker, wantFound: true, wantErr: "the end marker on line 1 has no begin marker"},
 		{name: "end before begin", body: EndMarker + "\n" + BeginMarker + "\n", wantFound: true, wantErr: "the end marker on line 1 comes before the begin marker on line 2"},
