@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,16 +32,20 @@ import (
 // PATH), as a script would call them: one process per ref, 8 at a time
 // (xargs -P8 crane digest / regctl image digest).
 func BenchmarkCheckAgainstFloor(b *testing.B) {
-	for _, size := range []struct{ refs, repos, registries int }{
-		{1000, 10, 1}, {100, 10, 1}, {1000, 1, 1}, {1000, 100, 1}, {1000, 10, 2},
+	for _, size := range []struct {
+		refs, repos, registries int
+		process, tools          bool
+	}{
+		{1000, 10, 1, true, true}, {100, 10, 1, false, false}, {1000, 1, 1, false, false}, {1000, 100, 1, false, false}, {1000, 10, 2, false, false},
+		{10000, 100, 1, true, false}, // the scale of a monorepo's matrix, read from --images-file
 	} {
 		b.Run(fmt.Sprintf("refs=%d/repos=%d/registries=%d", size.refs, size.repos, size.registries), func(b *testing.B) {
-			benchCheck(b, size.refs, size.repos, size.registries, size.refs == 1000 && size.repos == 10 && size.registries == 1)
+			benchCheck(b, size.refs, size.repos, size.registries, size.process, size.tools)
 		})
 	}
 }
 
-func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
+func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, process, tools bool) {
 	const user, password = "reader", "reader-Secret-1"
 	var repos []string
 	for i := range nrepos {
@@ -119,23 +124,38 @@ func benchCheck(b *testing.B, nrefs, nrepos, nregistries int, tools bool) {
 			report(b, start)
 		}
 	})
-	if !tools {
+	if !process {
 		return
 	}
 	// A process of its own, as crane and regctl are: the test binary runs
 	// as tagguard (TestMain), its start and its competition for the two
-	// cores with the registry counted.
+	// cores with the registry counted, and its peak RSS. The refs go in as
+	// a user's 10,000 would: through --images-file (one argument holds
+	// 128 KiB at most).
 	b.Run("tagguard-process", func(b *testing.B) {
 		tg := regtest.Tool{Path: os.Args[0], Home: b.TempDir(), Env: []string{"TAGGUARD_TEST_AS_BINARY=1"}}
+		list := filepath.Join(b.TempDir(), "images.txt")
+		if err := os.WriteFile(list, []byte(strings.Join(refs, "\n")+"\n"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		pargs := []string{"check", "-q", "--jobs", "8", "--images-file", list}
+		for _, h := range hosts {
+			pargs = append(pargs, "--registry-auth="+h+"="+user+":"+password)
+		}
 		for b.Loop() {
 			reset()
 			start := time.Now()
-			if err := tg.Run(context.Background(), args...); err != nil {
+			rss, err := tg.RunMeasured(context.Background(), pargs...)
+			if err != nil {
 				b.Fatal(err)
 			}
 			report(b, start)
+			b.ReportMetric(float64(rss)/(1<<20), "MiB-peak-RSS")
 		}
 	})
+	if !tools {
+		return
+	}
 	// One process per ref, 8 at a time; a ref that is not there is the
 	// answer check wants (the tool exits non-zero saying so).
 	perRef := func(b *testing.B, tool regtest.Tool, args func(ref string) []string) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -26,7 +29,13 @@ import (
 // the same parser), and HEAD every distinct ref once, 8 in flight, the
 // first as soon as the first page is parsed.
 func BenchmarkAuditAgainstFloor(b *testing.B) {
-	srv, gh := seedReleases(b, 1000)
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) { benchAudit(b, n) })
+	}
+}
+
+func benchAudit(b *testing.B, n int) {
+	srv, gh := seedReleases(b, n)
 	measure := func(b *testing.B, run func() error) {
 		var took time.Duration
 		var requests, runs int
@@ -55,6 +64,21 @@ func BenchmarkAuditAgainstFloor(b *testing.B) {
 	})
 	b.Run("floor", func(b *testing.B) {
 		measure(b, func() error { return floorAudit(gh.URL+"/repos/org/app/releases?per_page=100", "t0ken", srv.URL, 8) })
+	})
+	// tagguard as the process a workflow step runs, for its peak RSS.
+	b.Run("tagguard-process", func(b *testing.B) {
+		bin := filepath.Join(b.TempDir(), "tagguard")
+		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/tagguard").CombinedOutput(); err != nil {
+			b.Fatalf("building tagguard: %v\n%s", err, out)
+		}
+		tg := regtest.Tool{Path: bin, Home: b.TempDir(), Env: []string{"GITHUB_API_URL=" + gh.URL, "GITHUB_TOKEN=t0ken", "GITHUB_REPOSITORY=org/app"}}
+		var rss int64
+		measure(b, func() error {
+			var err error
+			rss, err = tg.RunMeasured(context.Background(), "audit", "--from-releases", "-q", "--jobs", "8")
+			return err
+		})
+		b.ReportMetric(float64(rss)/(1<<20), "MiB-peak-RSS")
 	})
 }
 

@@ -114,7 +114,7 @@ func mustDigest(t testing.TB, ref string) string {
 // digest, in a registry 20 ms away and GitHub's release list.
 func seedReleases(b *testing.B, n int) (*regtest.Server, *ghtest.Server) {
 	b.Helper()
-	srv := regtest.InProcess(b, regtest.WithLatency(20*time.Millisecond))
+	srv := regtest.InProcess(b) // seeded at once, then 20 ms away
 	d := regtest.PushImage(b, srv.Ref("org/app:base")).String()
 	gh := ghtest.New(b, ghtest.WithToken("t0ken"))
 	refs := map[string]bool{}
@@ -130,6 +130,7 @@ func seedReleases(b *testing.B, n int) (*regtest.Server, *ghtest.Server) {
 		}
 		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: releaseBody(b, day.Add(time.Duration(i)*time.Minute), images...)})
 	}
+	srv.SetLatency(20 * time.Millisecond)
 	return srv, gh
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,13 @@ type Server struct {
 	URL string
 
 	counts counter
+	// latency is every request's delay, in nanoseconds: WithLatency sets
+	// it, SetLatency changes it (seed fast, then measure far away).
+	latency atomic.Int64
 }
+
+// SetLatency makes every later request wait d before it is served.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // Option configures an in-process registry.
 type Option func(*inProcessConfig)
@@ -68,7 +75,8 @@ func InProcess(t testing.TB, opts ...Option) *Server {
 	if cfg.noDigestHeader {
 		h = dropDigestHeader(h)
 	}
-	h = s.middleware(h, cfg.latency)
+	s.latency.Store(int64(cfg.latency))
+	h = s.middleware(h)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -100,10 +108,10 @@ func (s *Server) ResetCounts() {
 	s.counts.reset()
 }
 
-func (s *Server) middleware(next http.Handler, latency time.Duration) http.Handler {
+func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.counts.addRequest(Classify(r), r.Method+" "+r.URL.Path)
-		if latency > 0 {
+		if latency := time.Duration(s.latency.Load()); latency > 0 {
 			timer := time.NewTimer(latency)
 			defer timer.Stop()
 			select {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -50,6 +51,25 @@ func (t Tool) Run(ctx context.Context, args ...string) error {
 		return fmt.Errorf("%s %v: %w: %s", filepath.Base(t.Path), args, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return nil
+}
+
+// RunMeasured is Run, and says the process's peak resident set size in
+// bytes (getrusage's ru_maxrss): what a runner's memory limit meets.
+func (t Tool) RunMeasured(ctx context.Context, args ...string) (maxRSS int64, err error) {
+	cmd := exec.CommandContext(ctx, t.Path, args...)
+	cmd.Env = append(append(os.Environ(), "HOME="+t.Home, "DOCKER_CONFIG="+filepath.Join(t.Home, ".docker")), t.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			maxRSS = ru.Maxrss << 10 // KiB on Linux
+		}
+	}
+	if err != nil {
+		return maxRSS, fmt.Errorf("%s %v: %w: %s", filepath.Base(t.Path), args, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return maxRSS, nil
 }
 
 // Login writes a Docker config with user's credentials for each host into
