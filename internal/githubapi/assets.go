@@ -43,7 +43,7 @@ func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Relea
 		return Asset{}, err
 	}
 	u, err := url.Parse(rel.UploadURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && refs.IsLoopback(u.Hostname()))) {
+	if !usable(u, err) {
 		return Asset{}, errkind.Remotef("uploading %s to release %s: GitHub named no usable upload URL (%q)", name, rel.TagName, rel.UploadURL)
 	}
 	u.RawQuery = url.Values{"name": {name}}.Encode()
@@ -131,7 +131,7 @@ func (c *Client) DownloadAsset(ctx context.Context, owner, repo string, id int64
 	}
 	if rc == nil {
 		u, perr := url.Parse(loc)
-		if perr != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && refs.IsLoopback(u.Hostname()))) {
+		if !usable(u, perr) {
 			return nil, errkind.Remotef("downloading asset %d of %s/%s: GitHub redirected to an unusable URL", id, owner, repo)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
@@ -158,6 +158,16 @@ func (c *Client) DownloadAsset(ctx context.Context, owner, repo string, id int64
 		return nil, errkind.Remotef("downloading asset %d of %s/%s: it is larger than %d MiB: refused", id, owner, repo, limit>>20)
 	}
 	return b, nil
+}
+
+// usable: a URL GitHub named (an upload URL, a download redirect) that
+// tagguard follows: HTTPS, or HTTP on loopback, and never a link-local or
+// cloud metadata host, whatever GitHub (or what answers as GitHub) says.
+func usable(u *url.URL, err error) bool {
+	if err != nil || u.Host == "" || refs.Forbidden(u.Host) != "" {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && refs.IsLoopback(u.Hostname()))
 }
 
 // stripQuery keeps a presigned URL's signature out of an error.

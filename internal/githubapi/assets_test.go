@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"testing"
 
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -71,5 +72,26 @@ func TestReleaseAssetsPages(t *testing.T) {
 	assets, err := c.ReleaseAssets(context.Background(), "org", "app", rel.ID)
 	if err != nil || len(assets) != 150 {
 		t.Fatalf("%d assets, %v", len(assets), err)
+	}
+}
+
+// TestAssetURLsGitHubNamesAreHeldToTheRules: an upload URL or a download
+// redirect GitHub names must be HTTPS (or loopback HTTP) and never a
+// link-local or metadata host.
+func TestAssetURLsGitHubNamesAreHeldToTheRules(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]bool{
+		"https://uploads.github.com/repos/o/r/releases/1/assets":    true,
+		"http://127.0.0.1:8080/uploads/repos/o/r/releases/1/assets": true,
+		"http://uploads.example.com/x":                              false,
+		"https://169.254.169.254/latest/meta-data":                  false,
+		"https://metadata.google.internal/x":                        false,
+		"https://[fe80::1]/x":                                       false,
+		"/relative":                                                 false,
+	} {
+		u, err := url.Parse(raw)
+		if got := githubapi.UsableURL(u, err); got != want {
+			t.Errorf("%s: usable %v, want %v", raw, got, want)
+		}
 	}
 }
