@@ -62,7 +62,7 @@ func readLists(ctx context.Context, vals *options.Values, stdin io.Reader) error
 			}
 			if p := lf.problem(line); p != "" {
 				if len(bad) < 10 {
-					bad = append(bad, fmt.Sprintf("line %d: %q %s", i+1, report.Clip(line, 200), p))
+					bad = append(bad, fmt.Sprintf("line %d: %s %s", i+1, shown(line), p))
 				}
 				continue
 			}
@@ -74,9 +74,29 @@ func readLists(ctx context.Context, vals *options.Values, stdin io.Reader) error
 		if len(refsRead) == 0 {
 			return errkind.BadInputf("%s %s holds no reference", flag, path)
 		}
+		if path != "-" {
+			for _, out := range []string{options.LedgerFile, options.DriftFile, options.UndoFile, options.Output} {
+				if err := files.CheckOutput("--"+out, vals.String(out), path); err != nil && strings.Contains(err.Error(), "which this run reads") {
+					return errkind.New(errkind.BadInput, err)
+				}
+			}
+		}
 		vals.Append(lf.list, strings.Join(refsRead, "\n"))
 	}
 	return nil
+}
+
+// shown quotes a refused line only when it could be a reference: the file
+// may be anything (a link to a Docker config or a .env file), read before
+// any credential in it is known to the masker, and a line that holds a
+// character no reference has is named by its number alone.
+func shown(line string) string {
+	if len(line) > refs.MaxLen+refs.DigestLen+1 || strings.ContainsFunc(line, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/:@[]", r))
+	}) {
+		return "(not shown: it holds characters no image reference has)"
+	}
+	return fmt.Sprintf("%q", report.Clip(line, 200))
 }
 
 // sourceProblem is the grammar of a --sources line: REPO@sha256:….

@@ -33,6 +33,7 @@ type record struct {
 	suspect      bool            // the ledger's own date cannot be believed
 	since        *semver.Version // a floating tag's version as recorded, when the ledger says
 	from         string
+	evidence     ledgers.Evidence
 	inconsistent string // why this ledger's mirrors, or two records as new as each other, disagree
 }
 
@@ -168,7 +169,32 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 		key := t.Name()
 		suspect := got.Suspect != ""
 		if prev, ok := records[key]; ok {
+			stronger, weaker := ledgers.Stronger(got.Evidence, prev.evidence), ledgers.Stronger(prev.evidence, got.Evidence)
+			differ := prev.image.Digest != im.Digest
 			switch {
+			case differ && (stronger || weaker):
+				// Anyone with write access can write a newer release's
+				// notes: a weaker record never outranks a stronger one,
+				// whatever its date, and the two are reported.
+				why := fmt.Sprintf("%s (%s) records it at %s, %s (%s) at %s: a record never outranks one of stronger evidence; find out who wrote the weaker one",
+					prev.from, prev.evidence, prev.image.Digest, got.From, got.Evidence, im.Digest)
+				if !stronger {
+					if prev.inconsistent == "" {
+						prev.inconsistent = why
+					}
+					continue
+				}
+			case differ && policy.DefaultKind(t.TagStr()) == policy.Immutable && !suspect && !prev.suspect && prev.inconsistent == "":
+				// A version tag recorded at two digests by two releases was
+				// published twice: no date makes one of them right.
+				prev.inconsistent = fmt.Sprintf("%s and %s record the version tag at different digests (%s, %s): a version is published once; tell which is right, and re-record it",
+					prev.from, got.From, prev.image.Digest, im.Digest)
+				continue
+			}
+			switch {
+			case stronger:
+			case weaker:
+				continue
 			case suspect && !prev.suspect:
 				continue
 			case !suspect && prev.suspect:
@@ -182,8 +208,12 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 				continue
 			}
 		}
-		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From,
+		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From, evidence: got.Evidence,
 			since: floating.RecordedVersion(l.Images, t, im.Digest)}
+		if prev, ok := records[key]; ok && prev.image.Digest != im.Digest && ledgers.Stronger(got.Evidence, prev.evidence) {
+			rec.inconsistent = fmt.Sprintf("%s (%s) records it at %s, %s (%s) at %s: a record never outranks one of stronger evidence; find out who wrote the weaker one",
+				got.From, got.Evidence, im.Digest, prev.from, prev.evidence, prev.image.Digest)
+		}
 		if ds := mirrors[t.RepositoryStr()+":"+t.TagStr()]; len(ds) > 1 {
 			var parts []string
 			for d, hosts := range ds {

@@ -35,6 +35,9 @@ func CheckOutput(flag, path string, inputs ...string) error {
 	if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 && err != nil {
 		return fmt.Errorf("%s %s is a symbolic link to a file that does not exist: refused (name the file itself)", flag, path)
 	}
+	if isStdout(path) {
+		return fmt.Errorf("%s %s is this run's standard output, where its report goes: write to a file (pin writes to standard output without --output)", flag, path)
+	}
 	for _, in := range inputs {
 		if in == "" || in == "-" {
 			continue
@@ -44,6 +47,16 @@ func CheckOutput(flag, path string, inputs ...string) error {
 		}
 	}
 	return nil
+}
+
+// isStdout: path is this process's standard output, however named.
+func isStdout(path string) bool {
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stdout.Stat()
+	return err == nil && os.SameFile(a, b)
 }
 
 // Same reports whether a and b name one file: the same path once both are

@@ -19,6 +19,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
@@ -150,8 +151,15 @@ func ReleaseLedgers(gh ledgers.Releases, repository string) func(ctx context.Con
 			if err != nil {
 				return nil, err
 			}
-			if found, ok, perr := ledger.Extract(rel.Body); ok && perr == nil {
-				l = found
+			// Read as restore reads a release: the asset first. A release
+			// whose notes disagree with its asset, or a draft (anyone with
+			// write access can make one), confirms nothing.
+			got, ok, rerr := ledgers.ReadRelease(ctx, gh, owner, repo, rel)
+			if errkind.Of(rerr) == errkind.Remote && rerr != nil {
+				return nil, rerr
+			}
+			if ok && rerr == nil && len(got.Tampered) == 0 && !rel.Draft {
+				l = got.Ledger
 			}
 			break
 		}

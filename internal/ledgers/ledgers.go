@@ -173,7 +173,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		if err != nil {
 			return nil, errkind.New(errkind.Remote, err)
 		}
-		got, found, err := fromRelease(ctx, s.GitHub, owner, repo, rel)
+		got, found, err := ReadRelease(ctx, s.GitHub, owner, repo, rel)
 		switch {
 		case errkind.Of(err) == errkind.Remote:
 			return nil, err
@@ -194,7 +194,7 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 	var problems []Problem
 	if s.AllReleases {
 		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
-			got, found, err := fromRelease(ctx, s.GitHub, owner, repo, rel)
+			got, found, err := ReadRelease(ctx, s.GitHub, owner, repo, rel)
 			switch {
 			case errkind.Of(err) == errkind.Remote:
 				return err

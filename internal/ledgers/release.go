@@ -11,13 +11,13 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 )
 
-// fromRelease reads a release's ledger: its asset when it has one (the
+// ReadRelease reads a release's ledger: its asset when it has one (the
 // evidence nobody can edit once an immutable release is published),
 // compared with its notes' section, which anyone with write access can;
 // else the notes alone. found is false when the release holds neither.
 // A download that fails is a remote failure; an asset or a section that
 // is not a ledger is bad evidence (bad input).
-func fromRelease(ctx context.Context, gh Releases, owner, repo string, rel *githubapi.Release) (Loaded, bool, error) {
+func ReadRelease(ctx context.Context, gh Releases, owner, repo string, rel *githubapi.Release) (Loaded, bool, error) {
 	got := Loaded{From: "release " + rel.TagName, Date: rel.Date(), Evidence: NotesOnly}
 	notes, inNotes, notesErr := ledger.Extract(rel.Body)
 	a, hasAsset := rel.Asset(ledger.AssetName)
@@ -45,13 +45,31 @@ func fromRelease(ctx context.Context, gh Releases, owner, repo string, rel *gith
 		// Too large for the notes: the asset alone is the record.
 	case notesErr != nil:
 		got.Tampered = []string{"the notes' ledger section cannot be read (" + notesErr.Error() + ")"}
-	case !inNotes && !ledger.PointsToAsset(rel.Body):
+	case !inNotes:
 		got.Tampered = []string{"the notes hold no ledger section, though the asset " + ledger.AssetName + " does"}
 	case inNotes:
 		got.Tampered = Differences(asset, notes)
 	}
 	return got, true, nil
 }
+
+// rank orders evidence: a sealed asset above any other asset, an asset
+// above notes alone; a ledger file (the operator named it) as an asset.
+func rank(e Evidence) int {
+	switch e {
+	case Sealed:
+		return 3
+	case AssetOnly, File:
+		return 2
+	case NotesOnly:
+		return 1
+	}
+	return 0
+}
+
+// Stronger reports whether evidence a is stronger than b: where two
+// records of one ref disagree, the weaker never wins by being newer.
+func Stronger(a, b Evidence) bool { return rank(a) > rank(b) }
 
 // Describe is the evidence level in a report's words, after the source
 // it qualifies: " (sealed: an immutable release's asset)"; "" for a file

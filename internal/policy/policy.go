@@ -93,6 +93,10 @@ func (p Policy) Kind(tag string) Kind {
 	return Mutable
 }
 
+// DefaultKind is the kind of tag under the default rule (no
+// --immutable-tags or --mutable-tags): a complete version is immutable.
+func DefaultKind(tag string) Kind { return Policy{}.Kind(tag) }
+
 // ParseVersion parses a complete semantic version with an optional leading
 // v, strictly: 1.2.3, v1.2.3 and 1.2.3-rc.1 are versions; 1.2, 01.2.3 are not.
 func ParseVersion(s string) (*semver.Version, bool) {
