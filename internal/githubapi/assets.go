@@ -100,6 +100,26 @@ func (c *Client) ReleaseAssets(ctx context.Context, owner, repo string, id int64
 	}
 }
 
+// RenameAsset gives the asset another name: how a replacement is put in
+// place after it was uploaded whole under a temporary name. GitHub
+// refuses a name the release has (ErrAssetExists) and any change to a
+// sealed release (ErrSealed).
+func (c *Client) RenameAsset(ctx context.Context, owner, repo string, id int64, name string) error {
+	if err := checkRepo(owner, repo); err != nil {
+		return err
+	}
+	_, _, err := c.gh.Repositories.EditReleaseAsset(ctx, owner, repo, id, &github.ReleaseAsset{Name: &name})
+	switch {
+	case err == nil:
+		return nil
+	case StatusCode(err) == http.StatusUnprocessableEntity && alreadyExists(err):
+		return c.fail(err, ErrAssetExists, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
+	case StatusCode(err) == http.StatusUnprocessableEntity:
+		return c.fail(err, ErrSealed, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
+	}
+	return c.fail(err, nil, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
+}
+
 // DeleteAsset deletes the asset. A sealed release's assets cannot be
 // deleted (ErrSealed).
 func (c *Client) DeleteAsset(ctx context.Context, owner, repo string, id int64) error {
@@ -117,40 +137,46 @@ func (c *Client) DeleteAsset(ctx context.Context, owner, repo string, id int64) 
 }
 
 // DownloadAsset reads the bytes of the asset, at most limit of them.
-// GitHub answers with a redirect to its storage host: that request goes
-// without the token (a credential for GitHub is nothing the storage host
-// should see), over HTTPS (or loopback), and its URL's query, a
-// presigned signature, is never printed.
+// GitHub answers with a redirect to its storage host: that request, and
+// any redirect after it, goes without the token (a credential for GitHub
+// is nothing a storage host should see), each hop held to usable (HTTPS
+// or loopback, never a metadata host), and its URL's query, a presigned
+// signature, is never printed. The first request is sent on a copy of the
+// API client that does not follow redirects, so no other call of this
+// client is touched.
 func (c *Client) DownloadAsset(ctx context.Context, owner, repo string, id int64, limit int64) ([]byte, error) {
 	if err := checkRepo(owner, repo); err != nil {
 		return nil, err
 	}
-	rc, loc, err := c.gh.Repositories.DownloadReleaseAsset(ctx, owner, repo, id, nil)
+	req, err := c.gh.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/releases/assets/%d", owner, repo, id), nil)
 	if err != nil {
-		return nil, c.fail(err, nil, "downloading asset %d of %s/%s", id, owner, repo)
+		return nil, err
 	}
-	if rc == nil {
-		u, perr := url.Parse(loc)
+	req.Header.Set("Accept", "application/octet-stream")
+	api := *c.gh.Client()
+	api.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := api.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, errkind.Remotef("downloading asset %d of %s/%s: %v", id, owner, repo, stripQuery(err))
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+		resp.Body.Close()
+		u, perr := req.URL.Parse(loc)
 		if !usable(u, perr) {
 			return nil, errkind.Remotef("downloading asset %d of %s/%s: GitHub redirected to an unusable URL", id, owner, repo)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Accept", "application/octet-stream")
-		resp, err := c.plain.Do(req)
-		if err != nil {
+		if resp, err = c.fromStorage(ctx, u); err != nil {
 			return nil, errkind.Remotef("downloading asset %d of %s/%s from %s: %v", id, owner, repo, u.Host, stripQuery(err))
 		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, errkind.Remotef("downloading asset %d of %s/%s from %s: %s", id, owner, repo, u.Host, resp.Status)
-		}
-		rc = resp.Body
+	} else if err := github.CheckResponse(resp); err != nil {
+		resp.Body.Close()
+		return nil, c.fail(err, nil, "downloading asset %d of %s/%s", id, owner, repo)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errkind.Remotef("downloading asset %d of %s/%s: %s", id, owner, repo, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, errkind.Remotef("downloading asset %d of %s/%s: %v", id, owner, repo, stripQuery(err))
 	}
@@ -158,6 +184,31 @@ func (c *Client) DownloadAsset(ctx context.Context, owner, repo string, id int64
 		return nil, errkind.Remotef("downloading asset %d of %s/%s: it is larger than %d MiB: refused", id, owner, repo, limit>>20)
 	}
 	return b, nil
+}
+
+// maxRedirects bounds the hops of a storage download.
+const maxRedirects = 5
+
+// fromStorage GETs u without credentials, following redirects only to
+// usable URLs.
+func (c *Client) fromStorage(ctx context.Context, u *url.URL) (*http.Response, error) {
+	storage := *c.plain
+	storage.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return errors.New("too many redirects")
+		}
+		if !usable(req.URL, nil) {
+			return fmt.Errorf("a redirect to %s://%s, which tagguard does not follow", req.URL.Scheme, req.URL.Host)
+		}
+		req.Header.Del("Authorization")
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/octet-stream")
+	return storage.Do(req)
 }
 
 // usable: a URL GitHub named (an upload URL, a download redirect) that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -92,6 +93,24 @@ func TestAssetURLsGitHubNamesAreHeldToTheRules(t *testing.T) {
 		u, err := url.Parse(raw)
 		if got := githubapi.UsableURL(u, err); got != want {
 			t.Errorf("%s: usable %v, want %v", raw, got, want)
+		}
+	}
+}
+
+// TestStorageRedirectsAreHeldToTheRules: a storage host that redirects a
+// download further, to a metadata address or to plain HTTP elsewhere, is
+// not followed.
+func TestStorageRedirectsAreHeldToTheRules(t *testing.T) {
+	t.Parallel()
+	for _, to := range []string{"https://169.254.169.254/latest/meta-data/", "http://example.com/ledger.json"} {
+		s := ghtest.New(t, ghtest.WithToken(token))
+		s.AddRelease("org", "app", ghtest.Release{TagName: "v1", Draft: true})
+		a := s.AddAsset("org", "app", "v1", ghtest.Asset{Name: "tagguard-ledger.json", Data: []byte("{}")})
+		s.RedirectStorage(to)
+		c, _ := newClient(t, s)
+		_, err := c.DownloadAsset(context.Background(), "org", "app", a.ID, 1<<20)
+		if err == nil || !strings.Contains(err.Error(), "does not follow") {
+			t.Errorf("a storage redirect to %s: %v", to, err)
 		}
 	}
 }

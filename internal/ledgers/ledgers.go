@@ -196,9 +196,12 @@ func Each(ctx context.Context, s Sources, fn func(Loaded) error) ([]Problem, err
 		err := s.GitHub.EachRelease(ctx, owner, repo, func(rel *githubapi.Release) error {
 			got, found, err := ReadRelease(ctx, s.GitHub, owner, repo, rel)
 			switch {
-			case errkind.Of(err) == errkind.Remote:
+			case err != nil && ctx.Err() != nil:
 				return err
 			case err != nil:
+				// One release whose asset cannot be read (or is not a
+				// ledger) leaves the audit incomplete, not the others
+				// unaudited.
 				problems = append(problems, Problem{From: "release " + rel.TagName, Reason: err.Error()})
 				return nil
 			case !found && (strings.Contains(rel.Body, "tagguard:ledger") || strings.Contains(rel.Body, "tagguard.ledger/")):

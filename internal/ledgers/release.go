@@ -28,6 +28,9 @@ func ReadRelease(ctx context.Context, gh Releases, owner, repo string, rel *gith
 		got.Ledger = notes
 		return got, inNotes && notesErr == nil, errkind.New(errkind.BadInput, notesErr)
 	}
+	if a.Size > ledger.MaxSize {
+		return got, false, errkind.BadInputf("its asset %s is %d bytes, over the %d MiB a ledger may be: refused unread", ledger.AssetName, a.Size, ledger.MaxSize>>20)
+	}
 	b, err := gh.DownloadAsset(ctx, owner, repo, a.ID, ledger.MaxSize)
 	if err != nil {
 		return got, false, errkind.New(errkind.Remote, fmt.Errorf("reading the ledger asset of release %s: %w", rel.TagName, err))

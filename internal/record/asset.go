@@ -17,6 +17,10 @@ import (
 // AssetName is the release asset that holds the ledger.
 const AssetName = ledger.AssetName
 
+// pendingName is where a new ledger asset waits, uploaded whole, until the
+// old one is deleted and it is renamed into place.
+const pendingName = AssetName + ".pending"
+
 // MaxAsset bounds the ledger asset tagguard downloads: ledger.MaxSize.
 const MaxAsset = ledger.MaxSize
 
@@ -60,6 +64,12 @@ func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) erro
 	}
 	want := notes
 	old, has := rel.Asset(AssetName)
+	pending, hasPending := rel.Asset(pendingName)
+	if !has && hasPending && !rel.Sealed() {
+		// A replacement cut short after the old asset was deleted: the
+		// pending upload holds everything it held.
+		old, has = pending, true
+	}
 	var oldBytes []byte
 	if has {
 		oldBytes, err = o.GitHub.DownloadAsset(ctx, in.owner, in.repo, old.ID, MaxAsset)
@@ -102,23 +112,34 @@ func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) erro
 		res.LedgerDigest = ""
 		return errkind.Blockedf("release %s is immutable and published: GitHub refuses new assets, so the ledger is in the notes only, which anyone with write access can edit; record while the release is a draft (--create-release, or create it as a draft) and publish it after tagguard has run", in.releaseTag)
 	}
-	if has {
-		if err := o.GitHub.DeleteAsset(ctx, in.owner, in.repo, old.ID); err != nil {
-			res.Asset = "failed: " + report.OneLine(err.Error())
-			return errkind.New(errkind.Remote, fmt.Errorf("release %s: replacing its ledger asset: %w", in.releaseTag, err))
-		}
-	}
-	if _, err := o.GitHub.UploadAsset(ctx, in.owner, in.repo, rel, AssetName, data); err != nil {
+	// The new ledger is uploaded whole under a pending name first, then
+	// the old asset deleted and the pending one renamed into place: a
+	// failure at any step leaves the whole ledger in one asset or the
+	// other, and a re-run finishes the job.
+	fail := func(what string, err error) error {
 		res.Asset = "failed: " + report.OneLine(err.Error())
-		what := "uploading"
-		if has {
-			what = "uploading the merged ledger after deleting the old asset (the release has no ledger asset now)"
-		}
 		kind := errkind.Remote
 		if errors.Is(err, githubapi.ErrSealed) {
 			kind = errkind.Blocked // published as immutable while record ran
 		}
-		return errkind.New(kind, fmt.Errorf("release %s: %s %s: %w; re-run record", in.releaseTag, what, AssetName, err))
+		return errkind.New(kind, fmt.Errorf("release %s: %s: %w; re-run record", in.releaseTag, what, err))
+	}
+	if hasPending {
+		if err := o.GitHub.DeleteAsset(ctx, in.owner, in.repo, pending.ID); err != nil {
+			return fail("deleting the pending asset "+pendingName+" a cut-short run left", err)
+		}
+	}
+	up, err := o.GitHub.UploadAsset(ctx, in.owner, in.repo, rel, pendingName, data)
+	if err != nil {
+		return fail("uploading the ledger as "+pendingName, err)
+	}
+	if has && old.ID != pending.ID {
+		if err := o.GitHub.DeleteAsset(ctx, in.owner, in.repo, old.ID); err != nil {
+			return fail("deleting the old "+AssetName+" (the new ledger waits as "+pendingName+")", err)
+		}
+	}
+	if err := o.GitHub.RenameAsset(ctx, in.owner, in.repo, up.ID, AssetName); err != nil {
+		return fail("renaming "+pendingName+" to "+AssetName+" (it holds the whole ledger)", err)
 	}
 	if has {
 		res.Asset = "replaced " + AssetName + " with a merge that keeps every entry it held"

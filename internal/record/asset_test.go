@@ -64,7 +64,7 @@ func (a *assetRig) asset(t *testing.T) ([]byte, *ledger.Ledger) {
 // asset with the notes' ledger, byte for byte what --ledger-file holds; a
 // second record merges into both; once published (sealed), a record whose
 // asset is already right changes nothing and one that would change it is
-// refused, the notes written all the same.
+// refused before anything is written.
 func TestLedgerAssetDraftThenPublish(t *testing.T) {
 	t.Parallel()
 	a := newAssetRig(t)
@@ -101,8 +101,10 @@ func TestLedgerAssetDraftThenPublish(t *testing.T) {
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "GitHub refuses to replace it") || !strings.HasPrefix(r.Summary, "BLOCKED") {
 		t.Fatalf("a new ref on a sealed release: %v (%s)", err, r.Summary)
 	}
-	if _, notes := a.asset(t); len(notes.Images) != 3 {
-		t.Errorf("the notes were not written: %d images", len(notes.Images))
+	// Refused before the notes are touched: notes written now would
+	// disagree with the sealed asset for good.
+	if _, notes := a.asset(t); len(notes.Images) != 2 {
+		t.Errorf("the notes were written against the sealed asset: %d images", len(notes.Images))
 	}
 }
 
@@ -221,5 +223,34 @@ func TestLedgerTooLargeForTheNotes(t *testing.T) {
 	})
 	if err != nil || got != 1000 {
 		t.Errorf("read back: %d images, %v", got, err)
+	}
+}
+
+// TestLedgerAssetReplacementCutShortIsFinished: a replacement uploads the
+// new ledger whole as a pending asset before the old one goes. A run cut
+// short after the deletion leaves only the pending asset; the next run
+// takes what it holds, merges, and puts the ledger in place.
+func TestLedgerAssetReplacementCutShortIsFinished(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	a.gh.SetImmutableReleases("org", "app", false)
+	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
+	other := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: a.srv.Ref("org/other:1.0.0"), Digest: "sha256:" + strings.Repeat("c", 64)}}}
+	b, err := other.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: pendingName, Data: b})
+	if _, err := a.record(t, false, a.srv.Ref("org/app:1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range a.gh.Assets("org", "app", "v1.0.0") {
+		names = append(names, x.Name)
+	}
+	data, _ := a.asset(t)
+	l, err := ledger.Parse(data)
+	if err != nil || len(l.Images) != 2 || len(names) != 1 {
+		t.Fatalf("assets %v; ledger %v, %+v", names, err, l)
 	}
 }

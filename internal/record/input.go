@@ -39,6 +39,7 @@ type Releases interface {
 	UploadAsset(ctx context.Context, owner, repo string, rel *githubapi.Release, name string, data []byte) (githubapi.Asset, error)
 	DownloadAsset(ctx context.Context, owner, repo string, id int64, limit int64) ([]byte, error)
 	DeleteAsset(ctx context.Context, owner, repo string, id int64) error
+	RenameAsset(ctx context.Context, owner, repo string, id int64, name string) error
 }
 
 // ReleaseOptions are where a record goes besides the outputs, shared with

@@ -34,6 +34,9 @@ func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*R
 		return res, errkind.New(errkind.Remote, err)
 	}
 	res.URL = rel.HTMLURL
+	if err := sealedAgrees(ctx, o, in, rel, l, res); err != nil {
+		return res, err
+	}
 	prev, _, err := extract(ctx, o, in, rel, res)
 	if err != nil {
 		return res, err
@@ -49,6 +52,33 @@ func planRelease(ctx context.Context, o Options, in input, l *ledger.Ledger) (*R
 	}
 	res.Action = "would update the notes (dry run)"
 	return res, nil
+}
+
+// sealedAgrees refuses, before the notes are touched, a record that would
+// change the ledger of a sealed release that has its asset: the asset can
+// never change, so notes written now would disagree with it for good, and
+// every later restore from the release would be refused as tampered.
+func sealedAgrees(ctx context.Context, o Options, in input, rel *githubapi.Release, l *ledger.Ledger, res *ReleaseResult) error {
+	a, ok := rel.Asset(ledger.AssetName)
+	if !rel.Sealed() || !ok {
+		return nil
+	}
+	b, err := o.GitHub.DownloadAsset(ctx, in.owner, in.repo, a.ID, MaxAsset)
+	if err != nil {
+		res.Action = "failed: " + report.OneLine(err.Error())
+		return errkind.New(errkind.Remote, fmt.Errorf("release %s: reading its sealed ledger asset: %w", in.releaseTag, err))
+	}
+	sealed, err := ledger.Parse(b)
+	if err != nil {
+		res.Action = "failed: its sealed asset " + ledger.AssetName + " is not a ledger"
+		return errkind.Blockedf("release %s is immutable and published, and its asset %s is not a ledger (%v): record into a new release", in.releaseTag, ledger.AssetName, err)
+	}
+	if changes, missing := compare(sealed, l); missing > 0 {
+		res.Action = "refused: the release is sealed and its ledger asset does not hold these refs at these digests"
+		res.Changes = changes
+		return errkind.Blockedf("release %s is immutable and published: its ledger asset %s is sealed and does not record %d of these refs as read now, and GitHub refuses to replace it; nothing was written to GitHub: record into a new release (--create-release makes a draft; publish it after tagguard)", in.releaseTag, ledger.AssetName, missing)
+	}
+	return nil
 }
 
 // extract reads the ledger section of the notes, or, where the notes say

@@ -97,10 +97,12 @@ func (m *Masker) AddWord(secret string) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.Contains(m.words, secret) {
-		m.words = append(m.words, secret)
-		sortLongestFirst(m.words)
+	for _, form := range urlForms(secret) { // as it is, percent-, form- and JSON-encoded
+		if !slices.Contains(m.words, form) {
+			m.words = append(m.words, form)
+		}
 	}
+	sortLongestFirst(m.words)
 }
 
 // tokenByte: a character a token can hold (base64 of both alphabets, JWT

@@ -31,9 +31,21 @@ type tokenWatch struct {
 	noteShort func(token string)
 }
 
+// tokenRequest: a request to a token service, as go-containerregistry's
+// bearer flow sends it (GET with service and scope, or a POST of a form),
+// never a blob a registry redirected to its storage host, whose content
+// may well be JSON with a "token" field.
+func tokenRequest(req *http.Request) bool {
+	if strings.HasPrefix(req.URL.Path, "/v2/") {
+		return false
+	}
+	q := req.URL.Query()
+	return q.Has("service") || q.Has("scope") || (req.Method == http.MethodPost && strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded"))
+}
+
 func (w tokenWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := w.inner.RoundTrip(req)
-	if err != nil || strings.HasPrefix(req.URL.Path, "/v2/") || resp.StatusCode != http.StatusOK {
+	if err != nil || !tokenRequest(req) || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -183,7 +183,7 @@ func TestEveryIssuedTokenIsMasked(t *testing.T) {
 		w := tokenWatch{inner: http.DefaultTransport,
 			note:      func(_, s string) { noted = append(noted, "long "+s) },
 			noteShort: func(s string) { noted = append(noted, "short "+s) }}
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/token", nil)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/token?service=registry&scope=repository:org/app:pull", nil)
 		resp, err := w.RoundTrip(req)
 		got := strings.Join(noted, ", ")
 		if err != nil {
@@ -314,4 +314,24 @@ func TestPingOncePerRegistry(t *testing.T) {
 	if resp := get("https://registry.example/v2/", false); resp.StatusCode != http.StatusUnauthorized || failing.n != 2 {
 		t.Errorf("after a failed ping: %d after %d pings; want it asked again", resp.StatusCode, failing.n)
 	}
+}
+
+// TestBlobsAreNotTokens: a blob a registry redirected to its storage host
+// is not a token service's answer, however much it looks like one: a
+// layer holding {"token":"abc"} neither fails the copy nor masks words.
+func TestBlobsAreNotTokens(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"token":"abc","access_token":"a-word-in-an-image"}`)
+	}))
+	defer srv.Close()
+	var noted []string
+	w := tokenWatch{inner: http.DefaultTransport, note: func(_, s string) { noted = append(noted, s) }, noteShort: func(s string) { noted = append(noted, s) }}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/docker/registry/v2/blobs/sha256/ab/abcd/data?X-Amz-Signature=x", nil)
+	resp, err := w.RoundTrip(req)
+	if err != nil || len(noted) > 0 {
+		t.Fatalf("a blob read as a token answer: %v, noted %q", err, noted)
+	}
+	resp.Body.Close()
 }

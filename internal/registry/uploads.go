@@ -32,7 +32,9 @@ func (u uploadCanceller) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer cancel()
 	del, derr := http.NewRequestWithContext(ctx, http.MethodDelete, req.URL.String(), nil)
 	if derr == nil {
-		del.Header.Set("Authorization", req.Header.Get("Authorization"))
+		if auth := req.Header.Get("Authorization"); auth != "" {
+			del.Header.Set("Authorization", auth)
+		}
 		del.Header.Set("User-Agent", req.Header.Get("User-Agent"))
 		status := 0
 		dresp, derr := u.inner.RoundTrip(del)

@@ -1,6 +1,7 @@
 package ghtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ const (
 	docsListAssets  = "https://docs.github.com/rest/releases/assets#list-release-assets"
 	docsGetAsset    = "https://docs.github.com/rest/releases/assets#get-a-release-asset"
 	docsDeleteAsset = "https://docs.github.com/rest/releases/assets#delete-a-release-asset"
+	docsUpdateAsset = "https://docs.github.com/rest/releases/assets#update-a-release-asset"
 	docsImmutable   = "https://docs.github.com/code-security/supply-chain-security/understanding-your-software-supply-chain/immutable-releases"
 )
 
@@ -98,6 +100,14 @@ func (s *Server) Assets(owner, repo, tag string) []Asset {
 		out = append(out, *a)
 	}
 	return out
+}
+
+// RedirectStorage makes the storage host answer every download with a
+// redirect to url: a storage that sends a client on somewhere else.
+func (s *Server) RedirectStorage(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.storageRedirect = url
 }
 
 // DownloadsWithCredentials counts asset downloads that reached the
@@ -219,6 +229,43 @@ func (s *Server) getAsset(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.renderAsset(r, rs, a))
 }
 
+// updateAsset renames an asset (or relabels it), as GitHub's "update a
+// release asset".
+func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name  *string `json:"name"`
+		Label *string `json:"label"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "Problems parsing JSON", docsUpdateAsset)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs, rel, a := s.assetOf(r)
+	if a == nil {
+		notFound(w, docsUpdateAsset)
+		return
+	}
+	if locked(rel) {
+		writeError(w, http.StatusUnprocessableEntity, "Cannot update assets of an immutable release.", docsImmutable)
+		return
+	}
+	if req.Name != nil && *req.Name != a.Name {
+		for _, x := range rel.assets {
+			if x.Name == *req.Name {
+				writeValidation(w, docsUpdateAsset, fieldError{Resource: "ReleaseAsset", Code: "already_exists", Field: "name"})
+				return
+			}
+		}
+		a.Name = *req.Name
+	}
+	if req.Label != nil {
+		a.Label = *req.Label
+	}
+	writeJSON(w, http.StatusOK, s.renderAsset(r, rs, a))
+}
+
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,6 +294,11 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 func (s *Server) storageHandler(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.storageRedirect != "" {
+		w.Header().Set("Location", s.storageRedirect)
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	if r.Header.Get("Authorization") != "" {
 		s.leakedAuth++
 		w.WriteHeader(http.StatusBadRequest)

@@ -46,6 +46,7 @@ func (s *Server) newMux() *http.ServeMux {
 	mux.HandleFunc("PATCH "+p+"/releases/{id}", s.updateRelease)
 	mux.HandleFunc("POST "+s.uploadPrefix()+"/repos/{owner}/{repo}/releases/{id}/assets", s.uploadAsset)
 	mux.HandleFunc("DELETE "+p+"/releases/assets/{asset}", s.deleteAsset)
+	mux.HandleFunc("PATCH "+p+"/releases/assets/{asset}", s.updateAsset)
 	mux.HandleFunc("GET "+p+"/compare/{basehead...}", s.compare)
 	mux.HandleFunc("GET "+p+"/branches", s.listBranches)
 	return mux

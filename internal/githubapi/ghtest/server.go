@@ -51,6 +51,8 @@ type Server struct {
 
 	storage    *httptest.Server // the host asset downloads are redirected to
 	leakedAuth int              // downloads that reached storage with credentials
+	// storageRedirect, when set, is where storage sends every download.
+	storageRedirect string
 }
 
 // Option configures a Server.
