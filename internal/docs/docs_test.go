@@ -1,7 +1,8 @@
 // Package docs tests the repository's files that are not Go: the Dockerfile
 // against the runner's contract for container actions, the workflows and
-// examples against action.yml's inputs and outputs, and the README's included
-// examples against the files they show. The package has no code of its own.
+// examples against action.yml's inputs and outputs, docs/ against the code
+// (the generated command reference, the JSON report, links that resolve).
+// The package has no code of its own.
 package docs
 
 import (

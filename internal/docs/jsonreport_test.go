@@ -33,21 +33,15 @@ func jsonFields(v any) []string {
 	return out
 }
 
-// TestREADMEDescribesTheJSONReport holds the README's description of the
-// JSON report to the code: the envelope's fields, and per command the
-// body's top-level fields and the outputs.
-func TestREADMEDescribesTheJSONReport(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// TestDocsDescribeTheJSONReport holds docs/json-report.md to the code:
+// the envelope's fields, and per command the body's top-level fields and
+// the outputs.
+func TestDocsDescribeTheJSONReport(t *testing.T) {
+	b, err := os.ReadFile("../../docs/json-report.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
-	start := strings.Index(doc, "## The JSON report")
-	if start < 0 {
-		t.Fatal("README.md has no section The JSON report")
-	}
-	sec := doc[start:]
-	sec = sec[:strings.Index(sec[3:], "\n## ")+3]
+	sec := string(b)
 	for _, f := range jsonFields(&report.Envelope{}) {
 		if !strings.Contains(sec, "| `"+f+"` |") {
 			t.Errorf("the envelope's field %s is not described", f)
@@ -69,7 +63,7 @@ func TestREADMEDescribesTheJSONReport(t *testing.T) {
 			continue
 		}
 		if got, want := names(cells[2]), jsonFields(rep); !slices.Equal(got, want) {
-			t.Errorf("%s body: README lists %v, the code has %v", cmd, got, want)
+			t.Errorf("%s body: docs/json-report.md lists %v, the code has %v", cmd, got, want)
 		}
 		env := report.NewEnvelope(cmd, rep, 0)
 		var outs []string
@@ -80,7 +74,7 @@ func TestREADMEDescribesTheJSONReport(t *testing.T) {
 		got := names(cells[3])
 		slices.Sort(got)
 		if !slices.Equal(got, outs) {
-			t.Errorf("%s outputs: README lists %v, the code has %v", cmd, got, outs)
+			t.Errorf("%s outputs: docs/json-report.md lists %v, the code has %v", cmd, got, outs)
 		}
 		if _, err := json.Marshal(env); err != nil {
 			t.Errorf("%s: %v", cmd, err)

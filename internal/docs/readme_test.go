@@ -65,6 +65,9 @@ func TestReadmeIncludes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README.md: %v", err)
 	}
+	if len(incs) > 0 {
+		t.Errorf("README.md copies %s: link it instead (the README stays short; docs/ links the examples)", incs[0].path)
+	}
 	// No markers yet passes: the README decides what it shows.
 	for _, in := range incs {
 		if p := path.Clean(in.path); p != in.path || path.IsAbs(p) || strings.HasPrefix(p, "../") {
