@@ -14,12 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
@@ -49,21 +49,16 @@ type Evidence struct {
 // Judge answers for many tags, listing each repository's tags once. It is
 // safe for concurrent use.
 type Judge struct {
-	reg   Registry
-	ev    Evidence
-	mu    sync.Mutex
-	lists map[string]*list
-}
-
-type list struct {
-	once sync.Once
-	tags []string
-	err  error
+	reg Registry
+	ev  Evidence
+	// lists are the repositories' tag lists, each read once a run (a list
+	// that could not be read is kept, as every tag of it fails alike).
+	lists fanout.Memo[string, []string]
 }
 
 // New returns a Judge reading reg, believing an advance on ev.
 func New(reg Registry, ev Evidence) *Judge {
-	return &Judge{reg: reg, ev: ev, lists: map[string]*list{}}
+	return &Judge{reg: reg, ev: ev, lists: fanout.Memo[string, []string]{KeepFailures: true}}
 }
 
 // IsFloating reports whether tag is a floating tag: latest, a bare major
@@ -134,52 +129,39 @@ func records(l *ledger.Ledger, ref name.Tag, digest string) bool {
 // of an Evidence. A release without a readable ledger is no evidence.
 func ReleaseLedgers(gh ledgers.Releases, repository string) func(ctx context.Context, tag string) (*ledger.Ledger, error) {
 	owner, repo, _ := strings.Cut(repository, "/")
-	var mu sync.Mutex
-	cache := map[string]*ledger.Ledger{}
+	var memo fanout.Memo[string, *ledger.Ledger] // a release read once; a failed read asked again
 	return func(ctx context.Context, tag string) (*ledger.Ledger, error) {
-		mu.Lock()
-		l, ok := cache[tag]
-		mu.Unlock()
-		if ok {
-			return l, nil
-		}
-		for _, t := range []string{"v" + strings.TrimPrefix(tag, "v"), strings.TrimPrefix(tag, "v")} {
-			rel, err := gh.FindRelease(ctx, owner, repo, t)
-			if errors.Is(err, githubapi.ErrReleaseNotFound) {
-				continue
+		l, _, err := memo.Do(ctx, tag, func() (*ledger.Ledger, error) {
+			for _, t := range []string{"v" + strings.TrimPrefix(tag, "v"), strings.TrimPrefix(tag, "v")} {
+				rel, err := gh.FindRelease(ctx, owner, repo, t)
+				if errors.Is(err, githubapi.ErrReleaseNotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				// Read as restore reads a release: the asset first. A
+				// release whose notes disagree with its asset, or a draft
+				// (anyone with write access can make one), confirms
+				// nothing.
+				got, ok, rerr := ledgers.ReadRelease(ctx, gh, owner, repo, rel)
+				if rerr != nil && errkind.Of(rerr) == errkind.Remote {
+					return nil, rerr
+				}
+				if ok && rerr == nil && len(got.Tampered) == 0 && !rel.Draft {
+					return got.Ledger, nil
+				}
+				return nil, nil
 			}
-			if err != nil {
-				return nil, err
-			}
-			// Read as restore reads a release: the asset first. A release
-			// whose notes disagree with its asset, or a draft (anyone with
-			// write access can make one), confirms nothing.
-			got, ok, rerr := ledgers.ReadRelease(ctx, gh, owner, repo, rel)
-			if errkind.Of(rerr) == errkind.Remote && rerr != nil {
-				return nil, rerr
-			}
-			if ok && rerr == nil && len(got.Tampered) == 0 && !rel.Draft {
-				l = got.Ledger
-			}
-			break
-		}
-		mu.Lock()
-		cache[tag] = l
-		mu.Unlock()
-		return l, nil
+			return nil, nil
+		})
+		return l, err
 	}
 }
 
 func (j *Judge) tags(ctx context.Context, repo name.Repository) ([]string, error) {
-	j.mu.Lock()
-	l := j.lists[repo.String()]
-	if l == nil {
-		l = &list{}
-		j.lists[repo.String()] = l
-	}
-	j.mu.Unlock()
-	l.once.Do(func() { l.tags, l.err = j.reg.Tags(ctx, repo) })
-	return l.tags, l.err
+	tags, _, err := j.lists.Do(ctx, repo.String(), func() ([]string, error) { return j.reg.Tags(ctx, repo) })
+	return tags, err
 }
 
 // RecordedVersion is the version a floating tag was recorded with: the

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tagguard/tagguard/internal/progress"
@@ -122,7 +121,7 @@ func (p *Plan) Report() *Report {
 // (one GET per distinct index digest).
 func resolve(ctx context.Context, o Options, in input) ([]Entry, error) {
 	entries := make([]Entry, len(in.refs))
-	platforms := &platformCache{m: map[string]*platformResult{}}
+	platforms := &platformCache{memo: fanout.Memo[string, platformResult]{KeepFailures: true}}
 	for i, t := range in.refs {
 		entries[i] = Entry{Ref: t.String()}
 	}
@@ -172,29 +171,23 @@ func resolveOne(ctx context.Context, o Options, in input, platforms *platformCac
 	e.Verdict = Recorded
 }
 
-// platformCache reads each index once however many tags point at it.
+// platformCache reads each index once however many tags point at it; a
+// read that failed is kept, as the tags that share it fail alike.
 type platformCache struct {
-	mu sync.Mutex
-	m  map[string]*platformResult
+	memo fanout.Memo[string, platformResult]
 }
 
 type platformResult struct {
-	once   sync.Once
 	ps     []ledger.Platform
 	inline map[string]bool // the images the index holds a BuildKit attestation for
-	err    error
 }
 
 func (c *platformCache) get(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, map[string]bool, error) {
-	c.mu.Lock()
-	res, ok := c.m[ref.String()]
-	if !ok {
-		res = &platformResult{}
-		c.m[ref.String()] = res
-	}
-	c.mu.Unlock()
-	res.once.Do(func() { res.ps, res.inline, res.err = readPlatforms(ctx, reg, ref) })
-	return res.ps, res.inline, res.err
+	res, _, err := c.memo.Do(ctx, ref.String(), func() (platformResult, error) {
+		ps, inline, err := readPlatforms(ctx, reg, ref)
+		return platformResult{ps, inline}, err
+	})
+	return res.ps, res.inline, err
 }
 
 func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger.Platform, map[string]bool, error) {

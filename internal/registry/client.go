@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/retry"
 )
@@ -70,7 +71,9 @@ type Client struct {
 	pusher   *remote.Pusher
 	read     *readCache // what this run read and hashed, for its copies
 	jobs     int        // --jobs: the width of the client's own fan-outs
-	copies   copyCalls  // each manifest copied into a repository once per run
+	// copies: each manifest is copied into a repository once a run ("
+	// registry/repository@digest"); a copy that failed is tried again.
+	copies fanout.Memo[string, CopyStats]
 }
 
 // New builds a Client. It makes no request; it reads the Docker config

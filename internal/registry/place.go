@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,13 +53,13 @@ func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository)
 // was vetted already, so it is not walked again.
 func (c *Client) copyOnce(ctx context.Context, src name.Digest, dst name.Repository, vetted bool) (CopyStats, error) {
 	key := dst.Digest(src.DigestStr()).Name()
-	call, first := c.copies.start(key)
-	if !first {
-		return call.wait(ctx)
+	stats, ran, err := c.copies.Do(ctx, key, func() (CopyStats, error) { return c.copy(ctx, src, dst, vetted) })
+	if !ran && err == nil {
+		// Another caller copied it: as far as this one is concerned, it
+		// was there.
+		return CopyStats{Present: true}, nil
 	}
-	call.stats, call.err = c.copy(ctx, src, dst, vetted)
-	c.copies.finish(key, call)
-	return call.stats, call.err
+	return stats, err
 }
 
 func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository, vetted bool) (CopyStats, error) {
@@ -114,57 +113,6 @@ func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository,
 		return CopyStats{}, errkind.Remotef("copying %s: a manifest of type %s is neither an image nor an index: not copied", src, m.MediaType)
 	}
 	return CopyStats{}, nil
-}
-
-// copyCalls lets one caller copy a manifest into a repository while the
-// others wait for its outcome. A success is kept for the run (the manifest
-// is there); a failure is forgotten, so a later call tries again.
-type copyCalls struct {
-	mu    sync.Mutex
-	calls map[string]*copyCall // "registry/repository@digest"
-}
-
-type copyCall struct {
-	done  chan struct{}
-	stats CopyStats
-	err   error
-}
-
-func (cc *copyCalls) start(key string) (*copyCall, bool) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if call, ok := cc.calls[key]; ok {
-		return call, false
-	}
-	if cc.calls == nil {
-		cc.calls = map[string]*copyCall{}
-	}
-	call := &copyCall{done: make(chan struct{})}
-	cc.calls[key] = call
-	return call, true
-}
-
-func (cc *copyCalls) finish(key string, call *copyCall) {
-	if call.err != nil {
-		cc.mu.Lock()
-		delete(cc.calls, key)
-		cc.mu.Unlock()
-	}
-	close(call.done)
-}
-
-// wait is the outcome of a copy another caller made: present, as far as
-// this caller is concerned, when it succeeded.
-func (call *copyCall) wait(ctx context.Context) (CopyStats, error) {
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		return CopyStats{}, ctx.Err()
-	}
-	if call.err != nil {
-		return CopyStats{}, call.err
-	}
-	return CopyStats{Present: true}, nil
 }
 
 // pushImage writes img's blobs (each HEADed, then mounted or streamed, at

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/refs"
 )
 
@@ -223,14 +224,14 @@ func endpoint(path string) string {
 // answer that is neither 200 nor 401, or an error, is not kept, so the
 // next caller asks again.
 type pingOnce struct {
-	inner   http.RoundTripper
-	mu      sync.Mutex
-	answers map[string]*pingAnswer // "scheme://host" → the registry's answer
+	inner http.RoundTripper
+	// answers are the registries' answers, by "scheme://host"; a ping that
+	// failed is forgotten, and its waiters each ask for themselves.
+	answers fanout.Memo[string, pingAnswer]
 }
 
 type pingAnswer struct {
-	done   chan struct{}
-	status int // 0 when the ping failed
+	status int
 	header http.Header
 }
 
@@ -238,40 +239,29 @@ func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.URL.RawQuery != "" || req.Header.Get("Authorization") != "" {
 		return p.inner.RoundTrip(req)
 	}
-	key := req.URL.Scheme + "://" + req.URL.Host
-	p.mu.Lock()
-	a, asked := p.answers[key]
-	if !asked {
-		if p.answers == nil {
-			p.answers = map[string]*pingAnswer{}
+	var resp *http.Response // the first caller's own answer
+	var err error
+	a, ran, aerr := p.answers.Do(req.Context(), req.URL.Scheme+"://"+req.URL.Host, func() (pingAnswer, error) {
+		resp, err = p.inner.RoundTrip(req)
+		if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
+			return pingAnswer{resp.StatusCode, resp.Header.Clone()}, nil
 		}
-		a = &pingAnswer{done: make(chan struct{})}
-		p.answers[key] = a
+		return pingAnswer{}, errPingNotKept
+	})
+	switch {
+	case ran:
+		return resp, err
+	case errors.Is(aerr, errPingNotKept):
+		return p.inner.RoundTrip(req)
+	case aerr != nil:
+		return nil, aerr
 	}
-	p.mu.Unlock()
-	if asked {
-		select {
-		case <-a.done:
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-		if a.status == 0 {
-			return p.inner.RoundTrip(req)
-		}
-		return &http.Response{
-			Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)), StatusCode: a.status,
-			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: a.header.Clone(), Body: http.NoBody, Request: req,
-		}, nil
-	}
-	defer close(a.done) // after the answer is set, and even if inner panics
-	resp, err := p.inner.RoundTrip(req)
-	if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
-		a.status, a.header = resp.StatusCode, resp.Header.Clone()
-	} else {
-		p.mu.Lock()
-		delete(p.answers, key)
-		p.mu.Unlock()
-	}
-	return resp, err
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)), StatusCode: a.status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: a.header.Clone(), Body: http.NoBody, Request: req,
+	}, nil
 }
+
+// errPingNotKept is a ping whose answer is not one to share.
+var errPingNotKept = errors.New("the ping's answer is not kept")
