@@ -44,6 +44,20 @@ func (a *assetRig) record(t *testing.T, create bool, images ...string) (*Report,
 		ReleaseOptions: ReleaseOptions{CreateRelease: create}}, false)
 }
 
+// mutableReleaseWithAsset adds a mutable release v1.0.0 whose asset
+// (under name) holds another step's ledger: org/other:1.0.0.
+func (a *assetRig) mutableReleaseWithAsset(t *testing.T, name string) {
+	t.Helper()
+	a.gh.SetImmutableReleases("org", "app", false)
+	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
+	other := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: a.srv.Ref("org/other:1.0.0"), Digest: "sha256:" + strings.Repeat("c", 64)}}}
+	b, err := other.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: name, Data: b})
+}
+
 // asset is the ledger asset's bytes and the ledger the notes hold.
 func (a *assetRig) asset(t *testing.T) ([]byte, *ledger.Ledger) {
 	t.Helper()
@@ -133,14 +147,7 @@ func TestLedgerAssetRefusedOnAPublishedImmutableRelease(t *testing.T) {
 func TestLedgerAssetOfAnotherWriterIsMergedNotReplaced(t *testing.T) {
 	t.Parallel()
 	a := newAssetRig(t)
-	a.gh.SetImmutableReleases("org", "app", false)
-	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
-	other := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: a.srv.Ref("org/other:1.0.0"), Digest: "sha256:" + strings.Repeat("c", 64)}}}
-	b, err := other.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.gh.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: AssetName, Data: b})
+	a.mutableReleaseWithAsset(t, AssetName)
 	if _, err := a.record(t, false, a.srv.Ref("org/app:1.0.0")); err != nil {
 		t.Fatal(err)
 	}
@@ -233,14 +240,7 @@ func TestLedgerTooLargeForTheNotes(t *testing.T) {
 func TestLedgerAssetReplacementCutShortIsFinished(t *testing.T) {
 	t.Parallel()
 	a := newAssetRig(t)
-	a.gh.SetImmutableReleases("org", "app", false)
-	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
-	other := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: a.srv.Ref("org/other:1.0.0"), Digest: "sha256:" + strings.Repeat("c", 64)}}}
-	b, err := other.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.gh.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: pendingName, Data: b})
+	a.mutableReleaseWithAsset(t, pendingName)
 	if _, err := a.record(t, false, a.srv.Ref("org/app:1.0.0")); err != nil {
 		t.Fatal(err)
 	}

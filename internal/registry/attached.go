@@ -8,11 +8,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -173,84 +171,6 @@ func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, erro
 	return a, errors.Join(errs...)
 }
 
-// referrers lists what refers to d, with go-containerregistry's Referrers
-// on the client's own puller (one token per repository): the referrers API
-// where the registry answers it, else the fallback tag. Which of the two
-// answered is seen on the wire (probe).
-func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor, string, error) {
-	pr := &probe{}
-	idx, err := remote.Referrers(d, remote.Reuse(c.puller), remote.WithContext(context.WithValue(ctx, probeKey{}, pr)))
-	where := FallbackTag
-	if pr.api.Load() {
-		where = ReferrersAPI
-	}
-	if errors.Is(err, errTooLarge) {
-		return nil, where, fmt.Errorf("the referrers of %s: the answer is larger than %d MiB: refused (no real list of signatures is)", d, MaxManifest>>20)
-	}
-	if err != nil {
-		if errors.Is(c.classify(d, "", err), ErrNotFound) {
-			return nil, where, nil // no fallback tag: nothing refers to d
-		}
-		return nil, where, c.classify(d, "listing the referrers of", err)
-	}
-	m, err := idx.IndexManifest()
-	if err != nil {
-		return nil, where, fmt.Errorf("reading the referrers of %s: %w", d, err)
-	}
-	if len(m.Manifests) > MaxReferrers {
-		return nil, where, fmt.Errorf("%s lists %d referrers (the %s), over %d: refused (a registry, or a signing loop, gone wrong)", d, len(m.Manifests), where, MaxReferrers)
-	}
-	return m.Manifests, where, nil
-}
-
-// present reads (HEAD, by digest) each listed referrer: the fallback tag
-// is an index nobody prunes when a signature or attestation is deleted,
-// and a registry may list what it does not hold. It returns those that
-// are there, the digests of those that are not, and the errors of those
-// it could not read (not counted either way).
-func (c *Client) present(ctx context.Context, repo name.Repository, refs []v1.Descriptor) (there []v1.Descriptor, gone []string, err error) {
-	ok := make([]bool, len(refs))
-	missing := make([]bool, len(refs))
-	errs := make([]error, len(refs))
-	fanout.Each(ctx, 4, len(refs), func(i int) {
-		if refs[i].MediaType == ociArtifactManifest {
-			// go-containerregistry's Accept list lacks the OCI 1.1-rc
-			// artifact manifest (ORAS and notation wrote them in 2022-23): a
-			// registry strict about Accept answers 404 for one that is
-			// there. Counted from the listing, as before the probe.
-			ok[i] = true
-			return
-		}
-		d := repo.Digest(refs[i].Digest.String())
-		got, err := c.Resolve(ctx, d)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			missing[i] = true
-		case err != nil:
-			errs[i] = err
-		case got.Digest != refs[i].Digest:
-			errs[i] = fmt.Errorf("the referrer %s answered as %s: refused", refs[i].Digest, got.Digest)
-		default:
-			ok[i] = true
-		}
-	})
-	for i, r := range refs {
-		switch {
-		case ok[i]:
-			there = append(there, r)
-		case missing[i]:
-			gone = append(gone, r.Digest.String())
-		}
-	}
-	return there, gone, errors.Join(errs...)
-}
-
-// probeKey carries a *probe through a referrers request.
-type probeKey struct{}
-
-// probe notes whether the registry answered the referrers API itself.
-type probe struct{ api atomic.Bool }
-
 // InlineAttestations reads an index's BuildKit attestation entries: the
 // digest of each image that one attests.
 func InlineAttestations(raw []byte) map[string]bool {
@@ -303,107 +223,4 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 		m[d.DigestStr()] = out[i]
 	}
 	return m, errors.Join(errs...)
-}
-
-// CopyAttached makes a's attached manifests present in dst, by digest, and
-// cosign's legacy tags point there as at the source: what a copy of the
-// digest they are attached to must carry along. A referrer is copied with
-// its subject, so a registry without the referrers API gets its fallback
-// tag updated (go-containerregistry does, as cosign and oras do). Nothing
-// already there is sent again; every legacy tag is read back. It returns
-// how many manifests or tags it wrote, and the referrers the source no
-// longer has (deleted since they were read), which it skips.
-//
-// The referrers go one after another (each updates the subject's one
-// fallback tag: read, add, write), beside them each legacy tag at once.
-// Two calls for one subject at once (two sources sharing an image) walk
-// the same list in the same order, and Copy lets one caller write each
-// referrer while the other waits: the fallback tag is not updated twice
-// at the same moment from here.
-func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
-	var referrers, legacy []Attachment
-	for _, m := range a.Manifests {
-		if m.Tag == "" {
-			referrers = append(referrers, m)
-		} else {
-			legacy = append(legacy, m)
-		}
-	}
-	var mu sync.Mutex
-	add := func(n int) {
-		mu.Lock()
-		wrote += n
-		mu.Unlock()
-	}
-	errs := make([]error, 1+len(legacy))
-	fanout.Each(ctx, 1+len(legacy), 1+len(legacy), func(i int) {
-		if i == 0 {
-			for _, m := range referrers {
-				n, skipped, err := c.copyReferrer(ctx, m, dst)
-				add(n)
-				if skipped {
-					gone = append(gone, m.Digest.DigestStr())
-				}
-				if err != nil {
-					errs[0] = err
-					return
-				}
-			}
-			return
-		}
-		n, err := c.copyLegacyTag(ctx, legacy[i-1], dst)
-		add(n)
-		errs[i] = err
-	})
-	if err := ctx.Err(); err != nil {
-		return wrote, gone, err
-	}
-	return wrote, gone, errors.Join(errs...)
-}
-
-// copyReferrer copies one referrer; skipped reports one the source says
-// is gone. Only the source's word skips: a 404 from the target (a
-// repository it will not create, a subject it cannot find) is a failure
-// to carry, never a quiet skip.
-func (c *Client) copyReferrer(ctx context.Context, m Attachment, dst name.Repository) (wrote int, skipped bool, err error) {
-	st, err := c.Copy(ctx, m.Digest, dst)
-	if errors.Is(err, ErrNotFound) {
-		if _, rerr := c.Resolve(ctx, m.Digest); errors.Is(rerr, ErrNotFound) {
-			return 0, true, nil
-		}
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
-	}
-	if !st.Present {
-		wrote++
-	}
-	return wrote, false, nil
-}
-
-// copyLegacyTag copies a legacy tag's manifest and points the tag at it,
-// with the bytes the copy read (the source's), then reads the tag back.
-func (c *Client) copyLegacyTag(ctx context.Context, m Attachment, dst name.Repository) (wrote int, err error) {
-	st, err := c.Copy(ctx, m.Digest, dst)
-	if err != nil {
-		return 0, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
-	}
-	if !st.Present {
-		wrote++
-	}
-	tag := dst.Tag(m.Tag)
-	if d, err := c.Resolve(ctx, tag); err == nil && d.Digest.String() == m.Digest.DigestStr() {
-		return wrote, nil
-	}
-	mf, err := c.Manifest(ctx, m.Digest)
-	if err != nil {
-		return wrote, err
-	}
-	if err := c.Put(ctx, tag, mf); err != nil {
-		return wrote, err
-	}
-	if d, err := c.Resolve(ctx, tag); err != nil || d.Digest.String() != m.Digest.DigestStr() {
-		return wrote, fmt.Errorf("copying %s: the tag did not read back at %s", tag, m.Digest.DigestStr())
-	}
-	return wrote + 1, nil
 }

@@ -1,0 +1,228 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/floating"
+	"github.com/tagguard/tagguard/internal/progress"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
+)
+
+// readTags HEADs every recorded ref once. A floating tag away from its
+// record that now points at a newer release on its line (recorded there by
+// a ledger) has advanced, as that release meant it to: ok, and no drift.
+func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge *floating.Judge, pf *prefetch) {
+	progress.Expect(ctx, "reading recorded refs", len(recs))
+	notStarted := fanout.Each(ctx, o.Jobs, len(recs), func(i int) {
+		defer progress.Done(ctx, 1)
+		ref := &refs[i]
+		d, err := pf.get(ctx, recs[i].tag)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			ref.State, ref.Reason = Missing, "the tag is gone"
+		case err != nil:
+			ref.State, ref.Reason, ref.err = Unknown, "could not read the tag: "+report.OneLine(err.Error()), err
+		case d.Digest.String() == recs[i].image.Digest:
+			ref.State, ref.Now = OK, d.Digest.String()
+		default:
+			ref.State, ref.Now = Drifted, d.Digest.String()
+			ref.Reason = fmt.Sprintf("now at %s, recorded at %s", d.Digest, recs[i].image.Digest)
+			if !floating.IsFloating(recs[i].tag) {
+				break
+			}
+			switch v, unproven, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
+			case err != nil:
+				ref.State, ref.Reason, ref.err = Unknown, "moved, and whether it advanced along its line could not be told: "+report.OneLine(err.Error()), err
+			case v != "":
+				ref.State, ref.Reason = OK, fmt.Sprintf("advanced to %s (recorded at %s): a newer release moved it, as meant", v, recs[i].image.Digest)
+			case unproven != "":
+				ref.Reason += "; " + unproven
+			}
+		}
+		if recs[i].inconsistent != "" && ref.State != Unknown {
+			ref.State, ref.Reason = Inconsistent, recs[i].inconsistent
+		}
+	})
+	for _, i := range notStarted {
+		refs[i].State, refs[i].Reason, refs[i].err = Unknown, "not read: "+ctx.Err().Error(), ctx.Err()
+	}
+}
+
+// checkRestorable asks, once per recorded digest of a ref that is not ok,
+// whether restore could put it back: the digest (and an index's children)
+// must still be in the repository.
+func checkRestorable(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	type target struct {
+		ref       name.Digest
+		mediaType string
+		verdict   *bool
+		reason    string
+		err       error
+	}
+	byKey := map[string]*target{}
+	var targets []*target
+	for i, rec := range recs {
+		if refs[i].State != Drifted && refs[i].State != Missing {
+			continue
+		}
+		d := rec.tag.Context().Digest(rec.image.Digest)
+		if byKey[d.Name()] == nil {
+			t := &target{ref: d, mediaType: rec.image.MediaType}
+			byKey[d.Name()], targets = t, append(targets, t)
+		}
+	}
+	notStarted := fanout.Each(ctx, o.Jobs, len(targets), func(i int) {
+		t := targets[i]
+		yes, no := true, false
+		gone, err := missing(ctx, o.Registry, t.ref, t.mediaType)
+		switch {
+		case err != nil:
+			t.reason, t.err = "could not tell whether it can be restored: "+report.OneLine(err.Error()), err
+		case gone != "":
+			t.verdict, t.reason = &no, gone+" (pruned: rebuild from source)"
+		default:
+			t.verdict = &yes
+		}
+	})
+	for _, i := range notStarted {
+		targets[i].reason, targets[i].err = "not read: "+ctx.Err().Error(), ctx.Err()
+	}
+	for i, rec := range recs {
+		if t := byKey[rec.tag.Context().Digest(rec.image.Digest).Name()]; t != nil && (refs[i].State == Drifted || refs[i].State == Missing) {
+			refs[i].Restorable, refs[i].err = t.verdict, t.err
+			if t.reason != "" {
+				refs[i].Reason += "; " + t.reason
+			}
+		}
+	}
+}
+
+// missing says what of d is gone: the digest itself, or for an index the
+// manifests it names. An image is one HEAD; an index one GET (hashed) and
+// a HEAD per child.
+func missing(ctx context.Context, reg Registry, d name.Digest, mediaType string) (string, error) {
+	if mediaType == "" {
+		// An older ledger without a media type: HEAD tells.
+		desc, err := reg.Resolve(ctx, d)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+		}
+		if err != nil || !desc.MediaType.IsIndex() {
+			return "", err
+		}
+		mediaType = string(desc.MediaType)
+	}
+	if !strings.Contains(mediaType, "index") && !strings.Contains(mediaType, "manifest.list") {
+		_, err := reg.Resolve(ctx, d)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+		}
+		return "", err
+	}
+	m, err := reg.Manifest(ctx, d)
+	if errors.Is(err, registry.ErrNotFound) {
+		return fmt.Sprintf("%s is not in %s", d.DigestStr(), d.Context()), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return registry.MissingChildren(ctx, reg, d, m)
+}
+
+// checkAttached reads, once per recorded digest a ledger recorded
+// attachments for, what is attached now, and marks a ref whose recorded
+// signatures, attestations or SBOMs are gone: still restorable, but
+// unsigned since it was recorded. A ledger without the field (older, or
+// --referrers=false) costs no request.
+func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
+	seen := map[string]bool{}
+	var ds []name.Digest
+	for i, rec := range recs {
+		if rec.image.Attached == nil || registry.FromRecord(rec.image.Attached).Empty() || refs[i].State == Unknown {
+			continue
+		}
+		d := rec.tag.Context().Digest(rec.image.Digest)
+		if !seen[d.Name()] {
+			seen[d.Name()] = true
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
+		return
+	}
+	now, err := o.Registry.AttachmentsOf(ctx, ds, nil)
+	for i, rec := range recs {
+		if !seen[rec.tag.Context().Digest(rec.image.Digest).Name()] {
+			continue
+		}
+		ref := &refs[i]
+		a, ok := now[rec.image.Digest]
+		if !ok || err != nil && a.Empty() {
+			ref.State, ref.err = Unknown, err
+			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(err)), "; ")
+			continue
+		}
+		ref.Attached = a.Record()
+		if lost := registry.Lost(registry.FromRecord(rec.image.Attached), a); lost != "" && (ref.State == OK || ref.State == Drifted || ref.State == Missing) {
+			why := fmt.Sprintf("its %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", lost, registry.FromRecord(rec.image.Attached), rec.image.Digest)
+			if ref.State == OK {
+				ref.State, ref.Reason = Unsigned, why
+			} else {
+				ref.Reason += "; " + why
+			}
+		}
+	}
+}
+
+// prefetch reads where recorded tags point now while the ledgers are still
+// being read (release pages stream): one HEAD per distinct tag, at most
+// jobs at a time, each started as soon as a ledger names the tag. A read
+// that failed is kept: the ref is then unknown, not read twice.
+type prefetch struct {
+	ctx     context.Context
+	reg     Registry
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	started map[string]bool // start's own: the ledger walk calls it from one goroutine
+	reads   fanout.Memo[string, registry.Descriptor]
+}
+
+func newPrefetch(ctx context.Context, reg Registry, jobs int) *prefetch {
+	return &prefetch{ctx: ctx, reg: reg, sem: make(chan struct{}, max(jobs, 1)), started: map[string]bool{},
+		reads: fanout.Memo[string, registry.Descriptor]{KeepFailures: true}}
+}
+
+// start reads t in the background, once. It waits for a free slot before
+// it starts the read, so the ledger walk that calls it is paced by the
+// registry, as the floor client is (a goroutine per recorded tag waiting
+// for a slot was 21,000 parked goroutines at 10,000 releases × 5 refs).
+func (p *prefetch) start(t name.Tag) {
+	if p.started[t.Name()] {
+		return
+	}
+	p.started[t.Name()] = true
+	select {
+	case p.sem <- struct{}{}:
+	case <-p.ctx.Done():
+		return
+	}
+	p.wg.Go(func() {
+		defer func() { <-p.sem }()
+		_, _, _ = p.reads.Do(p.ctx, t.Name(), func() (registry.Descriptor, error) { return p.reg.Resolve(p.ctx, t) })
+	})
+}
+
+// get is where t points now: the read started for it, or a read now.
+func (p *prefetch) get(ctx context.Context, t name.Tag) (registry.Descriptor, error) {
+	d, _, err := p.reads.Do(ctx, t.Name(), func() (registry.Descriptor, error) { return p.reg.Resolve(ctx, t) })
+	return d, err
+}
+
+func (p *prefetch) wait() { p.wg.Wait() }
