@@ -83,3 +83,33 @@ func TestMemoWaiterLeavesWithItsContext(t *testing.T) {
 		t.Errorf("kept %d, want the first call's 1", v)
 	}
 }
+
+// TestMemoKeepsNoPanicNorAnotherCallersEnd: a call that panicked leaves
+// nothing behind (never a zero value taken for an answer), and a call cut
+// short by its caller's context is asked again by a waiter whose own
+// context goes on, even where failures are kept.
+func TestMemoKeepsNoPanicNorAnotherCallersEnd(t *testing.T) {
+	t.Parallel()
+	m := Memo[string, int]{KeepFailures: true}
+	func() {
+		defer func() { _ = recover() }()
+		m.Do(context.Background(), "k", func() (int, error) { panic("boom") })
+	}()
+	if v, ran, err := m.Do(context.Background(), "k", func() (int, error) { return 7, nil }); v != 7 || !ran || err != nil {
+		t.Errorf("after a panic: %d, ran %v, %v", v, ran, err)
+	}
+	cut, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	go m.Do(cut, "c", func() (int, error) { close(started); <-cut.Done(); return 0, cut.Err() })
+	<-started
+	done := make(chan int)
+	go func() {
+		v, _, _ := m.Do(context.Background(), "c", func() (int, error) { return 9, nil })
+		done <- v
+	}()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	if v := <-done; v != 9 {
+		t.Errorf("a waiter whose context goes on got %d, want its own answer 9", v)
+	}
+}

@@ -21,6 +21,11 @@ const (
 // while the notes stay editable by anyone with write access.
 const AssetName = "tagguard-ledger.json"
 
+// PendingAssetName is where a replacement of the asset waits, uploaded
+// whole, until the old one is gone; a reader takes it when a run cut
+// short left it alone.
+const PendingAssetName = AssetName + ".pending"
+
 // AssetMarker stands in the notes, in place of the ledger's JSON, when the
 // ledger is too large for them (GitHub's limit on release notes is 125,000
 // characters): the asset alone holds it.

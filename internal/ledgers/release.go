@@ -22,6 +22,11 @@ func ReadRelease(ctx context.Context, gh Releases, owner, repo string, rel *gith
 	notes, inNotes, notesErr := ledger.Extract(rel.Body)
 	a, hasAsset := rel.Asset(ledger.AssetName)
 	if !hasAsset {
+		// A replacement cut short after the old asset was deleted: the
+		// pending one holds the whole ledger.
+		a, hasAsset = rel.Asset(ledger.PendingAssetName)
+	}
+	if !hasAsset {
 		if errors.Is(notesErr, ledger.ErrInAsset) {
 			return got, false, errkind.BadInputf("its notes say the ledger is the asset %s alone, but the release has no such asset: someone deleted it (re-record the release)", ledger.AssetName)
 		}
@@ -84,7 +89,7 @@ func Describe(e Evidence) string {
 	case AssetOnly:
 		return " (its asset " + ledger.AssetName + "; the release is not immutable, so anyone with write access could replace it)"
 	case NotesOnly:
-		return " (notes only: editable by anyone with write access; see the README on sealed ledgers)"
+		return " (notes only: editable by anyone with write access; see Sealed ledgers in docs/guide.md)"
 	}
 	return ""
 }

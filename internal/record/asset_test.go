@@ -254,3 +254,37 @@ func TestLedgerAssetReplacementCutShortIsFinished(t *testing.T) {
 		t.Fatalf("assets %v; ledger %v, %+v", names, err, l)
 	}
 }
+
+// TestPendingAssetAloneIsPutInPlace: a run cut short after it deleted the
+// old asset leaves the whole ledger as the pending asset. Readers take it,
+// and the same record run again puts it in place under its own name.
+func TestPendingAssetAloneIsPutInPlace(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	a.gh.SetImmutableReleases("org", "app", false)
+	ref := a.srv.Ref("org/app:1.0.0")
+	if _, err := a.record(t, true, ref); err != nil {
+		t.Fatal(err)
+	}
+	c := fixture.GitHub(t, a.gh, "t0ken-for-tests")
+	final := a.gh.Assets("org", "app", "v1.0.0")[0]
+	if err := c.RenameAsset(context.Background(), "org", "app", final.ID, pendingName); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ledgers.Each(context.Background(), ledgers.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: c}, func(l ledgers.Loaded) error {
+		if l.Evidence != ledgers.AssetOnly || len(l.Tampered) > 0 {
+			t.Errorf("the pending asset alone reads as %s, tampered %v", l.Evidence, l.Tampered)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.record(t, false, ref); err != nil {
+		t.Fatal(err)
+	}
+	assets := a.gh.Assets("org", "app", "v1.0.0")
+	if len(assets) != 1 || assets[0].Name != AssetName || !bytes.Equal(assets[0].Data, final.Data) {
+		t.Errorf("after the re-run: %+v", assets)
+	}
+}

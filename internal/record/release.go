@@ -89,6 +89,9 @@ func extract(ctx context.Context, o Options, in input, rel *githubapi.Release, r
 	if errors.Is(err, ledger.ErrInAsset) {
 		a, ok := rel.Asset(ledger.AssetName)
 		if !ok {
+			a, ok = rel.Asset(ledger.PendingAssetName) // a replacement cut short
+		}
+		if !ok {
 			res.Action = "failed: the notes say the ledger is in the asset " + ledger.AssetName + ", and the release has none"
 			return nil, true, errkind.Blockedf("release %s: the notes say the ledger is the asset %s alone, but the release has no such asset: someone deleted it; re-record every image of the release", in.releaseTag, ledger.AssetName)
 		}

@@ -43,11 +43,12 @@ func NewEnvelope(command string, rep Report, code int) Envelope {
 // verdicts are the headline words each exit code may carry, its default
 // first.
 var verdicts = map[int][]string{
-	0: {"ok", "dry-run"},
-	1: {"blocked", "drift"},
-	2: {"bad-input", "stopped", "failed"},
-	3: {"incomplete", "failed", "stopped"},
-	4: {"partly-applied"},
+	0:   {"ok", "dry-run"},
+	1:   {"blocked", "drift", "tampered"},
+	2:   {"bad-input", "stopped", "failed"},
+	3:   {"incomplete", "failed", "stopped"},
+	4:   {"partly-applied"},
+	130: {"interrupted"},
 }
 
 // VerdictOf is the envelope's verdict: the headline's first word (OK, DRY
