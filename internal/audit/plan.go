@@ -110,10 +110,11 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		rec := recs[i]
 		r.Refs[i] = Ref{Ref: rec.image.Ref, Recorded: rec.image.Digest, From: rec.from, Created: rec.created}
 	}
-	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }}
+	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }, Complete: o.FromReleases}
 	if o.GitHub != nil && o.Event.Repository != "" && !o.FromReleases {
 		// Every release's ledger is read already when auditing them all.
 		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
+		ev.Complete = true // any version's release can be looked up
 	}
 	readTags(ctx, o, recs, r.Refs, floating.New(o.Registry, ev), pf)
 	checkRestorable(ctx, o, recs, r.Refs)

@@ -37,13 +37,15 @@ func readTags(ctx context.Context, o Options, recs []*record, refs []Ref, judge 
 			if !floating.IsFloating(recs[i].tag) {
 				break
 			}
-			switch v, unproven, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
+			switch v, err := judge.Advanced(ctx, recs[i].tag, recs[i].since, ref.Now); {
 			case err != nil:
 				ref.State, ref.Reason, ref.err = Unknown, "moved, and whether it advanced along its line could not be told: "+report.OneLine(err.Error()), err
-			case v != "":
-				ref.State, ref.Reason = OK, fmt.Sprintf("advanced to %s (recorded at %s): a newer release moved it, as meant", v, recs[i].image.Digest)
-			case unproven != "":
-				ref.Reason += "; " + unproven
+			case v.Version != "":
+				ref.State, ref.Reason = OK, fmt.Sprintf("advanced to %s (recorded at %s): a newer release moved it, as meant", v.Version, recs[i].image.Digest)
+			case v.Held:
+				ref.State, ref.Reason = Unconfirmed, v.Why
+			case v.Unproven != "":
+				ref.Reason += "; " + v.Unproven
 			}
 		}
 		if recs[i].inconsistent != "" && ref.State != Unknown {

@@ -24,6 +24,7 @@ const (
 	Unknown      State = "unknown"      // could not be read
 	Inconsistent State = "inconsistent" // one ledger recorded its mirrors at different digests
 	Unsigned     State = "unsigned"     // at its digest, but what was attached when it was recorded is gone
+	Unconfirmed  State = "unconfirmed"  // a floating tag at a newer version no record read confirms (partial evidence)
 )
 
 // Report is the outcome of an audit.
@@ -114,9 +115,9 @@ func (r *Report) finish(now time.Time) {
 	if b, err := r.Drift.Marshal(); err == nil {
 		r.Outputs.Drift = strings.TrimSpace(string(b))
 	}
-	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable+len(r.Tampered) > 0
+	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unconfirmed]+unrestorable+len(r.Tampered) > 0
 	var parts []string
-	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unknown} {
+	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unconfirmed, Unknown} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -141,7 +142,7 @@ func (r *Report) finish(now time.Time) {
 		}
 	case counts[Unknown] > 0 || r.unread():
 		r.Summary = "INCOMPLETE: " + what + ": " + strings.Join(parts, ", ") + "; some could not be read"
-	case r.blocked && counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+unrestorable == 0:
+	case r.blocked && counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unconfirmed]+unrestorable == 0:
 		r.Summary = "TAMPERED: " + what + ": " + strings.Join(parts, ", ")
 	case r.blocked:
 		r.Summary = "DRIFT: " + what + ": " + strings.Join(parts, ", ")

@@ -217,15 +217,26 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	if r.Blocking() || !strings.Contains(latest(r).Reason, "advanced to 1.1.0") {
 		t.Errorf("with 1.1.0's release: %s; latest %q", r.Summary, latest(r).Reason)
 	}
-	// Nothing records 1.1.0: the registry alone is no evidence.
+	// Nothing read records 1.1.0, and the evidence is partial (a ledger
+	// file, no GitHub to ask): unconfirmed, exit 1, out of the drift
+	// ledger: never a restore that drags latest back.
 	r = audit(Options{FromLedgers: []string{path}})
-	if !r.Blocking() || latest(r).State != Drifted || !strings.Contains(latest(r).Reason, "not taken for an advance") {
-		t.Errorf("unrecorded 1.1.0: %s; latest %s %q: want drifted, saying why", r.Summary, latest(r).State, latest(r).Reason)
+	if !r.Blocking() || latest(r).State != Unconfirmed || !strings.Contains(latest(r).Reason, "held, not moved back") || len(r.Drift.Images) != 0 {
+		t.Errorf("unrecorded 1.1.0, partial evidence: %s; latest %s %q; drift %+v: want unconfirmed, no drift", r.Summary, latest(r).State, latest(r).Reason, r.Drift.Images)
 	}
-	// A hand-pushed 99.0.0 with latest moved to it: drift.
+	// With GitHub to ask for 1.1.0's release (complete evidence) and none
+	// there: the registry alone is no evidence, drift.
+	empty := ghtest.New(t, ghtest.WithToken("t0ken"))
+	empty.AddRepo("org", "app")
+	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	if !r.Blocking() || latest(r).State != Drifted || !strings.Contains(latest(r).Reason, "not taken for an advance") {
+		t.Errorf("unrecorded 1.1.0, complete evidence: %s; latest %s %q: want drifted, saying why", r.Summary, latest(r).State, latest(r).Reason)
+	}
+	// A hand-pushed 99.0.0 with latest moved to it: drift where every
+	// release can be asked for.
 	regtest.PushImage(t, ref("99.0.0"))
 	regtest.Tag(t, ref("99.0.0"), ref("latest"))
-	r = audit(Options{FromLedgers: []string{path, path110}})
+	r = audit(Options{FromLedgers: []string{path, path110}, GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
 	if latest(r).State != Drifted {
 		t.Errorf("latest moved to a hand-pushed 99.0.0: %s %q: want drifted", latest(r).State, latest(r).Reason)
 	}

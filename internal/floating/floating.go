@@ -44,6 +44,26 @@ type Evidence struct {
 	// Release, when set, is the ledger in the notes of the release of a
 	// version (its tag, with or without v); nil, nil when there is none.
 	Release func(ctx context.Context, tag string) (*ledger.Ledger, error)
+	// Complete says every release could be read (all of them were, or
+	// Release can look any one up): a newer version that no record
+	// confirms was then pushed by hand. With partial evidence (ledger
+	// files, one release without GitHub) it may be a release this run did
+	// not read: the tag is held, never dragged back silently.
+	Complete bool
+}
+
+// Verdict is what Advanced found.
+type Verdict struct {
+	// Version is the newer version the tag advanced to, when a record
+	// confirms it.
+	Version string
+	// Unproven says why a tag at a newer version's digest is not taken
+	// for an advance (complete evidence: drift).
+	Unproven string
+	// Held: the tag points where a newer version on its line does, which
+	// no record read confirms, and the evidence is partial; Why says so.
+	Held bool
+	Why  string
 }
 
 // Judge answers for many tags, listing each repository's tags once. It is
@@ -71,27 +91,28 @@ func IsFloating(tag name.Tag) bool { return policy.Policy{}.Kind(tag.TagStr()) =
 // When the registry shows the tag at a newer version's digest but nothing
 // records that version there, version is "" (drift) and unproven says so:
 // a hand push of a version tag must not pass for a release.
-func (j *Judge) Advanced(ctx context.Context, tag name.Tag, since *semver.Version, now string) (version, unproven string, err error) {
+func (j *Judge) Advanced(ctx context.Context, tag name.Tag, since *semver.Version, now string) (Verdict, error) {
 	line, ok := policy.LineOf(tag.TagStr())
 	if !ok || now == "" {
-		return "", "", nil
+		return Verdict{}, nil
 	}
 	tags, err := j.tags(ctx, tag.Context())
 	if err != nil {
-		return "", "", fmt.Errorf("listing the tags of %s to tell whether %s advanced: %w", tag.Context(), tag.TagStr(), err)
+		return Verdict{}, fmt.Errorf("listing the tags of %s to tell whether %s advanced: %w", tag.Context(), tag.TagStr(), err)
 	}
+	var v Verdict
 	for _, c := range line.AdvanceCandidates(tags, since) {
 		ref := tag.Context().Tag(c.Tag)
 		if j.ev.Recorded != nil && j.ev.Recorded(ref.Name(), now) {
-			return c.Tag, "", nil
+			return Verdict{Version: c.Tag}, nil
 		}
 		if j.ev.Release != nil {
 			l, err := j.ev.Release(ctx, c.Tag)
 			if err != nil {
-				return "", "", err
+				return Verdict{}, err
 			}
 			if records(l, ref, now) {
-				return c.Tag, "", nil
+				return Verdict{Version: c.Tag}, nil
 			}
 		}
 		d, err := j.reg.Resolve(ctx, ref)
@@ -99,13 +120,18 @@ func (j *Judge) Advanced(ctx context.Context, tag name.Tag, since *semver.Versio
 		case errors.Is(err, registry.ErrNotFound):
 			continue
 		case err != nil:
-			return "", "", err
+			return Verdict{}, err
 		}
-		if d.Digest.String() == now && unproven == "" {
-			unproven = fmt.Sprintf("it now points where %s does, but no ledger read (nor %s's release) records %s there, so it is not taken for an advance: a version tag pushed by hand is not a release", c.Tag, c.Tag, c.Tag)
+		if d.Digest.String() != now || v.Unproven != "" || v.Held {
+			continue
+		}
+		if j.ev.Complete {
+			v.Unproven = fmt.Sprintf("it now points where %s does, but no ledger read (nor %s's release) records %s there, so it is not taken for an advance: a version tag pushed by hand is not a release", c.Tag, c.Tag, c.Tag)
+		} else {
+			v.Held, v.Why = true, fmt.Sprintf("it now points where %s does, a newer version on its line that no ledger this run read records: that may be a release this run did not read, so it is held, not moved back; give that release's ledger (--from-ledger, or read the releases with a GitHub token), or move it back on purpose with --allow-backward", c.Tag)
 		}
 	}
-	return "", unproven, nil
+	return v, nil
 }
 
 // records reports whether l records ref at digest.

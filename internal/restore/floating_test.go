@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -86,11 +87,28 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		t.Errorf("--allow-backward: latest %s %q: want planned, shown as a move back", s["latest"].State, s["latest"].Reason)
 	}
 
-	// Without the evidence (no ledger records 1.1.0 there, no GitHub):
-	// not an advance, restored, and the plan says why.
+	// Partial evidence (a ledger file, no GitHub to ask): 1.1.0 may be a
+	// release this run did not read, so latest is held, never dragged
+	// back silently; --allow-backward moves it back, labelled so.
 	s = states(Options{})
+	if s["latest"].State != Held || !strings.Contains(s["latest"].Reason, "held, not moved back") {
+		t.Errorf("partial evidence: latest %s %q: want held", s["latest"].State, s["latest"].Reason)
+	}
+	held, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
+	if errkind.Of(err) != errkind.Blocked || !strings.HasPrefix(held.Summary, "BLOCKED") || len(held.Outputs.Changed) != 0 {
+		t.Errorf("a held tag applied: %v, %s, changed %+v: want exit 1, BLOCKED, nothing written", err, held.Summary, held.Outputs.Changed)
+	}
+	s = states(Options{AllowBackward: true})
+	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "backward") {
+		t.Errorf("partial evidence, --allow-backward: latest %s %q: want planned, a move back", s["latest"].State, s["latest"].Reason)
+	}
+	// Complete evidence (any release can be asked for) and none records
+	// 1.1.0 there: a hand push, restored, and the plan says why.
+	empty := ghtest.New(t, ghtest.WithToken("t0ken"))
+	empty.AddRepo("org", "app")
+	s = states(Options{GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
 	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "not taken for an advance") {
-		t.Errorf("no evidence: latest %s %q", s["latest"].State, s["latest"].Reason)
+		t.Errorf("complete evidence, unrecorded 1.1.0: latest %s %q: want planned (drift)", s["latest"].State, s["latest"].Reason)
 	}
 
 	// Moved to an older version, or to bits of no version: drift.

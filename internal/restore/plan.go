@@ -185,21 +185,25 @@ func followLines(ctx context.Context, o Options, r *Report) error {
 		if t.State != Planned || t.From == "" || !floating.IsFloating(t.target.tag) {
 			return
 		}
-		v, unproven, err := judge.Advanced(ctx, t.target.tag, t.target.since, t.From)
+		v, err := judge.Advanced(ctx, t.target.tag, t.target.since, t.From)
 		switch {
 		case err != nil:
 			t.State, t.Reason, t.failure = Failed, "could not tell whether it advanced along its line: "+report.OneLine(err.Error()), err
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()
-		case v == "" && unproven != "":
-			t.Reason = unproven
-		case v == "":
+		case v.Held && o.AllowBackward:
+			t.Reason = "moves back (backward, --allow-backward): " + v.Why
+		case v.Held:
+			t.State, t.Reason = Held, "left where it is: "+v.Why
+		case v.Version == "" && v.Unproven != "":
+			t.Reason = v.Unproven
+		case v.Version == "":
 		case o.AllowBackward:
-			t.Reason = fmt.Sprintf("moves back from %s (advanced since it was recorded): --allow-backward", v)
+			t.Reason = fmt.Sprintf("moves back from %s (backward: it advanced since it was recorded): --allow-backward", v.Version)
 		default:
 			t.State = Advanced
-			t.Reason = fmt.Sprintf("left where it is: it advanced to %s since it was recorded, as a newer release meant; --allow-backward moves it back", v)
+			t.Reason = fmt.Sprintf("left where it is: it advanced to %s since it was recorded, as a newer release meant; --allow-backward moves it back", v.Version)
 		}
 	})
 	if ctx.Err() != nil {
@@ -243,6 +247,7 @@ func (o Options) evidence(r *Report) floating.Evidence {
 	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }}
 	if o.GitHub != nil && o.Event.Repository != "" {
 		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
+		ev.Complete = true // any version's release can be looked up
 	}
 	return ev
 }

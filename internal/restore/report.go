@@ -23,6 +23,7 @@ const (
 	Planned   State = "planned"   // to be written (the state a dry run ends in)
 	Unchanged State = "unchanged" // already at the target: never written
 	Advanced  State = "advanced"  // a floating tag a newer release moved forward: left where it is
+	Held      State = "held"      // a floating tag at a newer version no record read confirms (partial evidence): left, exit 1
 	Restored  State = "restored"  // written and verified
 	Failed    State = "failed"    // the write or its verification failed
 	Skipped   State = "skipped"   // not started: interrupted or out of time
@@ -105,7 +106,7 @@ func (r *Report) finish(stopped string) {
 	b, _ := undo.Marshal()
 	r.Outputs.Undo = strings.TrimSpace(string(b))
 	parts := []string{}
-	for _, s := range []State{Restored, Unchanged, Advanced, Planned, Failed, Skipped} {
+	for _, s := range []State{Restored, Unchanged, Advanced, Held, Planned, Failed, Skipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -122,6 +123,8 @@ func (r *Report) finish(stopped string) {
 		r.Summary = "PARTLY APPLIED: " + strings.Join(parts, ", ") + "; re-run to finish"
 	case counts[Failed]+counts[Skipped] > 0:
 		r.Summary = "FAILED: " + strings.Join(parts, ", ") + "; nothing was changed"
+	case counts[Held] > 0:
+		r.Summary = "BLOCKED: " + strings.Join(parts, ", ") + "; a held tag was left where it is (see its row)"
 	default:
 		r.Summary = "OK: " + strings.Join(parts, ", ")
 	}
@@ -139,16 +142,20 @@ func (r *Report) touchedAny() bool {
 // err maps the applied outcome to an exit code: 4 as soon as any tag may
 // have changed, 3 when none did.
 func (r *Report) err() error {
-	restored, bad := 0, 0
+	restored, bad, held := 0, 0, 0
 	for _, t := range r.Tags {
 		switch t.State {
 		case Restored:
 			restored++
 		case Failed, Skipped:
 			bad++
+		case Held:
+			held++
 		}
 	}
 	switch {
+	case bad == 0 && held > 0:
+		return errkind.Blockedf("%d floating tag(s) held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move them back", held)
 	case bad == 0:
 		return nil
 	case r.touchedAny():
