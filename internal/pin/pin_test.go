@@ -3,6 +3,7 @@ package pin
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -361,5 +362,32 @@ func TestOptionsThatWouldBeIgnored(t *testing.T) {
 	}
 	if err := Validate(Options{FromLedgers: base.FromLedgers, Format: Kustomize, Rename: []string{"ghcr.io/org=mirror.example.com/org"}}); err != nil {
 		t.Errorf("kustomize with --rename: %v", err)
+	}
+}
+
+// TestResolvedServicesAreReportedResolved: services the ledger does not
+// record, pinned by --resolve at their tag's digest now, are reported
+// resolved: the report kept pointers into a slice still growing, so the
+// rows said "unrecorded" while the file was right.
+func TestResolvedServicesAreReportedResolved(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := range 9 {
+		fmt.Fprintf(&b, "  extra%d:\n    image: %s\n", i, w.reg.Ref("org/other:1.0.0"))
+	}
+	compose := filepath.Join(filepath.Dir(w.compose), "extra.yml")
+	if err := os.WriteFile(compose, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.run(t, Options{Compose: []string{compose}, Resolve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Services {
+		if s.State != Resolved {
+			t.Errorf("%s: %s %q, want resolved", s.Service, s.State, s.Reason)
+		}
 	}
 }

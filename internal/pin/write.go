@@ -22,7 +22,7 @@ import (
 // records, as REPO:TAG@sha256:… (the tag kept for readability), sorted.
 func pinCompose(ctx context.Context, o Options, r *Report, services []service, byName map[string]recorded) error {
 	pins := map[string]string{}
-	var unknown []*Service
+	var unknown []int // indexes into r.Services: pointers would not survive its growth
 	for _, s := range services {
 		row := Service{Service: s.Name, File: s.File, Image: s.Image}
 		im, err := parseImage(s.Image)
@@ -43,13 +43,13 @@ func pinCompose(ctx context.Context, o Options, r *Report, services []service, b
 		}
 		r.Services = append(r.Services, row)
 		if row.State == Unrecorded && err == nil && im.tag != nil {
-			unknown = append(unknown, &r.Services[len(r.Services)-1])
+			unknown = append(unknown, len(r.Services)-1)
 		}
 	}
 	if o.Resolve && len(unknown) > 0 {
 		errs := make([]error, len(unknown))
 		fanout.Each(ctx, o.Jobs, len(unknown), func(i int) {
-			s := unknown[i]
+			s := &r.Services[unknown[i]]
 			repoTag, _, _ := strings.Cut(s.Image, "@")
 			t, _ := name.NewTag(repoTag, name.WeakValidation)
 			d, err := o.Registry.Resolve(ctx, t)
@@ -59,8 +59,8 @@ func pinCompose(ctx context.Context, o Options, r *Report, services []service, b
 			}
 			s.State, s.Pinned, s.Reason = Resolved, repoTag+"@"+d.Digest.String(), "not in the ledger: pinned at the tag's digest now (--resolve)"
 		})
-		for _, s := range unknown {
-			if s.State == Resolved {
+		for _, i := range unknown {
+			if s := r.Services[i]; s.State == Resolved {
 				pins[s.Service] = s.Pinned
 			}
 		}
