@@ -212,6 +212,9 @@ func Run(ctx context.Context, command string, vals *options.Values, env Env) Out
 	if out.Err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		out.Err = fmt.Errorf("%w (the run exceeded --timeout %s)", out.Err, timeout)
 	}
+	if out.Report != nil {
+		report.Agree(out.Report, out.ExitCode())
+	}
 	return out
 }
 

@@ -90,6 +90,9 @@ func (r *Report) finish() {
 // Headline is the summary line.
 func (r *Report) Headline() string { return r.Summary }
 
+// SetHeadline replaces the summary line (report.Agree).
+func (r *Report) SetHeadline(s string) { r.Summary = s }
+
 // Blocking reports a --verify that found a pin other than the ledger's,
 // or a pruned one: the deploy must not go ahead.
 func (r *Report) Blocking() bool { return r.blocked }

@@ -170,6 +170,9 @@ func (r *Report) err() error {
 // Headline is the summary line.
 func (r *Report) Headline() string { return r.Summary }
 
+// SetHeadline replaces the summary line (report.Agree).
+func (r *Report) SetHeadline(s string) { r.Summary = s }
+
 // Blocking reports whether the guards refused the publish.
 func (r *Report) Blocking() bool { return r.Blocked }
 

@@ -206,6 +206,9 @@ func (r *Report) WriteText(w io.Writer) error {
 // Headline is the summary line.
 func (r *Report) Headline() string { return r.Summary }
 
+// SetHeadline replaces the summary line (report.Agree).
+func (r *Report) SetHeadline(s string) { r.Summary = s }
+
 // Blocking reports whether a tag was found moved or missing: nothing is
 // recorded then.
 func (r *Report) Blocking() bool { return r.Blocked }

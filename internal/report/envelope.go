@@ -69,6 +69,38 @@ func VerdictOf(code int, headline string) string {
 	return allowed[0]
 }
 
+// Agree gives r's headline a word its exit code may carry: a run that ends
+// in exit 3 or 4 after a part of it went well (the tags written, the
+// ledger file not) must not print "OK". A headline already in agreement
+// is left as it is.
+func Agree(r Report, code int) {
+	h := r.Headline()
+	head, rest, hasColon := strings.Cut(h, ":")
+	word := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(head), " ", "-"))
+	allowed := verdicts[code]
+	if len(allowed) == 0 {
+		allowed = []string{"interrupted"}
+	}
+	for _, v := range allowed {
+		if strings.HasPrefix(word, v) {
+			return
+		}
+	}
+	verdict := strings.ToUpper(strings.ReplaceAll(allowed[0], "-", " "))
+	if !hasColon {
+		rest = " " + h
+	} else if !isWord(head) {
+		rest = " " + h // the first colon was not after a verdict word
+	}
+	r.SetHeadline(verdict + ":" + rest)
+}
+
+// isWord: s is a headline's verdict word (OK, DRY RUN, PARTLY APPLIED).
+func isWord(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && strings.ToUpper(s) == s && !strings.ContainsAny(s, "./@")
+}
+
 // jsonValue is an output as a JSON value: the booleans and the JSON
 // documents (ledgers, lists) a step output must carry as strings are
 // decoded; anything else stays as it is.

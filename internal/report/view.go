@@ -9,6 +9,8 @@ import "io"
 type Report interface {
 	// Headline is the summary line: its first word is the verdict.
 	Headline() string
+	// SetHeadline replaces it: Agree gives it the exit code's word.
+	SetHeadline(string)
 	// WriteText writes the human report.
 	WriteText(w io.Writer) error
 	// Blocking reports whether a guard refused: exit 1, unless an error

@@ -218,6 +218,9 @@ func (r *Report) WriteText(w io.Writer) error {
 // Headline is the summary line.
 func (r *Report) Headline() string { return r.Summary }
 
+// SetHeadline replaces the summary line (report.Agree).
+func (r *Report) SetHeadline(s string) { r.Summary = s }
+
 // Blocking is false: a restore's pre-flight refusal comes as an error.
 func (r *Report) Blocking() bool { return false }
 
