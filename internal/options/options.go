@@ -236,8 +236,26 @@ func (v *Values) Duration(name string) time.Duration {
 	return d
 }
 
-// List returns a List option split on newlines and commas, blanks dropped.
-func (v *Values) List(name string) []string { return SplitList(v.raw[name]) }
+// List returns a List option split on newlines and commas, blanks dropped;
+// --registry-auth on newlines alone, since a secret may hold a comma.
+func (v *Values) List(name string) []string {
+	if name == RegistryAuth {
+		return SplitLines(v.raw[name])
+	}
+	return SplitList(v.raw[name])
+}
+
+// SplitLines splits on newlines only, trims, and drops empty items: for
+// values (credentials) that may hold a comma.
+func SplitLines(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // Secrets returns the values of the options marked Secret, split into
 // lines for list options: what must be masked before anything is printed.

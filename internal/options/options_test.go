@@ -55,3 +55,20 @@ func TestEveryCommandOptionIsKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryAuthKeepsCommas: a registry secret may hold a comma; split
+// there, it became two entries, neither of them right.
+func TestRegistryAuthKeepsCommas(t *testing.T) {
+	t.Parallel()
+	v := NewValues(Table())
+	v.Append(RegistryAuth, "ghcr.io=robot:pa,ss")
+	v.Append(RegistryAuth, "registry.example.com=ci:x")
+	got := v.List(RegistryAuth)
+	if len(got) != 2 || got[0] != "ghcr.io=robot:pa,ss" {
+		t.Errorf("--registry-auth split into %q", got)
+	}
+	v.Set(Images, "a/b:1,a/b:2")
+	if len(v.List(Images)) != 2 {
+		t.Errorf("--images is still split on commas: %q", v.List(Images))
+	}
+}
