@@ -75,7 +75,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		}
 		keep(o, records, got)
 		for _, im := range got.Ledger.Images {
-			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchAny(o.Tags, t.TagStr())) {
+			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name())) {
 				pf.start(t)
 			}
 		}
@@ -158,7 +158,7 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 	}
 	for _, im := range l.Images {
 		t, ok := tags[im.Ref]
-		if !ok || (len(o.Tags) > 0 && !policy.MatchAny(o.Tags, t.TagStr())) {
+		if !ok || (len(o.Tags) > 0 && !policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name())) {
 			continue
 		}
 		key := t.Name()

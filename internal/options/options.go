@@ -142,9 +142,9 @@ func Table() []Option {
 			Restore: "the ledger file to restore from (record's --ledger-file, a restore's undo file, an audit's drift file)",
 		}},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
-		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*); default: every tag of the source", Usages: map[string]string{
-			Audit:   "globs of tag names to audit (e.g. 0.15.*); default: every recorded tag",
-			Restore: "globs of tag names to restore (e.g. 0.15.*); default: every tag of the source",
+		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*), or of whole references when one holds / (ghcr.io/org/app:*); default: every tag of the source", Usages: map[string]string{
+			Audit:   "globs of tag names to audit (e.g. 0.15.*), or of whole references when one holds / (ghcr.io/org/app:*); default: every recorded tag",
+			Restore: "globs of tag names to restore (e.g. 0.15.*), or of whole references when one holds / (ghcr.io/org/app:* leaves a pruned mirror out); default: every tag of the source",
 		}},
 		{Name: Referrers, Type: Bool, Default: "true", Commands: []string{Audit, Promote, Record, Restore}, Usage: "read what is attached to each digest (signatures, attestations, SBOMs: cosign's legacy tags, the referrers API or its fallback tag, inline BuildKit attestations); =false skips those reads"},
 		{Name: ComposeFile, Type: List, Commands: []string{PinCmd}, Usage: "compose files (repeat, as docker compose -f): pin each service whose image the ledger records; with --verify, the files to check"},

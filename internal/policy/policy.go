@@ -65,6 +65,27 @@ func MatchAny(globs []string, s string) bool {
 	return false
 }
 
+// MatchRef reports whether a tag matches one of the --tags globs: a glob
+// holding "/" against the whole reference (any spelling in refs, as
+// written or normalised: 'ghcr.io/org/app:*' picks one repository), any
+// other against the tag name alone.
+func MatchRef(globs []string, tag string, refs ...string) bool {
+	for _, g := range globs {
+		if !strings.Contains(g, "/") {
+			if ok, _ := path.Match(g, tag); ok {
+				return true
+			}
+			continue
+		}
+		for _, r := range refs {
+			if ok, _ := path.Match(g, r); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // sigTag matches the fallback tags cosign and GHCR write for signatures,
 // attestations and SBOMs. Those tools rewrite them by design, so they are never
 // immutable whatever the globs say.

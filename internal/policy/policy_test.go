@@ -172,3 +172,23 @@ func TestSignatureTagsAreNeverVersions(t *testing.T) {
 }
 
 func mustVersion(s string) *semver.Version { v, _ := ParseVersion(s); return v }
+
+// TestMatchRef: a --tags glob holding "/" picks whole references, so one
+// repository (or mirror) of a ledger can be restored alone.
+func TestMatchRef(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		glob, tag, ref string
+		want           bool
+	}{
+		{"1.*", "1.2.3", "ghcr.io/org/app:1.2.3", true},
+		{"ghcr.io/org/app:*", "1.2.3", "ghcr.io/org/app:1.2.3", true},
+		{"ghcr.io/org/app:*", "1.2.3", "mirror.example.com/org/app:1.2.3", false},
+		{"*/org/app:latest", "latest", "ghcr.io/org/app:latest", true},
+		{"ghcr.io/org/*:1.2.3", "1.2.3", "ghcr.io/org/worker:1.2.3", true},
+	} {
+		if got := MatchRef([]string{tc.glob}, tc.tag, tc.ref); got != tc.want {
+			t.Errorf("MatchRef(%q, %q, %q) = %v", tc.glob, tc.tag, tc.ref, got)
+		}
+	}
+}

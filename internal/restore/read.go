@@ -68,14 +68,14 @@ func targets(ctx context.Context, o Options) (source string, evidence ledgers.Lo
 	if len(o.Tags) > 0 {
 		var kept []target
 		for _, t := range ts {
-			if policy.MatchAny(o.Tags, t.tag.TagStr()) {
+			if policy.MatchRef(o.Tags, t.tag.TagStr(), t.tag.String(), t.tag.Name()) {
 				kept = append(kept, t)
 			}
 		}
 		ts = kept
 	}
 	if len(ts) == 0 {
-		return "", evidence, nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s", strings.Join(o.Tags, ","), all, source)
+		return "", evidence, nil, errkind.BadInputf("nothing to restore: --tags %s matches none of the %d tags in %s (a glob matches tag names; one holding / matches whole references, e.g. 'ghcr.io/org/app:*')", strings.Join(o.Tags, ","), all, source)
 	}
 	return source, evidence, ts, nil
 }

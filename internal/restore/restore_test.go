@@ -435,3 +435,27 @@ func TestPlanNamesWhereEachDigestWasRecorded(t *testing.T) {
 		t.Errorf("%+v\n%s", r.Tags, text.String())
 	}
 }
+
+// TestTagsGlobPicksARepository: a ledger recording a release in its
+// registry and in a mirror whose copy was pruned: the pre-flight refuses
+// the whole restore, and --tags with a glob holding / restores the
+// repository that still has its digest, alone.
+func TestTagsGlobPicksARepository(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	good := srv.Ref("org/app:1.0.0")
+	target := regtest.PushImage(t, good).String()
+	regtest.PushImage(t, good) // overwritten since
+	mirror := srv.Ref("mirror/app:1.0.0")
+	ledgerPath := writeLedger(t, map[string]string{good: target, mirror: "sha256:" + strings.Repeat("e", 64)})
+	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{ledgerPath}, Registry: fixture.Client(t)}, false); errkind.Of(err) != errkind.Blocked {
+		t.Fatalf("the pruned mirror: %v, want the pre-flight's refusal", err)
+	}
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{ledgerPath}, Tags: []string{srv.Host + "/org/app:*"}, Registry: fixture.Client(t)}, false)
+	if err != nil || len(r.Tags) != 1 || r.Tags[0].State != Restored {
+		t.Fatalf("--tags %s/org/app:*: %v %+v", srv.Host, err, r.Tags)
+	}
+	if d, _ := regtest.Raw(t, good); d != target {
+		t.Errorf("%s at %s, want %s", good, d, target)
+	}
+}
