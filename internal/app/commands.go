@@ -149,20 +149,21 @@ func promoteOptions(d deps) promote.Options {
 func pinOptions(d deps) pin.Options {
 	v := d.vals
 	o := pin.Options{
-		GitHub:      github[ledgers.Releases](d),
-		FromRelease: v.String(options.FromRelease),
-		FromLedgers: v.List(options.FromLedger),
-		Compose:     v.List(options.ComposeFile),
-		Format:      v.String(options.Format),
-		Rename:      v.List(options.Rename),
-		Output:      v.String(options.Output),
-		Resolve:     v.Bool(options.Resolve),
-		Verify:      v.Bool(options.Verify),
-		Event:       d.event,
-		Jobs:        v.Int(options.Jobs),
-		Registry:    d.registry,
-		Getenv:      d.env.Getenv,
-		LookupEnv:   d.env.LookupEnv,
+		GitHub:       github[ledgers.Releases](d),
+		FromRelease:  v.String(options.FromRelease),
+		FromLedgers:  v.List(options.FromLedger),
+		Compose:      v.List(options.ComposeFile),
+		Format:       v.String(options.Format),
+		Rename:       v.List(options.Rename),
+		Output:       v.String(options.Output),
+		Resolve:      v.Bool(options.Resolve),
+		AllowPartial: v.Bool(options.AllowPartial),
+		Verify:       v.Bool(options.Verify),
+		Event:        d.event,
+		Jobs:         v.Int(options.Jobs),
+		Registry:     d.registry,
+		Getenv:       d.env.Getenv,
+		LookupEnv:    d.env.LookupEnv,
 	}
 	if w := d.env.Stderr; w != nil {
 		o.Warn = func(line string) { fmt.Fprintln(w, line) }

@@ -51,6 +51,7 @@ func malformed(reg, dir string) map[string][]string {
 		options.Output:           {filepath.Join(dir, "missing", "out.yml"), dir},
 		options.Rename:           {"no-equals", "=new"},
 		options.Resolve:          {"maybe"},
+		options.AllowPartial:     {"maybe"},
 		options.Verify:           {"maybe"},
 		options.Verbose:          {"maybe"},
 		options.Quiet:            {"maybe"},

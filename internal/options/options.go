@@ -94,6 +94,7 @@ const (
 	Output           = "output"
 	Rename           = "rename"
 	Resolve          = "resolve"
+	AllowPartial     = "allow-partial"
 	Verify           = "verify"
 )
 
@@ -151,6 +152,7 @@ func Table() []Option {
 		{Name: Output, Type: String, Commands: []string{PinCmd}, Usage: "write the override, kustomize list or lock list to this file instead of stdout"},
 		{Name: Rename, Type: List, Commands: []string{PinCmd}, Usage: "OLD=NEW: a registry or repository prefix and its mirror, as kustomize's newName"},
 		{Name: Resolve, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "pin a service whose image the ledger does not record at its tag's digest now (one HEAD each); without it such a service is left out and named on stderr"},
+		{Name: AllowPartial, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "write a compose override that leaves out a service running a recorded repository, or pins nothing (without it, exit 1 and nothing written)"},
 		{Name: Verify, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "check instead of write: exit 0 when every digest the compose files pin is the ledger's and still exists, 1 when one differs or was pruned, 3 when it cannot tell"},
 		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
 		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},

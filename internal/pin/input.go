@@ -47,8 +47,11 @@ type Options struct {
 	Output  string   // write here instead of stdout
 	Resolve bool     // pin a service whose image no ledger records by its current digest (one HEAD)
 	Verify  bool     // check the compose files' pinned digests instead of writing
-	Event   event.Context
-	Jobs    int
+	// AllowPartial writes an override that leaves out a service running a
+	// recorded repository, or pins nothing; without it that is exit 1.
+	AllowPartial bool
+	Event        event.Context
+	Jobs         int
 
 	Registry Registry
 	GitHub   ledgers.Releases

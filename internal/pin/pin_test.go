@@ -238,9 +238,14 @@ func TestDigestOnlyAndOtherImages(t *testing.T) {
 		return p
 	}
 	digestOnly := write("digest-only.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app@"+w.wrk)+"\n")
-	r, err := w.run(t, Options{Compose: []string{digestOnly}})
+	r, err := w.run(t, Options{Compose: []string{digestOnly}, AllowPartial: true})
 	if err != nil || strings.Contains(r.Output, "web:") {
 		t.Errorf("a digest-only image was re-pinned: %v\n%s", err, r.Output)
+	}
+	// Without --allow-partial, an override that pins nothing is exit 1,
+	// and nothing is written.
+	if r, err := w.run(t, Options{Compose: []string{digestOnly}}); errkind.Of(err) != errkind.Blocked || r.Output != "" {
+		t.Errorf("an override pinning nothing: %v\n%s", err, r.Output)
 	}
 	ok := write("ok.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3@"+w.app)+"\n  db:\n    image: "+w.reg.Ref("org/db:16@"+other)+"\n")
 	if r, err := w.run(t, Options{Compose: []string{ok}, Verify: true}); err != nil || r.Blocking() {
@@ -389,5 +394,24 @@ func TestResolvedServicesAreReportedResolved(t *testing.T) {
 		if s.State != Resolved {
 			t.Errorf("%s: %s %q, want resolved", s.Service, s.State, s.Reason)
 		}
+	}
+}
+
+// TestLeftOutRecordedRepositoryIsExit1: a service that runs a repository
+// the ledger records, at a tag it does not, would run what that tag says:
+// exit 1 and nothing written, unless --allow-partial, and the header says
+// what the file pins and what it does not.
+func TestLeftOutRecordedRepositoryIsExit1(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	compose := filepath.Join(filepath.Dir(w.compose), "partial.yml")
+	os.WriteFile(compose, []byte("services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3")+"\n  canary:\n    image: "+w.reg.Ref("org/app:9.9.9")+"\n"), 0o644)
+	r, err := w.run(t, Options{Compose: []string{compose}})
+	if errkind.Of(err) != errkind.Blocked || !strings.HasPrefix(r.Summary, "BLOCKED: 1 service running a repository") || r.Output != "" {
+		t.Errorf("a recorded repository left out: %v, %s\n%s", err, r.Summary, r.Output)
+	}
+	r, err = w.run(t, Options{Compose: []string{compose}, AllowPartial: true})
+	if err != nil || !strings.Contains(r.Output, "1 service by digest (web); not pinned, running what compose says: canary") {
+		t.Errorf("--allow-partial: %v\n%s", err, r.Output)
 	}
 }

@@ -36,7 +36,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	var l *ledger.Ledger
-	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify}
+	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify, allowPartial: o.AllowPartial}
 	if _, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
 		l, r.Ledger = got.Ledger, got.From
 		r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == ledgers.Sealed, got.Tampered
@@ -89,6 +89,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		// A pin known to differ makes the deploy due (exit 1) whatever
 		// could not be read; the rows and the headline name those.
 		err = nil
+	}
+	if !o.Verify && r.blocked && err == nil {
+		// Nothing is written, and the override is not printed: say why
+		// where a script sees it.
+		r.Output = ""
+		err = errkind.Blockedf("%s", strings.TrimPrefix(r.Summary, "BLOCKED: "))
 	}
 	return p, err
 }

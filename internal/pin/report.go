@@ -37,6 +37,8 @@ type Service struct {
 	Recorded string `json:"recorded,omitempty"`
 	State    State  `json:"state"`
 	Reason   string `json:"reason,omitempty"`
+
+	recordedRepo bool // unrecorded, but its repository is one the ledger records
 }
 
 // Report is the outcome of a pin.
@@ -55,9 +57,12 @@ type Report struct {
 	// then pins nothing.
 	Tampered []string  `json:"tampered"`
 	Services []Service `json:"services,omitempty"`
-	Output   string    `json:"output,omitempty"`  // what is written
-	Written  string    `json:"written,omitempty"` // the file it went to (--output)
-	blocked  bool
+	// AllowPartial: an override that leaves out a recorded repository's
+	// service, or pins nothing, is written (and exit 0).
+	allowPartial bool
+	Output       string `json:"output,omitempty"`  // what is written
+	Written      string `json:"written,omitempty"` // the file it went to (--output)
+	blocked      bool
 }
 
 func (r *Report) finish() {
@@ -80,11 +85,29 @@ func (r *Report) finish() {
 		r.Summary = fmt.Sprintf("BLOCKED: no service runs an image %s records: nothing to vouch for", r.Ledger)
 	case r.Verify:
 		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d of other images not judged)", counts[OK], counts[Other])
+	case r.Kind == Compose && !r.allowPartial && counts[Pinned]+counts[Resolved] == 0:
+		r.blocked = true
+		r.Summary = fmt.Sprintf("BLOCKED: no service was pinned from %s (%d left out): nothing written; --allow-partial writes it anyway", r.Ledger, counts[Unrecorded])
+	case r.Kind == Compose && !r.allowPartial && r.leftOutRecorded() > 0:
+		r.blocked = true
+		r.Summary = fmt.Sprintf("BLOCKED: %s running a repository %s records would not be pinned: nothing written; pin their tags, or --allow-partial", report.Plural(r.leftOutRecorded(), "service"), r.Ledger)
 	case r.Kind == Compose:
 		r.Summary = fmt.Sprintf("OK: %s pinned from %s (%d resolved, %d left out)", report.Plural(counts[Pinned]+counts[Resolved], "service"), r.Ledger, counts[Resolved], counts[Unrecorded])
 	default:
 		r.Summary = fmt.Sprintf("OK: a %s from %s", r.Kind, r.Ledger)
 	}
+}
+
+// leftOutRecorded counts the services that run a repository the ledger
+// records, at a tag it does not: left out, they run what the tag says.
+func (r *Report) leftOutRecorded() int {
+	n := 0
+	for _, s := range r.Services {
+		if s.State == Unrecorded && s.recordedRepo {
+			n++
+		}
+	}
+	return n
 }
 
 // Headline is the summary line.
