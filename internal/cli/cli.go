@@ -8,9 +8,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,10 +60,35 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		if !strings.HasPrefix(msg, "tagguard") {
 			msg = "tagguard: " + msg
 		}
+		if wantsJSON(args) {
+			// A usage error is a run too: jq .verdict reads bad-input.
+			_ = report.WriteFailure(stdout, commandOf(args), int(errkind.BadInput), errors.New(strings.TrimPrefix(msg, "tagguard: ")))
+		}
 		fmt.Fprintln(stderr, strings.TrimRight(msg, "\n"))
 		return int(errkind.BadInput)
 	}
 	return code
+}
+
+// wantsJSON: the arguments ask for --format json, read as a usage error
+// leaves them (pflag stopped before it parsed them all).
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "--format=json" || (a == "--format" && i+1 < len(args) && args[i+1] == "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// commandOf is the command the arguments name, "" when none does.
+func commandOf(args []string) string {
+	for _, a := range args {
+		if slices.Contains(options.Commands, a) || a == "version" || a == "demo" {
+			return a
+		}
+	}
+	return ""
 }
 
 // newRoot builds the command tree. Every option of the table is a flag:
@@ -107,13 +136,26 @@ same day (audit).`,
 		Use:   "version",
 		Short: "Print the version, the commit and the Go version",
 		Args:  noArgs,
-		Run:   func(*cobra.Command, []string) { fmt.Fprintf(stdout, "tagguard %s\n", versionLine()) },
+		Run: func(*cobra.Command, []string) {
+			if vals.String(options.Format) == "json" {
+				b, _ := json.Marshal(map[string]string{"version": app.Version(), "commit": app.Commit(), "go": runtime.Version()})
+				fmt.Fprintf(stdout, "%s\n", b)
+				return
+			}
+			fmt.Fprintf(stdout, "tagguard %s\n", versionLine())
+		},
 	}, &cobra.Command{
 		Use:   "action",
 		Short: "Run as a GitHub Actions step (inputs from INPUT_*; the default in Actions)",
 		Args:  noArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if getenv("GITHUB_ACTIONS") != "true" {
+				// Outside a runner, workflow commands (::error::) are
+				// noise on a terminal and outputs have nowhere to go.
+				return errors.New("action: runs as a GitHub Actions step (GITHUB_ACTIONS=true, inputs in INPUT_*); on a terminal, run the command itself (tagguard check --help)")
+			}
 			*code = action.RunEnv(cmd.Context(), stdout, stderr, getenv, lookup)
+			return nil
 		},
 	})
 	// Usage errors exit 2, help and completion included: cobra's own help
@@ -134,6 +176,13 @@ same day (audit).`,
 			cmd.InitDefaultVersionFlag()
 			return cmd.Help()
 		},
+	})
+	// --format's values complete, in each command's own terms.
+	_ = root.RegisterFlagCompletionFunc(options.Format, func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if cmd.Name() == options.PinCmd {
+			return []string{"compose", "kustomize", "list", "text", "json"}, cobra.ShellCompDirectiveNoFileComp
+		}
+		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -8,6 +8,7 @@ package retry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -286,6 +287,13 @@ func (c *capped) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// plainHTTPAnswer: an HTTPS request met a server that answers in plain
+// HTTP.
+func plainHTTPAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
 // LogRequests tells log every request sent: method, URL (without user info
 // or query), status and time (--verbose). Put beneath the retrier, each
 // attempt is its own line; the masker stands between log and a terminal.
@@ -304,6 +312,12 @@ func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	u := *req.URL
 	u.RawQuery = "" // a token service's query names scopes, an upload's may hold state
 	if err != nil {
+		if u.Scheme == "https" && plainHTTPAnswer(err) {
+			// go-containerregistry tries HTTPS before plain HTTP for a
+			// loopback or --insecure-registry host: expected, not a fault.
+			l.log("%s %s: speaks plain HTTP, not HTTPS; trying http:// (%s)", req.Method, u.Redacted(), time.Since(start).Round(time.Millisecond))
+			return nil, err
+		}
 		l.log("%s %s: %v (%s)", req.Method, u.Redacted(), err, time.Since(start).Round(time.Millisecond))
 		return nil, err
 	}
