@@ -34,10 +34,10 @@ type Report struct {
 	Ledgers int    `json:"ledgers"`
 	// Problems are releases whose ledger section could not be read: the
 	// audit is incomplete while there are any.
-	Problems []ledgers.Problem `json:"problems,omitempty"`
+	Problems []ledgers.Problem `json:"problems"`
 	// Flags are ledgers whose own date cannot be believed: read, but
 	// never allowed to outrank another record.
-	Flags []ledgers.Problem `json:"flags,omitempty"`
+	Flags []ledgers.Problem `json:"flags"`
 	Refs  []Ref             `json:"refs"`
 	// Tampered are releases whose notes and ledger asset disagree: the
 	// asset's record is the one audited, and the release is drift (exit
@@ -50,7 +50,7 @@ type Report struct {
 	// recorded digests: tagguard restore --from-ledger puts them back.
 	Drift *ledger.Ledger `json:"drift"`
 	// DriftFile is where the drift ledger was written (--drift-file).
-	DriftFile string  `json:"driftFile,omitempty"`
+	DriftFile string  `json:"driftFile"`
 	Outputs   Outputs `json:"-"` // the envelope carries them, as JSON values
 	blocked   bool
 	loadErr   error // the ledgers could not all be loaded

@@ -16,9 +16,9 @@ type Report struct {
 	Command string  `json:"-"` // the envelope names it
 	Blocked bool    `json:"blocked"`
 	Summary string  `json:"-"` // the envelope carries it
-	Version string  `json:"version,omitempty"`
-	Digest  string  `json:"digest,omitempty"`
-	Source  string  `json:"source,omitempty"`
+	Version string  `json:"version"`
+	Digest  string  `json:"digest"`
+	Source  string  `json:"source"`
 	Refs    []Ref   `json:"refs"`
 	Guards  []Guard `json:"guards"`
 }

@@ -46,7 +46,7 @@ type Report struct {
 	Command string `json:"-"`
 	Summary string `json:"-"`
 	Kind    string `json:"kind"` // compose, kustomize or list
-	Verify  bool   `json:"verify,omitempty"`
+	Verify  bool   `json:"verify"`
 	Ledger  string `json:"ledger"` // where the ledger came from
 	// LedgerSource is what the ledger was read from: sealed, asset, notes
 	// only, file.
@@ -56,12 +56,12 @@ type Report struct {
 	// Tampered lists how a release's notes and its asset disagree; pin
 	// then pins nothing.
 	Tampered []string  `json:"tampered"`
-	Services []Service `json:"services,omitempty"`
+	Services []Service `json:"services"`
 	// AllowPartial: an override that leaves out a recorded repository's
 	// service, or pins nothing, is written (and exit 0).
 	allowPartial bool
-	Output       string `json:"output,omitempty"`  // what is written
-	Written      string `json:"written,omitempty"` // the file it went to (--output)
+	Output       string `json:"output"`  // what is written
+	Written      string `json:"written"` // the file it went to (--output)
 	blocked      bool
 }
 

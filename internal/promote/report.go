@@ -39,14 +39,14 @@ const (
 type Report struct {
 	Command   string         `json:"-"` // the envelope names it
 	Blocked   bool           `json:"blocked"`
-	Summary   string         `json:"-"`                // the envelope carries it
-	PlanOnly  bool           `json:"dryRun,omitempty"` // the plan, not applied
+	Summary   string         `json:"-"`      // the envelope carries it
+	PlanOnly  bool           `json:"dryRun"` // the plan, not applied
 	Sources   []Source       `json:"sources"`
 	Published Published      `json:"published"`
-	Check     *check.Report  `json:"check,omitempty"`
+	Check     *check.Report  `json:"check"`
 	Targets   []Target       `json:"targets"`
-	Copies    []string       `json:"copies,omitempty"`
-	Record    *record.Report `json:"record,omitempty"`
+	Copies    []string       `json:"copies"`
+	Record    *record.Report `json:"record"`
 	Outputs   record.Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 

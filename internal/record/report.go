@@ -26,15 +26,15 @@ const (
 type Report struct {
 	Command    string         `json:"-"` // the envelope names it
 	Blocked    bool           `json:"blocked"`
-	Summary    string         `json:"-"`                // the envelope carries it
-	PlanOnly   bool           `json:"dryRun,omitempty"` // the plan, not applied
-	Expected   string         `json:"expectedDigest,omitempty"`
-	Source     string         `json:"source,omitempty"`
+	Summary    string         `json:"-"`      // the envelope carries it
+	PlanOnly   bool           `json:"dryRun"` // the plan, not applied
+	Expected   string         `json:"expectedDigest"`
+	Source     string         `json:"source"`
 	Images     []Entry        `json:"images"`
 	Outputs    Outputs        `json:"-"` // the envelope carries them, as JSON values
-	LedgerFile *FileResult    `json:"ledgerFile,omitempty"`
-	Release    *ReleaseResult `json:"release,omitempty"`
-	Notes      []string       `json:"notes,omitempty"`
+	LedgerFile *FileResult    `json:"ledgerFile"`
+	Release    *ReleaseResult `json:"release"`
+	Notes      []string       `json:"notes"`
 }
 
 // Entry is one recorded ref.

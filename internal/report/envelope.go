@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -26,6 +27,7 @@ type Envelope struct {
 
 // NewEnvelope wraps rep, which ended with exit code code.
 func NewEnvelope(command string, rep Report, code int) Envelope {
+	emptyLists(rep)
 	e := Envelope{Schema: Schema, Command: command, ExitCode: code, Summary: rep.Headline(), Body: rep, Outputs: map[string]any{}}
 	e.Verdict = VerdictOf(code, e.Summary)
 	for _, o := range rep.Show().Outputs {
@@ -99,6 +101,23 @@ func Agree(r Report, code int) {
 func isWord(s string) bool {
 	s = strings.TrimSpace(s)
 	return s != "" && strings.ToUpper(s) == s && !strings.ContainsAny(s, "./@")
+}
+
+// emptyLists gives every list field of a report's body that is nil an
+// empty list: every documented field is present, and a list is a list (a
+// consumer's for loop over body.problems must not meet null).
+func emptyLists(rep Report) {
+	v := reflect.ValueOf(rep)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	s := v.Elem()
+	for i := range s.NumField() {
+		f := s.Field(i)
+		if f.Kind() == reflect.Slice && f.IsNil() && f.CanSet() {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		}
+	}
 }
 
 // jsonValue is an output as a JSON value: the booleans and the JSON

@@ -31,9 +31,9 @@ const (
 
 // Report is the outcome of a restore.
 type Report struct {
-	Command  string `json:"-"`                // the envelope names it
-	Summary  string `json:"-"`                // the envelope carries it
-	PlanOnly bool   `json:"dryRun,omitempty"` // the plan, not applied
+	Command  string `json:"-"`      // the envelope names it
+	Summary  string `json:"-"`      // the envelope carries it
+	PlanOnly bool   `json:"dryRun"` // the plan, not applied
 	Source   string `json:"source"`
 	// LedgerSource is what the ledger was read from: sealed (an immutable
 	// release's asset), asset, notes only, file; "" for --pin.
@@ -44,7 +44,7 @@ type Report struct {
 	Tampered []string `json:"tampered"`
 	Tags     []Tag    `json:"tags"`
 	// UndoFile is where the undo ledger was written (--undo-file).
-	UndoFile string  `json:"undoFile,omitempty"`
+	UndoFile string  `json:"undoFile"`
 	Outputs  Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 
