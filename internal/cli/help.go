@@ -34,7 +34,8 @@ Examples:
   tagguard pin --from-ledger ledger.json --compose compose.yml > compose.pinned.yml
   docker compose -f compose.yml -f compose.pinned.yml up -d
   tagguard pin --from-release v1.2.3 --format kustomize --rename ghcr.io/org=mirror.example.com/org
-  tagguard pin --from-ledger ledger.json --verify --compose compose.yml && docker compose up -d`,
+  tagguard pin --from-ledger ledger.json --verify --compose compose.yml --compose compose.pinned.yml \
+    && docker compose -f compose.yml -f compose.pinned.yml up -d`,
 	options.Check: `Guard a publish: block version tags that already exist, floating tags that
 would move backwards, releases from an unexpected branch, and versions that
 contradict the git tag. Read-only.

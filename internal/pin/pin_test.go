@@ -252,8 +252,9 @@ func TestDigestOnlyAndOtherImages(t *testing.T) {
 		t.Errorf("a pinned release beside a pinned database: %v %s", err, r.Summary)
 	}
 	following := write("following.yml", "services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3")+"\n")
-	if r, _ := w.run(t, Options{Compose: []string{following}, Verify: true}); !r.Blocking() || r.Services[0].State != NotPinned {
-		t.Errorf("a recorded image following its tag passed the gate: %s", r.Summary)
+	if r, _ := w.run(t, Options{Compose: []string{following}, Verify: true}); !r.Blocking() || r.Services[0].State != NotPinned ||
+		!strings.Contains(r.Services[0].Fix, "docker compose -f "+following+" -f compose.pinned.yml up -d") {
+		t.Errorf("a recorded image following its tag passed the gate, or its row says no way out: %s; fix %q", r.Summary, r.Services[0].Fix)
 	}
 	none := write("none.yml", "services:\n  db:\n    image: "+w.reg.Ref("org/db:16@"+other)+"\n")
 	if r, _ := w.run(t, Options{Compose: []string{none}, Verify: true}); !r.Blocking() {

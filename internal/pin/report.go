@@ -37,6 +37,8 @@ type Service struct {
 	Recorded string `json:"recorded,omitempty"`
 	State    State  `json:"state"`
 	Reason   string `json:"reason,omitempty"`
+	// Fix is what to do next, for a row that blocks a deploy.
+	Fix string `json:"fix,omitempty"`
 
 	recordedRepo bool // unrecorded, but its repository is one the ledger records
 }
@@ -67,14 +69,27 @@ type Report struct {
 
 func (r *Report) finish() {
 	counts := map[State]int{}
-	for _, s := range r.Services {
+	for i := range r.Services {
+		s := &r.Services[i]
 		counts[s.State]++
+		if r.Verify {
+			s.Fix = r.fix(*s)
+		}
 	}
 	switch {
 	case r.Verify && counts[Differs]+counts[Pruned]+counts[NotPinned] > 0:
 		// Known to differ: the deploy is due, whatever could not be read.
 		r.blocked = true
-		r.Summary = fmt.Sprintf("BLOCKED: %d differ from %s, %d pruned, %d not pinned, of %s", counts[Differs], r.Ledger, counts[Pruned], counts[NotPinned], report.Plural(len(r.Services), "service"))
+		var parts []string
+		for _, p := range []struct {
+			n    int
+			what string
+		}{{counts[Differs], "pinned elsewhere than " + r.Ledger + " records"}, {counts[Pruned], "pruned"}, {counts[NotPinned], "not pinned (following a tag)"}} {
+			if p.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+			}
+		}
+		r.Summary = fmt.Sprintf("BLOCKED: of %s, %s", report.Plural(len(r.Services), "service"), strings.Join(parts, ", "))
 		if counts[Unknown] > 0 {
 			r.Summary += fmt.Sprintf(" (%d could not be checked)", counts[Unknown])
 		}
@@ -84,7 +99,10 @@ func (r *Report) finish() {
 		r.blocked = true
 		r.Summary = fmt.Sprintf("BLOCKED: no service runs an image %s records: nothing to vouch for", r.Ledger)
 	case r.Verify:
-		r.Summary = fmt.Sprintf("OK: %d pinned at the ledger's digest, each still in its registry (%d of other images not judged)", counts[OK], counts[Other])
+		r.Summary = fmt.Sprintf("OK: %s pinned at the ledger's digest, each still in its registry", report.Plural(counts[OK], "service"))
+		if counts[Other] > 0 {
+			r.Summary += fmt.Sprintf(" (%s of images the ledger does not record not judged)", report.Plural(counts[Other], "service"))
+		}
 	case r.Kind == Compose && !r.allowPartial && counts[Pinned]+counts[Resolved] == 0:
 		r.blocked = true
 		r.Summary = fmt.Sprintf("BLOCKED: no service was pinned from %s (%d left out): nothing written; --allow-partial writes it anyway", r.Ledger, counts[Unrecorded])
@@ -94,8 +112,32 @@ func (r *Report) finish() {
 	case r.Kind == Compose:
 		r.Summary = fmt.Sprintf("OK: %s pinned from %s (%d resolved, %d left out)", report.Plural(counts[Pinned]+counts[Resolved], "service"), r.Ledger, counts[Resolved], counts[Unrecorded])
 	default:
-		r.Summary = fmt.Sprintf("OK: a %s from %s", r.Kind, r.Ledger)
+		what := map[string]string{Kustomize: "a kustomize images list", List: "a lock list"}[r.Kind]
+		r.Summary = fmt.Sprintf("OK: %s written from %s", cmpOr(what, "a "+r.Kind), r.Ledger)
 	}
+}
+
+// fix is the next step for a row of --verify that blocks a deploy.
+func (r *Report) fix(s Service) string {
+	from := r.Ledger
+	switch {
+	case strings.HasPrefix(from, "ledger file "):
+		from = "--from-ledger " + strings.TrimPrefix(from, "ledger file ")
+	case strings.HasPrefix(from, "release "):
+		from = "--from-release " + strings.TrimPrefix(from, "release ")
+	}
+	switch s.State {
+	case NotPinned:
+		return fmt.Sprintf("write the override (tagguard pin %s --compose %s > compose.pinned.yml) and deploy with both files (docker compose -f %s -f compose.pinned.yml up -d)", from, s.File, s.File)
+	case Differs:
+		if s.Recorded != "" {
+			return fmt.Sprintf("the release pins %s: write the override again (tagguard pin %s --compose ...), or, if this pin is the newer release's, verify against that release's ledger", s.Recorded, from)
+		}
+		return fmt.Sprintf("pin the service from the ledger (tagguard pin %s --compose ...), or verify against the ledger that records this digest", from)
+	case Pruned:
+		return "the digest is gone and cannot be pulled: deploy a release whose digest still exists (audit names which), or rebuild, record and pin again"
+	}
+	return ""
 }
 
 // leftOutRecorded counts the services that run a repository the ledger
@@ -142,6 +184,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if s.Reason != "" {
 			fmt.Fprintf(&b, "           %s\n", s.Reason)
 		}
+		if s.Fix != "" {
+			fmt.Fprintf(&b, "           fix: %s\n", s.Fix)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -181,4 +226,11 @@ func (r *Report) Show() report.Shown {
 func mustVersion(s string) *semver.Version {
 	v, _ := policy.ParseVersion(s)
 	return v
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
