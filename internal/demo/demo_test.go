@@ -17,7 +17,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"BLOCKED by immutable-tags", "DRY RUN: 2 planned", "OK: 2 restored", "identical", "OK: 2 unchanged",
 		"OK: an index of 2 sources published", "DRIFT: 3 recorded refs from 1 ledger: 2 ok, 1 drifted", "OK: 1 restored", "OK: 3 recorded refs from 1 ledger, every tag where its newest record says",
-		"image: ", "@sha256:", "OK: 1 pinned at the ledger's digest, each still in its registry"} {
+		"image: ", "@sha256:", "OK: 1 service pinned at the ledger's digest, each still in its registry"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}

@@ -137,10 +137,10 @@ func Table() []Option {
 
 		{Name: FromReleases, Type: Bool, Default: "false", Commands: []string{Audit}, Usage: "audit the ledgers of every release of the repository (all pages; drafts when the token sees them)"},
 		{Name: FromRelease, Type: String, Commands: []string{Audit, PinCmd, Restore}, Usage: "the ledger in this GitHub release's notes (a tag such as v0.15.0)"},
-		{Name: FromLedger, Type: List, Commands: []string{Audit, PinCmd, Restore}, Usage: "a ledger file (record's --ledger-file, a restore's undo, an audit's drift); audit takes several", Usages: map[string]string{
-			PinCmd:  "the ledger file to pin from (record's --ledger-file)",
+		{Name: FromLedger, Type: List, Commands: []string{Audit, PinCmd, Restore}, Usage: "ledger files (record's --ledger-file, a restore's undo, an audit's drift); repeat the flag or separate with commas", Usages: map[string]string{
+			PinCmd:  "ledger files to pin from (record's --ledger-file; a release of several images has one each); repeat the flag: a ref two record is the newest record's",
 			Audit:   "ledger files to audit (record's --ledger-file, an audit's drift); repeat the flag or separate with commas",
-			Restore: "the ledger file to restore from (record's --ledger-file, a restore's undo file, an audit's drift file)",
+			Restore: "ledger files to restore from (record's --ledger-file, a restore's undo file, an audit's drift file); repeat the flag: a ref two record is the newest record's",
 		}},
 		{Name: Pin, Type: List, Commands: []string{Restore}, Usage: "restore these: REPO:TAG@sha256:... points that tag at that digest; newline- or comma-separated"},
 		{Name: Tags, Type: List, Commands: []string{Audit, Restore}, Usage: "globs of tag names to restore or audit (e.g. 0.15.*), or of whole references when one holds / (ghcr.io/org/app:*); default: every tag of the source", Usages: map[string]string{

@@ -38,7 +38,7 @@ const (
 // Options is one pin run.
 type Options struct {
 	FromRelease string
-	FromLedgers []string // exactly one
+	FromLedgers []string // ledger files, combined with --from-release
 	Compose     []string // compose files, later ones overriding earlier ones' services
 	// Format is what is written: text (a compose override with --compose,
 	// else a list), compose, kustomize, list, or json (the report).
@@ -82,8 +82,8 @@ func (o Options) kind() string {
 // Validate checks o with no I/O: every bad value is bad input (exit 2).
 func Validate(o Options) error {
 	var bad []error
-	if n := o.sources().Count(); n != 1 {
-		bad = append(bad, fmt.Errorf("give exactly one ledger: --from-ledger PATH or --from-release TAG (got %d)", n))
+	if o.sources().Count() == 0 {
+		bad = append(bad, errors.New("give a ledger: --from-ledger PATH (repeatable: a release of several images has a ledger each) or --from-release TAG"))
 	}
 	if !slices.Contains([]string{"", "text", "json", Compose, Kustomize, List}, o.Format) {
 		bad = append(bad, fmt.Errorf("--format %q: pin writes text, json, compose, kustomize or list", o.Format))

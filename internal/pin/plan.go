@@ -37,13 +37,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	var l *ledger.Ledger
 	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify, allowPartial: o.AllowPartial}
-	if _, err := ledgers.Each(ctx, o.sources(), func(got ledgers.Loaded) error {
-		l, r.Ledger = got.Ledger, got.From
-		r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == ledgers.Sealed, got.Tampered
-		return nil
-	}); err != nil {
+	got, err := ledgers.Combine(ctx, o.sources())
+	if err != nil {
 		return nil, err
 	}
+	l, r.Ledger = got.Ledger, got.From
+	r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == ledgers.Sealed, got.Tampered
 	if r.Tampered == nil {
 		r.Tampered = []string{}
 	}

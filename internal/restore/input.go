@@ -71,21 +71,16 @@ type target struct {
 	since      *semver.Version // a floating tag's version as the ledger recorded it
 }
 
-// Validate checks o with no I/O: exactly one source, the globs, the pins'
-// grammar, and what a release source needs. Every bad value is bad input
+// Validate checks o with no I/O: the sources (ledgers, or pins), the
+// globs, the pins' grammar, and what a release source needs. Every bad value is bad input
 // (exit 2), before a request.
 func Validate(o Options) error {
-	n := 0
-	for _, set := range []bool{o.FromRelease != "", len(o.FromLedgers) > 0, len(o.Pins) > 0} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
-		return errkind.BadInputf("give exactly one source: --from-release TAG, --from-ledger PATH or --pin REPO:TAG@sha256:… (got %d)", n)
-	}
-	if len(o.FromLedgers) > 1 {
-		return errkind.BadInputf("restore takes one ledger file, got %d: merge them, or restore from each in turn", len(o.FromLedgers))
+	ledgersGiven := o.FromRelease != "" || len(o.FromLedgers) > 0
+	switch {
+	case !ledgersGiven && len(o.Pins) == 0:
+		return errkind.BadInputf("give a source: --from-release TAG, --from-ledger PATH (repeatable: a release of several images has a ledger each) or --pin REPO:TAG@sha256:…")
+	case ledgersGiven && len(o.Pins) > 0:
+		return errkind.BadInputf("give ledgers (--from-release, --from-ledger) or --pin, not both")
 	}
 	var bad []error
 	for _, g := range o.Tags {

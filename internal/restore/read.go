@@ -101,10 +101,5 @@ func dedupe(ts []target) ([]target, error) {
 // load reads the ledger from a file or a release's notes, through the one
 // loader restore and audit share.
 func load(ctx context.Context, o Options) (ledgers.Loaded, error) {
-	var got ledgers.Loaded
-	_, err := ledgers.Each(ctx, o.sources(), func(l ledgers.Loaded) error {
-		got = l
-		return nil
-	})
-	return got, err
+	return ledgers.Combine(ctx, o.sources())
 }

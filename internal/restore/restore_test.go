@@ -459,3 +459,23 @@ func TestTagsGlobPicksARepository(t *testing.T) {
 		t.Errorf("%s at %s, want %s", good, d, target)
 	}
 }
+
+// TestSeveralLedgers: a release of two images (app, worker) has two
+// ledgers; restore takes both at once.
+func TestSeveralLedgers(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	app, worker := srv.Ref("org/app:1.0.0"), srv.Ref("org/worker:1.0.0")
+	appD, workerD := regtest.PushImage(t, app).String(), regtest.PushImage(t, worker).String()
+	regtest.PushImage(t, app)
+	regtest.PushImage(t, worker) // both overwritten since
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{writeLedger(t, map[string]string{app: appD}), writeLedger(t, map[string]string{worker: workerD})}, Registry: fixture.Client(t)}, false)
+	if err != nil || len(r.Tags) != 2 || !strings.HasPrefix(r.Source, "2 ledgers") {
+		t.Fatalf("two ledgers: %v; %s; %+v", err, r.Source, r.Tags)
+	}
+	for ref, want := range map[string]string{app: appD, worker: workerD} {
+		if d, _ := regtest.Raw(t, ref); d != want {
+			t.Errorf("%s at %s, want %s", ref, d, want)
+		}
+	}
+}
