@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -414,5 +415,26 @@ func TestLeftOutRecordedRepositoryIsExit1(t *testing.T) {
 	r, err = w.run(t, Options{Compose: []string{compose}, AllowPartial: true})
 	if err != nil || !strings.Contains(r.Output, "1 service by digest (web); not pinned, running what compose says: canary") {
 		t.Errorf("--allow-partial: %v\n%s", err, r.Output)
+	}
+}
+
+// TestKustomizeSpellings: kustomize matches names as a manifest spells
+// them, so a Docker Hub repository gets an entry for each spelling; a
+// --rename that matches nothing is refused rather than ignored.
+func TestKustomizeSpellings(t *testing.T) {
+	t.Parallel()
+	for repo, want := range map[string][]string{
+		"org/app":                {"org/app", "docker.io/org/app", "index.docker.io/org/app"},
+		"nginx":                  {"nginx", "library/nginx", "docker.io/nginx", "docker.io/library/nginx", "index.docker.io/nginx", "index.docker.io/library/nginx"},
+		"ghcr.io/org/app":        {"ghcr.io/org/app"},
+		"127.0.0.1:5000/org/app": {"127.0.0.1:5000/org/app"},
+	} {
+		if got := spellings(repo); !slices.Equal(got, want) {
+			t.Errorf("spellings(%s) = %q, want %q", repo, got, want)
+		}
+	}
+	w := newWorld(t)
+	if _, err := w.run(t, Options{Format: Kustomize, Rename: []string{"nosuch.example.com/org=mirror.example.com/org"}}); errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "matches no repository") {
+		t.Errorf("a --rename matching nothing: %v", err)
 	}
 }

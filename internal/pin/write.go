@@ -188,17 +188,27 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		repos = append(repos, repo)
 	}
 	slices.Sort(repos)
+	used := make([]bool, len(o.Rename))
 	for _, repo := range repos {
-		e := entry{Name: repo, Digest: chosen[repo].Digest}
-		for _, rn := range o.Rename {
+		newName := ""
+		for i, rn := range o.Rename {
 			old, nw, _ := strings.Cut(rn, "=")
 			old, nw = strings.TrimSuffix(old, "/"), strings.TrimSuffix(nw, "/")
 			if repo == old || strings.HasPrefix(repo, old+"/") {
-				e.NewName = nw + strings.TrimPrefix(repo, old)
+				newName, used[i] = nw+strings.TrimPrefix(repo, old), true
 				break
 			}
 		}
-		out.Images = append(out.Images, e)
+		// kustomize matches an image's name as the manifest spells it:
+		// one entry for each spelling of the same repository.
+		for _, spelling := range spellings(repo) {
+			out.Images = append(out.Images, entry{Name: spelling, NewName: newName, Digest: chosen[repo].Digest})
+		}
+	}
+	for i, u := range used {
+		if !u {
+			return errkind.BadInputf("--rename %s matches no repository the ledger records (%s)", o.Rename[i], strings.Join(repos, ", "))
+		}
 	}
 	b, err := marshal(out)
 	if err != nil {
@@ -206,6 +216,28 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 	}
 	r.Output = string(b)
 	return nil
+}
+
+// spellings are the names a manifest may give one repository: Docker
+// Hub's with and without docker.io/ or index.docker.io/, and an official
+// image's with and without library/; any other registry's as it is.
+func spellings(repo string) []string {
+	if strings.Contains(strings.SplitN(repo, "/", 2)[0], ".") || strings.Contains(strings.SplitN(repo, "/", 2)[0], ":") || strings.HasPrefix(repo, "localhost/") {
+		return []string{repo} // a registry host: spelled as it is
+	}
+	var short []string
+	if !strings.Contains(repo, "/") {
+		short = []string{repo, "library/" + repo} // an official image
+	} else {
+		short = []string{repo}
+	}
+	var out []string
+	for _, prefix := range []string{"", "docker.io/", "index.docker.io/"} {
+		for _, s := range short {
+			out = append(out, prefix+s)
+		}
+	}
+	return out
 }
 
 // marshal writes YAML indented by two, as compose and kustomize files are.
