@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/retry"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -38,11 +39,16 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	}
 	if p.o.LedgerFile != "" {
 		r.LedgerFile = &FileResult{Path: p.o.LedgerFile}
-		if err := p.o.writeFile(ctx, p.o.LedgerFile, []byte(r.Outputs.Ledger+"\n")); err != nil {
+		data, merged := mergeIntoFile(ctx, p.o.LedgerFile, p.ledger, []byte(r.Outputs.Ledger+"\n"))
+		if err := p.o.writeFile(ctx, p.o.LedgerFile, data); err != nil {
 			r.LedgerFile.Action = "failed: " + err.Error()
 			return r, r.failed(errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err)), "the ledger file could not be written")
 		}
 		r.LedgerFile.Action = "written"
+		if merged {
+			r.LedgerFile.Action = "merged into the ledger of the same release it held"
+		}
+		r.Outputs.LedgerDigest = LedgerDigest(data)
 	}
 	if r.Release == nil || r.Release.skip {
 		return r, nil
@@ -69,6 +75,27 @@ func (r *Report) failed(err error, what string) error {
 	}
 	r.Summary = fmt.Sprintf("%s: read %s, but %s (the outputs hold the record)", verdict, report.Plural(len(r.Images), "ref"), what)
 	return err
+}
+
+// mergeIntoFile is what --ledger-file gets: this run's ledger, merged
+// into the one the file holds when that is the same release's (its
+// source ref, such as refs/tags/v1.2.3, is this run's) — a release of
+// several images written by several steps into one file, as the notes
+// merge them. Any other file is replaced, as before.
+func mergeIntoFile(ctx context.Context, path string, l *ledger.Ledger, mine []byte) ([]byte, bool) {
+	b, err := files.Read(ctx, path, files.MaxSize)
+	if err != nil || l == nil || l.Source.Ref == "" {
+		return mine, false
+	}
+	prev, err := ledger.Parse(b)
+	if err != nil || prev.Source.Ref != l.Source.Ref || prev.Source.Repository != l.Source.Repository {
+		return mine, false
+	}
+	merged, err := ledger.Merge(prev, l).Marshal()
+	if err != nil {
+		return mine, false
+	}
+	return merged, true
 }
 
 func (o Options) writeFile(ctx context.Context, path string, data []byte) error {

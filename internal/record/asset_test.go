@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -286,5 +288,36 @@ func TestPendingAssetAloneIsPutInPlace(t *testing.T) {
 	assets := a.gh.Assets("org", "app", "v1.0.0")
 	if len(assets) != 1 || assets[0].Name != AssetName || !bytes.Equal(assets[0].Data, final.Data) {
 		t.Errorf("after the re-run: %+v", assets)
+	}
+}
+
+// TestLedgerFileOfTheSameReleaseMerges: two record (or promote) steps of
+// one release write one --ledger-file; the second merges into what the
+// first wrote, as the notes do. A file of another release is replaced.
+func TestLedgerFileOfTheSameReleaseMerges(t *testing.T) {
+	t.Parallel()
+	a := newAssetRig(t)
+	path := filepath.Join(t.TempDir(), "ledger.json")
+	run := func(ref, image string) *Report {
+		t.Helper()
+		ev := event.Context{Repository: "org/app", Ref: ref, SHA: strings.Repeat("b", 40)}
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{image}, Event: ev, Registry: fixture.Client(t), Now: fixedNow,
+			ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	run("refs/tags/v1.0.0", a.srv.Ref("org/app:1.0.0"))
+	r := run("refs/tags/v1.0.0", a.srv.Ref("org/worker:1.0.0"))
+	b, _ := os.ReadFile(path)
+	l, err := ledger.Parse(b)
+	if err != nil || len(l.Images) != 2 || !strings.HasPrefix(r.LedgerFile.Action, "merged") || r.Outputs.LedgerDigest != LedgerDigest(b) {
+		t.Fatalf("same release: %v, %d images, %q, digest %s", err, len(l.Images), r.LedgerFile.Action, r.Outputs.LedgerDigest)
+	}
+	run("refs/tags/v2.0.0", a.srv.Ref("org/app:1.0.0"))
+	b, _ = os.ReadFile(path)
+	if l, _ := ledger.Parse(b); len(l.Images) != 1 {
+		t.Errorf("another release's file was merged into: %d images", len(l.Images))
 	}
 }
