@@ -75,7 +75,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		}
 		keep(o, records, got)
 		for _, im := range got.Ledger.Images {
-			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name())) {
+			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name(), strings.Replace(t.Name(), "index.docker.io/", "docker.io/", 1))) {
 				pf.start(t)
 			}
 		}
@@ -110,7 +110,9 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		rec := recs[i]
 		r.Refs[i] = Ref{Ref: rec.image.Ref, Recorded: rec.image.Digest, From: rec.from, Created: rec.created}
 	}
-	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }, Complete: o.FromReleases}
+	// Every release read is complete evidence; one that could not be
+	// read makes it partial.
+	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }, Complete: o.FromReleases && len(problems) == 0}
 	if o.GitHub != nil && o.Event.Repository != "" && !o.FromReleases {
 		// Every release's ledger is read already when auditing them all.
 		ev.Release = floating.ReleaseLedgers(o.GitHub, o.Event.Repository)
@@ -158,7 +160,7 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 	}
 	for _, im := range l.Images {
 		t, ok := tags[im.Ref]
-		if !ok || (len(o.Tags) > 0 && !policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name())) {
+		if !ok || (len(o.Tags) > 0 && !policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name(), strings.Replace(t.Name(), "index.docker.io/", "docker.io/", 1))) {
 			continue
 		}
 		key := t.Name()

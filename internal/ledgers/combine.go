@@ -11,6 +11,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/policy"
 )
 
 // Combine reads every ledger of the sources (a release of several images
@@ -22,10 +23,11 @@ import (
 // image, where it was recorded.
 func Combine(ctx context.Context, s Sources) (Loaded, error) {
 	type kept struct {
-		im      ledger.Image
-		date    time.Time
-		suspect bool
-		from    string
+		im       ledger.Image
+		date     time.Time
+		suspect  bool
+		from     string
+		evidence Evidence
 	}
 	byRef := map[string]*kept{}
 	var order []string
@@ -37,13 +39,23 @@ func Combine(ctx context.Context, s Sources) (Loaded, error) {
 			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
 				key = t.Name()
 			}
-			next := &kept{im: im, date: got.Date, suspect: got.Suspect != "", from: got.From}
+			next := &kept{im: im, date: got.Date, suspect: got.Suspect != "", from: got.From, evidence: got.Evidence}
 			prev, ok := byRef[key]
 			switch {
 			case !ok:
 				order = append(order, key)
 				byRef[key] = next
 			case prev.im.Digest == next.im.Digest:
+				if next.date.After(prev.date) {
+					byRef[key] = next // the newer record's fields
+				}
+			case Stronger(prev.evidence, next.evidence) || Stronger(next.evidence, prev.evidence):
+				// Whoever can write the weaker one can write any date:
+				// a disagreement across evidence levels is a person's to
+				// settle, never a date's.
+				return errkind.Blockedf("%s (%s) and %s (%s) record %s at different digests (%s, %s): a weaker record never outranks a stronger one, and which is right cannot be told here; give the right one alone", prev.from, prev.evidence, next.from, next.evidence, im.Ref, prev.im.Digest, next.im.Digest)
+			case policy.DefaultKind(tagOf(im.Ref)) == policy.Immutable:
+				return errkind.Blockedf("%s and %s record the version tag %s at different digests (%s, %s): a version is published once; give the ledger that is right", prev.from, next.from, im.Ref, prev.im.Digest, next.im.Digest)
 			case next.suspect && !prev.suspect:
 			case prev.suspect && !next.suspect, next.date.After(prev.date):
 				byRef[key] = next
@@ -84,4 +96,9 @@ func Combine(ctx context.Context, s Sources) (Loaded, error) {
 	slices.SortFunc(out.Ledger.Images, func(a, b ledger.Image) int { return strings.Compare(a.Ref, b.Ref) })
 	out.From = fmt.Sprintf("%d ledgers (%s)", len(all), strings.Join(froms, ", "))
 	return out, nil
+}
+
+// tagOf is the tag of a reference as a ledger writes it (REPO:TAG).
+func tagOf(ref string) string {
+	return ref[strings.LastIndex(ref, ":")+1:]
 }

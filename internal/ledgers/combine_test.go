@@ -46,8 +46,13 @@ func TestCombine(t *testing.T) {
 	if len(by) != 3 || by["ghcr.io/org/app:latest"].Digest != d("c") || !strings.Contains(by["ghcr.io/org/app:1.0.0"].RecordedIn, "app.json") || !strings.HasPrefix(got.From, "2 ledgers") {
 		t.Errorf("combined: %s, %+v", got.From, got.Ledger.Images)
 	}
-	clash := ledgerFile(t, dir, "clash.json", day, ledger.Image{Ref: "ghcr.io/org/app:1.0.0", Digest: d("e")})
+	clash := ledgerFile(t, dir, "clash.json", day, ledger.Image{Ref: "ghcr.io/org/app:latest", Digest: d("e")})
 	if _, err := Combine(context.Background(), Sources{Files: []string{app, clash}}); errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "neither is newer") {
 		t.Errorf("two records as new as each other that disagree: %v", err)
+	}
+	// A version tag at two digests was published twice: no date decides.
+	twice := ledgerFile(t, dir, "twice.json", day.Add(48*time.Hour), ledger.Image{Ref: "ghcr.io/org/app:1.0.0", Digest: d("f")})
+	if _, err := Combine(context.Background(), Sources{Files: []string{app, twice}}); errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "a version is published once") {
+		t.Errorf("a version recorded at two digests: %v", err)
 	}
 }

@@ -125,6 +125,8 @@ func (r *Report) fix(s Service) string {
 		from = "--from-ledger " + strings.TrimPrefix(from, "ledger file ")
 	case strings.HasPrefix(from, "release "):
 		from = "--from-release " + strings.TrimPrefix(from, "release ")
+	default:
+		from = "(the same ledgers)"
 	}
 	switch s.State {
 	case NotPinned:

@@ -122,3 +122,25 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	}
 	_ = old
 }
+
+// TestTagsSubsetStillSeesEveryRecord: restoring --tags latest from a
+// ledger that records 1.1.0 too must still see that record: latest at
+// 1.1.0's digest advanced, it is not dragged back.
+func TestTagsSubsetStillSeesEveryRecord(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	ref := func(tag string) string { return srv.Ref("org/app:" + tag) }
+	v100 := regtest.PushImage(t, ref("1.0.0")).String()
+	v110 := regtest.PushImage(t, ref("1.1.0")).String()
+	regtest.Tag(t, ref("1.1.0"), ref("latest"))
+	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref("1.0.0"), Digest: v100}, {Ref: ref("latest"), Digest: v100}, {Ref: ref("1.1.0"), Digest: v110}}}
+	b, _ := l.Marshal()
+	path := filepath.Join(t.TempDir(), "ledger.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Tags: []string{"latest"}, Registry: fixture.Client(t)}, true)
+	if err != nil || len(r.Tags) != 1 || r.Tags[0].State != Advanced {
+		t.Errorf("--tags latest: %v; %+v: want advanced to 1.1.0", err, r.Tags)
+	}
+}

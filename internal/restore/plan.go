@@ -85,7 +85,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		r.finish("could not read the tags' current digests: nothing was written")
 		return p, err
 	}
-	if err := followLines(ctx, o, r); err != nil {
+	if err := followLines(ctx, o, r, evidence.Ledger); err != nil {
 		r.finish("could not tell whether a floating tag advanced: nothing was written")
 		return p, err
 	}
@@ -176,8 +176,8 @@ func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String(
 // where it is (policy.Line.AdvanceCandidates is the rule), unless the
 // operator asked to move it back; any other move of it is drift, restored
 // as planned.
-func followLines(ctx context.Context, o Options, r *Report) error {
-	judge := floating.New(o.Registry, o.evidence(r))
+func followLines(ctx context.Context, o Options, r *Report, all *ledger.Ledger) error {
+	judge := floating.New(o.Registry, o.evidence(r, all))
 	var errs []error
 	var mu sync.Mutex
 	fanout.Each(ctx, o.Jobs, len(r.Tags), func(i int) {
@@ -239,10 +239,19 @@ func attach(ctx context.Context, o Options, r *Report) error {
 
 // evidence is what makes a floating tag's advance believed: the targets'
 // own ledger (its records), and with GitHub the newer version's release.
-func (o Options) evidence(r *Report) floating.Evidence {
+func (o Options) evidence(r *Report, all *ledger.Ledger) floating.Evidence {
 	recorded := map[string]bool{}
 	for _, t := range r.Tags {
 		recorded[t.target.tag.Name()+" "+t.To] = true
+	}
+	if all != nil {
+		// Every record read, not only the --tags subset: --tags latest
+		// must still see the ledger's record of 1.1.0.
+		for _, im := range all.Images {
+			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
+				recorded[t.Name()+" "+im.Digest] = true
+			}
+		}
 	}
 	ev := floating.Evidence{Recorded: func(ref, digest string) bool { return recorded[ref+" "+digest] }}
 	if o.GitHub != nil && o.Event.Repository != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -68,7 +69,7 @@ func targets(ctx context.Context, o Options) (source string, evidence ledgers.Lo
 	if len(o.Tags) > 0 {
 		var kept []target
 		for _, t := range ts {
-			if policy.MatchRef(o.Tags, t.tag.TagStr(), t.tag.String(), t.tag.Name()) {
+			if policy.MatchRef(o.Tags, t.tag.TagStr(), refSpellings(t.tag)...) {
 				kept = append(kept, t)
 			}
 		}
@@ -102,4 +103,14 @@ func dedupe(ts []target) ([]target, error) {
 // loader restore and audit share.
 func load(ctx context.Context, o Options) (ledgers.Loaded, error) {
 	return ledgers.Combine(ctx, o.sources())
+}
+
+// refSpellings are the ways a --tags glob may spell a reference: as
+// written, normalised, and Docker Hub's as docker.io/.
+func refSpellings(t name.Tag) []string {
+	out := []string{t.String(), t.Name()}
+	if short, ok := strings.CutPrefix(t.Name(), "index.docker.io/"); ok {
+		out = append(out, "docker.io/"+short, short, strings.TrimPrefix(short, "library/"))
+	}
+	return out
 }

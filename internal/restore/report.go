@@ -235,7 +235,7 @@ func (r *Report) Show() report.Shown {
 	for _, tag := range r.Tags {
 		lvl := report.Good
 		switch tag.State {
-		case Failed:
+		case Failed, Held:
 			lvl = report.Bad
 		case Skipped, Planned:
 			lvl = report.Warning
@@ -244,7 +244,7 @@ func (r *Report) Show() report.Shown {
 		switch tag.State {
 		case Restored:
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Good, Title: "tagguard: restored " + tag.Ref, Message: fmt.Sprintf("%s now points at %s again (was %s)", tag.Ref, tag.To, tagwrite.OrAbsent(tag.From))})
-		case Failed, Skipped:
+		case Failed, Skipped, Held:
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + tag.Ref + " " + string(tag.State), Message: tag.Ref + ": " + tag.Reason})
 		}
 	}
