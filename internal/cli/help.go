@@ -27,8 +27,9 @@ writes a kustomize images: list (--rename OLD=NEW for a mirror); --format
 list writes REPO:TAG@sha256:... lines. --verify checks a compose file
 instead: exit 0 when every digest it pins is the ledger's and still exists,
 1 when one differs or was pruned, 3 when it cannot tell. No Docker daemon;
-only services.*.image is read, ${VAR} resolved from the environment or
-refused.
+compose files are loaded with compose-go, as docker compose loads them
+(extends:, include:, every profile), ${VAR} in an image resolved from the
+environment or refused.
 
 Examples:
   tagguard pin --from-ledger ledger.json --compose compose.yml > compose.pinned.yml

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/refs"
@@ -22,13 +25,18 @@ type service struct {
 	Image string // interpolated
 }
 
-// readCompose reads the services' images of compose files, later files
-// overriding earlier ones' services as docker compose -f a -f b does. Only
-// services.*.image is read; an image's ${VAR} interpolation is resolved
-// from env or refused, never half-applied.
+// readCompose reads the services' images of compose files as docker
+// compose resolves them: compose-go, the loader docker compose itself
+// uses, loads the files (later ones overriding earlier ones, as
+// docker compose -f a -f b does), so extends:, include:, every profile,
+// interpolation, anchors and merge keys come out as compose runs them.
+// The files named are read first as every file input is (bounded, regular
+// files, within ctx, YAML that cannot blow up), and an image whose ${VAR}
+// is unset without a default is refused, never half-applied.
 func readCompose(ctx context.Context, paths []string, read func(string) ([]byte, error), env envLookup) ([]service, error) {
 	byName := map[string]service{}
 	var order []string
+	contents := map[string][]byte{}
 	for _, path := range paths {
 		b, err := read(path)
 		if ctx.Err() != nil {
@@ -37,6 +45,7 @@ func readCompose(ctx context.Context, paths []string, read func(string) ([]byte,
 		if err != nil {
 			return nil, errkind.BadInputf("reading compose file %s: %v", path, err)
 		}
+		contents[path] = b
 		var doc struct {
 			Services map[string]yaml.Node `yaml:"services"`
 		}
@@ -80,12 +89,82 @@ func readCompose(ctx context.Context, paths []string, read func(string) ([]byte,
 			byName[name] = service{Name: name, File: path, Image: image}
 		}
 	}
+	project := map[string]string{}
+	if len(paths) > 0 {
+		var err error
+		if project, err = loadProject(ctx, paths, contents, env); err != nil {
+			return nil, err
+		}
+	}
+	for name, svc := range project {
+		if svc == "" {
+			delete(byName, name) // builds its image: nothing to pin
+			continue
+		}
+		if p := refs.ImageProblem(svc); p != "" {
+			return nil, errkind.BadInputf("compose service %s: image %q %s", name, report.Clip(svc, 200), p)
+		}
+		s, seen := byName[name]
+		if !seen {
+			order = append(order, name)
+			s = service{Name: name, File: "extended or included by " + paths[0]}
+		}
+		s.Image = svc
+		byName[name] = s
+	}
 	slices.Sort(order) // reports and overrides in one order, whatever the files' map order
 	out := make([]service, 0, len(order))
 	for _, n := range order {
-		out = append(out, byName[n])
+		if s, ok := byName[n]; ok {
+			out = append(out, s)
+		}
 	}
 	return out, nil
+}
+
+// loadProject loads the compose files with compose-go and returns each
+// service's image as compose resolves it ("" for one that builds). Every
+// profile is on: a service behind one is still a service a deploy may run.
+// Files an include: or extends: names are read by compose-go itself, so
+// the load runs within ctx: a file that never ends ends with the run.
+func loadProject(ctx context.Context, paths []string, contents map[string][]byte, env envLookup) (map[string]string, error) {
+	abs, err := filepath.Abs(paths[0])
+	if err != nil {
+		return nil, errkind.BadInputf("compose file %s: %v", paths[0], err)
+	}
+	details := types.ConfigDetails{WorkingDir: filepath.Dir(abs), Environment: types.Mapping{}}
+	for _, p := range paths {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: p, Content: contents[p]})
+	}
+	lookup := func(key string) (string, bool) {
+		v, set, _ := env(key)
+		return v, set
+	}
+	var images map[string]string
+	err = files.Within(ctx, func() error {
+		project, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+			o.SetProjectName("tagguard-pin", true)
+			o.Profiles = []string{"*"}
+			o.ResolvePaths = false
+			o.SkipConsistencyCheck = true
+			o.Interpolate.LookupValue = lookup
+		})
+		if err != nil {
+			return err
+		}
+		images = map[string]string{}
+		for name, s := range project.Services {
+			images[name] = s.Image
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil, files.Alive(ctx)
+	}
+	if err != nil {
+		return nil, errkind.BadInputf("loading the compose files as docker compose does: %v", err)
+	}
+	return images, nil
 }
 
 // varRE is the compose-spec's interpolation: $$, $VAR, ${VAR},

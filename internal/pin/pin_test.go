@@ -438,3 +438,49 @@ func TestKustomizeSpellings(t *testing.T) {
 		t.Errorf("a --rename matching nothing: %v", err)
 	}
 }
+
+// TestComposeAsComposeLoadsIt: services that get their image through
+// extends: or include:, or sit behind a profile, are services compose
+// runs: pinned, named, and held by --verify. Read by hand, they were not
+// pinned, not named, and --verify passed while compose ran them by tag.
+func TestComposeAsComposeLoadsIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dir := filepath.Dir(w.compose)
+	os.WriteFile(filepath.Join(dir, "worker.yml"), []byte("services:\n  worker:\n    image: "+w.reg.Ref("org/worker:2.0.0")+"\n"), 0o644)
+	main := filepath.Join(dir, "stack.yml")
+	os.WriteFile(main, []byte(`include:
+  - worker.yml
+x-app: &app
+  image: `+w.reg.Ref("org/app:1.2.3")+`
+services:
+  base:
+    <<: *app
+  web:
+    extends: base
+  admin:
+    image: `+w.reg.Ref("org/app:1.2.3")+`
+    profiles: [debug]
+`), 0o644)
+	r, err := w.run(t, Options{Compose: []string{main}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]State{}
+	for _, s := range r.Services {
+		got[s.Service] = s.State
+	}
+	for _, svc := range []string{"base", "web", "admin", "worker"} {
+		if got[svc] != Pinned {
+			t.Errorf("%s: %q, want pinned (%+v)", svc, got[svc], r.Services)
+		}
+	}
+	// The override pins base only: --verify holds web (extends), admin
+	// (a profile) and worker (include) to the gate.
+	override := filepath.Join(dir, "partial-override.yml")
+	os.WriteFile(override, []byte("services:\n  base:\n    image: "+w.reg.Ref("org/app:1.2.3")+"@"+w.app+"\n"), 0o644)
+	v, _ := w.run(t, Options{Compose: []string{main, override}, Verify: true})
+	if !v.Blocking() {
+		t.Errorf("--verify passed while web, admin and worker follow tags: %s", v.Summary)
+	}
+}
