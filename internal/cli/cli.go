@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -196,8 +197,32 @@ same day (audit).`,
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		}
 	}
+	// Every command's -h/--help, declared before cobra would: pflag shows
+	// its own bool flags as "--help[=true|false]".
+	var help func(c *cobra.Command)
+	help = func(c *cobra.Command) {
+		if c.Flags().Lookup("help") == nil {
+			c.Flags().VarPF(new(helpValue), "help", "h", "help for "+c.Name()).NoOptDefVal = "true"
+		}
+		for _, sub := range c.Commands() {
+			help(sub)
+		}
+	}
+	help(root)
 	_ = ctx
 	return root
+}
+
+// helpValue is -h/--help: a bool as cobra reads it (GetBool), shown as a
+// plain switch in every help.
+type helpValue bool
+
+func (h *helpValue) String() string { return strconv.FormatBool(bool(*h)) }
+func (h *helpValue) Type() string   { return "bool" }
+func (h *helpValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*h = helpValue(b)
+	return err
 }
 
 // newCommand is one command of the option table: its own flags, its help

@@ -77,7 +77,8 @@ Examples:
   tagguard record --images ghcr.io/org/app:1.2.3,ghcr.io/org/app:latest --ledger-file ledger.json
   tagguard record --images "$TAGS" --digest "$DIGEST" --release-tag v1.2.3`,
 	options.Restore: `Re-point tags at recorded digests, byte for byte, with registry API calls
-alone. Exactly one source: --from-release, --from-ledger or --pin. Every
+alone. From ledgers (--from-release, --from-ledger, repeatable: a ref two
+record is the newest record's) or from --pin, not both. Every
 target digest must still be in its repository before anything is written;
 tags already at their target are never written; every write is read back.
 
