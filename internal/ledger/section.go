@@ -45,7 +45,11 @@ const (
 // JSON in a ```json block for tagguard, and the end marker, each line ending
 // in "\n". It does not validate l (Upsert does); values that could break the
 // Markdown are escaped all the same.
-func Section(l *Ledger) string {
+func Section(l *Ledger) string { return sectionFor(l, "") }
+
+// sectionFor is Section naming the release's own tag in its restore
+// command ("" when it is not known).
+func sectionFor(l *Ledger, tag string) string {
 	if l == nil {
 		l = &Ledger{}
 	}
@@ -54,7 +58,7 @@ func Section(l *Ledger) string {
 	b.WriteString(BeginMarker + "\n")
 	b.WriteString("### Image digests\n\n")
 	b.WriteString("The digest each tag pointed at when it was published, recorded by tagguard. " +
-		"If a tag is overwritten, `tagguard restore --from-release <release tag>` points it back.\n")
+		"If a tag is overwritten, `tagguard restore --from-release " + releaseTag(tag) + "` points it back.\n")
 	b.WriteString("\nThe same ledger is the release asset `" + AssetName + "`, which tagguard reads first: " +
 		"on an immutable release nobody can replace it, while these notes stay editable, so a difference between the two is reported as tampering.\n")
 	if s := provenance(c); s != "" {
@@ -176,15 +180,19 @@ func Extract(body string) (l *Ledger, found bool, err error) {
 // merged ledger would be too large to read back, Upsert returns body
 // unchanged with an error wrapping a *ValidationError, so a caller that
 // writes the result regardless writes back what was there.
-func Upsert(body string, l *Ledger) (string, error) {
-	out, err := upsert(body, l)
+func Upsert(body string, l *Ledger) (string, error) { return UpsertFor(body, l, "") }
+
+// UpsertFor is Upsert for the release tagged tag: its section's restore
+// command names that tag.
+func UpsertFor(body string, l *Ledger, tag string) (string, error) {
+	out, err := upsert(body, l, tag)
 	if err != nil {
 		return body, fmt.Errorf("writing the ledger section: %w", err)
 	}
 	return out, nil
 }
 
-func upsert(body string, l *Ledger) (string, error) {
+func upsert(body string, l *Ledger, tag string) (string, error) {
 	if err := l.Validate(); err != nil {
 		return "", err
 	}
@@ -203,12 +211,12 @@ func upsert(body string, l *Ledger) (string, error) {
 		if err := merged.Validate(); err != nil {
 			return "", err
 		}
-		sec := strings.TrimSuffix(Section(merged), "\n")
+		sec := strings.TrimSuffix(sectionFor(merged, tag), "\n")
 		out = body[:loc.begin] + withEOL(sec, loc.eol) + body[loc.end:]
 	} else {
 		merged = Merge(nil, l)
 		eol := lineEnding(body)
-		sec := withEOL(Section(merged), eol)
+		sec := withEOL(sectionFor(merged, tag), eol)
 		switch {
 		case body == "":
 			out = sec
@@ -245,4 +253,15 @@ func withEOL(s, eol string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, "\n", eol)
+}
+
+// releaseTag is the tag a section's restore command names: the release's
+// own where it is known and a safe word, else a placeholder.
+func releaseTag(tag string) string {
+	if tag == "" || strings.ContainsFunc(tag, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/+", r))
+	}) {
+		return "<release tag>"
+	}
+	return tag
 }

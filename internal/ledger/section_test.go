@@ -295,3 +295,16 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionNamesItsRelease: the restore command in the notes names the
+// release's own tag where it is known (a safe word), not a placeholder.
+func TestSectionNamesItsRelease(t *testing.T) {
+	t.Parallel()
+	l := &Ledger{Schema: Schema, Images: []Image{{Ref: "ghcr.io/org/app:1.2.3", Digest: "sha256:" + strings.Repeat("a", 64)}}}
+	for tag, want := range map[string]string{"v1.2.3": "--from-release v1.2.3`", "": "--from-release <release tag>`", "v1`; rm -rf": "--from-release <release tag>`"} {
+		out, err := UpsertFor("", l, tag)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("tag %q: %v; want %q in\n%s", tag, err, want, out)
+		}
+	}
+}

@@ -484,3 +484,32 @@ services:
 		t.Errorf("--verify passed while web, admin and worker follow tags: %s", v.Summary)
 	}
 }
+
+// TestOverrideStaysMinimal: the override is YAML keyed by service, one
+// image each: nothing from a path can end the header comment and start
+// YAML of its own. (A service named "<<" is refused by compose's own
+// loader, as docker compose refuses it.)
+func TestOverrideStaysMinimal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dir := filepath.Join(filepath.Dir(w.compose), "a\nservices: {evil: {image: x}}\n#")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	compose := filepath.Join(dir, "compose.yml")
+	os.WriteFile(compose, []byte("services:\n  web:\n    image: "+w.reg.Ref("org/app:1.2.3")+"\n"), 0o644)
+	b, _ := os.ReadFile(w.ledger)
+	evil := filepath.Join(dir, "ledger.json") // the header names it
+	os.WriteFile(evil, b, 0o644)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{evil}, Compose: []string{compose}, Registry: fixture.Client(t), Jobs: 2}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]map[string]string
+	if err := yaml.Unmarshal([]byte(r.Output), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, r.Output)
+	}
+	if len(doc) != 1 || len(doc["services"]) != 1 || doc["services"]["web"]["image"] != w.reg.Ref("org/app:1.2.3")+"@"+w.app {
+		t.Errorf("override:\n%s", r.Output)
+	}
+}

@@ -265,7 +265,7 @@ func waitToRetry(ctx context.Context, wait time.Duration, in input, res *Release
 
 // upsert merges l into the notes, within GitHub's limit on their length.
 func upsert(in input, body string, l *ledger.Ledger, res *ReleaseResult) (string, error) {
-	out, err := ledger.Upsert(body, l)
+	out, err := ledger.UpsertFor(body, l, in.releaseTag)
 	if err != nil {
 		res.Action = "failed: " + err.Error()
 		return "", errkind.New(errkind.Blocked, fmt.Errorf("release %s notes: %w; fix or remove the tagguard section by hand, then re-run", in.releaseTag, err))
