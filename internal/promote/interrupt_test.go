@@ -2,7 +2,6 @@ package promote
 
 import (
 	"context"
-	"maps"
 	"strings"
 	"testing"
 
@@ -48,7 +47,13 @@ func TestInterruptMidCopy(t *testing.T) {
 			t.Errorf("a manifest was written after the interruption: %s", req)
 		}
 	}
-	if len(patched) == 0 || !maps.Equal(patched, deleted) {
+	// Every session cut short mid-PATCH is closed (a session whose PATCH
+	// never left, since the run had ended, is closed too).
+	closed := len(patched) > 0
+	for s := range patched {
+		closed = closed && deleted[s]
+	}
+	if !closed {
 		t.Errorf("upload sessions cut short: %v; cancelled: %v\n%s", patched, deleted, strings.Join(target.Requests(), "\n"))
 	}
 }
