@@ -223,9 +223,9 @@ func TestRunnerContract(t *testing.T) {
 		if !strings.Contains(s.summary, "| ❌ blocked | `"+reg.Ref("org/app:0.15.0")+"`") {
 			t.Errorf("summary:\n%s", s.summary)
 		}
-		// Issue 12 item 2: the step's user writes inputs, not flags.
+		// The step's user writes inputs, not flags, in sentences that read.
 		for where, text := range map[string]string{"log": s.stdout, "summary": s.summary} {
-			if strings.Contains(text, "--digest") || !strings.Contains(text, "pass digest: with the digest that build produced") {
+			if strings.Contains(text, "--digest") || !strings.Contains(text, "pass the digest input with the digest that build produced") {
 				t.Errorf("the %s names the flag --digest, not the input digest:\n%s", where, text)
 			}
 		}

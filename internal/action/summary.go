@@ -67,6 +67,9 @@ func Summary(cmd string, s report.Shown) string {
 			b.WriteString(d.String())
 		}
 	}
+	if s.Next != "" {
+		fmt.Fprintf(&b, "\n**Next:** %s\n", cell(Say(s.Next)))
+	}
 	return b.String()
 }
 

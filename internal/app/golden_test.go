@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/action"
 	"github.com/tagguard/tagguard/internal/app"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/golden"
@@ -19,6 +21,9 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
+
+// shortDigest is a digest as a summary's table shortens it.
+var shortDigest = regexp.MustCompile(`sha256:[0-9a-f]{12}…`)
 
 var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
 
@@ -108,5 +113,10 @@ func TestGoldenReports(t *testing.T) {
 			ext := map[string]string{"text": "txt", "json": "json"}[format]
 			golden.File(t, filepath.Join("testdata", "golden", s.cmd, fmt.Sprintf("%s.%s", s.name, ext)), golden.Stable(b.Bytes(), replace...), *update)
 		}
+		// The job summary the action writes for the same run: what a
+		// person reads in the Actions UI, held like the other two.
+		summary := golden.Stable([]byte(action.Summary(s.cmd, out.Report.Show())), replace...)
+		summary = shortDigest.ReplaceAll(summary, []byte("sha256:<short>…")) // the table's shortened digests
+		golden.File(t, filepath.Join("testdata", "golden", s.cmd, s.name+".summary.md"), summary, *update)
 	}
 }

@@ -268,7 +268,7 @@ func (r *Report) Show() report.Shown {
 	for _, ref := range r.Refs {
 		restorable := ""
 		if ref.Restorable != nil {
-			restorable = fmt.Sprint(*ref.Restorable)
+			restorable = map[bool]string{true: "yes", false: "no: rebuild"}[*ref.Restorable]
 		}
 		row := report.Row{Level: report.Bad, Cells: []string{string(ref.State), ref.Ref, ref.Recorded, ref.Now, restorable, ref.Reason}}
 		switch ref.State {
@@ -287,5 +287,21 @@ func (r *Report) Show() report.Shown {
 	t.Rows = append(t.Rows, ok...)
 	s.Tables = []report.Table{t}
 	s.Outputs = []report.Output{{Name: "drift", Value: r.Outputs.Drift}}
+	s.Next = r.next()
 	return s
+}
+
+// next is the step after this audit, in the workflow's terms.
+func (r *Report) next() string {
+	switch {
+	case len(r.Tampered) > 0:
+		return "find out who edited the tampered release's notes or asset before anything is restored"
+	case r.Drift != nil && len(r.Drift.Images) > 0:
+		return "review the drifted rows, then restore them from this run's drift output (dry run first): tagguard restore --from-ledger drift.json --dry-run"
+	case r.blocked:
+		return "nothing here can be restored from a ledger: the rows say what to rebuild or confirm"
+	case strings.HasPrefix(r.Summary, "INCOMPLETE"):
+		return "run again: some ledgers or tags could not be read"
+	}
+	return ""
 }

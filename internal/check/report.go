@@ -208,6 +208,7 @@ func (r *Report) Show() report.Shown {
 	}
 	s.Tables = []report.Table{refs, guards}
 	s.Outputs = []report.Output{{Name: "blocked", Value: fmt.Sprint(r.Blocked)}}
+	s.Next = r.next()
 	return s
 }
 
@@ -226,4 +227,15 @@ func withFix(text, fix string) string {
 		return text
 	}
 	return text + ". To fix: " + fix
+}
+
+// next is the step after this check, in the workflow's terms.
+func (r *Report) next() string {
+	switch {
+	case r.Blocked && strings.HasPrefix(r.Summary, "INCOMPLETE"):
+		return "run this step again: the registry could not be read, so nothing is known to be safe to publish"
+	case r.Blocked:
+		return "nothing may be published: fix what the blocked rows say, then run this step again"
+	}
+	return "push the build, then record what was pushed (tagguard record --images …)"
 }

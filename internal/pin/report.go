@@ -222,6 +222,7 @@ func (r *Report) Show() report.Shown {
 		// The gate's answer, for a workflow's if: (exit 1 sets it too).
 		s.Outputs = append(s.Outputs, report.Output{Name: "blocked", Value: fmt.Sprint(r.blocked)})
 	}
+	s.Next = r.next()
 	return s
 }
 
@@ -235,4 +236,17 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// next is the step after this pin, in the workflow's terms.
+func (r *Report) next() string {
+	switch {
+	case r.Verify && r.blocked:
+		return "do not deploy yet: write the override again from the ledger and deploy with it (each row's fix says how)"
+	case r.Verify && strings.HasPrefix(r.Summary, "OK"):
+		return "deploy with the override: docker compose -f compose.yml -f compose.pinned.yml up -d"
+	case r.blocked:
+		return "pin the services the rows name, or --allow-partial to write the override without them"
+	}
+	return ""
 }

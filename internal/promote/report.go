@@ -273,6 +273,7 @@ func (r *Report) Show() report.Shown {
 		{Name: "ledger", Value: r.Outputs.Ledger},
 		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
 	}
+	s.Next = r.next()
 	return s
 }
 
@@ -296,4 +297,17 @@ func (r *Report) signedSources() int {
 		}
 	}
 	return n
+}
+
+// next is the step after this promote, in the workflow's terms.
+func (r *Report) next() string {
+	switch {
+	case r.PlanOnly:
+		return "run again with --dry-run=false to write the tags"
+	case r.Blocked:
+		return "nothing was written: fix what the blocked rows say, then run again"
+	case strings.HasPrefix(r.Summary, "PARTLY") || strings.HasPrefix(r.Summary, "STOPPED") || strings.HasPrefix(r.Summary, "FAILED") || strings.HasPrefix(r.Summary, "INTERRUPTED"):
+		return "run again: promote writes only what is still missing"
+	}
+	return "publish the release once this step has attached its ledger, and audit it daily (tagguard audit --from-releases)"
 }

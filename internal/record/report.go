@@ -252,5 +252,21 @@ func (r *Report) Show() report.Shown {
 		{Name: "ledger", Value: r.Outputs.Ledger},
 		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
 	}
+	s.Next = r.next()
 	return s
+}
+
+// next is the step after this record, in the workflow's terms.
+func (r *Report) next() string {
+	switch {
+	case r.PlanOnly:
+		return "run again with --dry-run=false to record"
+	case r.Blocked || !strings.HasPrefix(r.Summary, "OK"):
+		return "fix what the rows say, then run record again"
+	case r.Release != nil && r.Release.Tag != "" && !r.Release.skip:
+		return "when a tag is overwritten, restore it from this release: tagguard restore --from-release " + r.Release.Tag + " --dry-run"
+	case r.LedgerFile != nil:
+		return "keep the ledger file (an artifact); when a tag is overwritten: tagguard restore --from-ledger " + r.LedgerFile.Path + " --dry-run"
+	}
+	return "when a tag is overwritten, restore it from the ledger output: tagguard restore --from-ledger … --dry-run"
 }

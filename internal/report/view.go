@@ -23,10 +23,13 @@ type Report interface {
 
 // Shown is what one step shows in GitHub Actions.
 type Shown struct {
-	Title       string   // the summary line, after "tagguard COMMAND: "
-	Notes       []string // lines under the title
-	Tables      []Table
-	Footer      []string // lines after the tables
+	Title  string   // the summary line, after "tagguard COMMAND: "
+	Notes  []string // lines under the title
+	Tables []Table
+	Footer []string // lines after the tables
+	// Next is what to do next, in the workflow's own terms: the summary's
+	// last line. "" when nothing is owed.
+	Next        string
 	Annotations []Annotation
 	Outputs     []Output
 }

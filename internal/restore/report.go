@@ -250,5 +250,29 @@ func (r *Report) Show() report.Shown {
 	}
 	s.Tables = []report.Table{t}
 	s.Outputs = []report.Output{{Name: "changed", Value: r.Outputs.Changed}, {Name: "undo", Value: r.Outputs.Undo}}
+	s.Next = r.next()
 	return s
+}
+
+// next is the step after this restore, in the workflow's terms.
+func (r *Report) next() string {
+	held := false
+	for _, t := range r.Tags {
+		held = held || t.State == Held
+	}
+	switch {
+	case r.PlanOnly && len(r.Tags) > 0:
+		return "read the plan, then run again with --dry-run=false to restore these tags"
+	case len(r.Tampered) > 0:
+		return "nothing was written: find out who edited the release's notes or asset before anything is restored"
+	case strings.HasPrefix(r.Summary, "PARTLY") || strings.HasPrefix(r.Summary, "FAILED") || strings.HasPrefix(r.Summary, "STOPPED"):
+		return "run again: restore writes only what is still wrong"
+	case held:
+		return "give the newer release's ledger (--from-ledger) to confirm the held tags, or move them back on purpose with --allow-backward"
+	case strings.HasPrefix(r.Summary, "BLOCKED"):
+		return "nothing was written: resolve what the refusal names, then run again"
+	case len(r.Outputs.Changed) > 0:
+		return "audit to confirm every tag is where its record says (tagguard audit --from-releases); the undo output reverses this restore"
+	}
+	return ""
 }
