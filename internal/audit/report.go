@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,7 +125,8 @@ func (r *Report) finish(now time.Time) {
 		}
 	}
 	if unrestorable > 0 {
-		parts = append(parts, fmt.Sprintf("%d unrestorable", unrestorable))
+		// Of the refs counted above, not beside them: the counts add up.
+		parts[len(parts)-1] += fmt.Sprintf(" (%d of the refs not ok unrestorable)", unrestorable)
 	}
 	if len(r.Tampered) > 0 {
 		parts = append(parts, report.Plural(len(r.Tampered), "tampered release"))
@@ -217,12 +220,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "evidence: %s\n", e)
 	}
 	b.WriteString("\n")
-	for _, ref := range r.Refs {
-		label := strings.ToUpper(string(ref.State))
+	// Problems first: a person scans from the top.
+	rows := slices.Clone(r.Refs)
+	slices.SortStableFunc(rows, func(a, b Ref) int {
+		return cmp.Compare(okRank(a.State), okRank(b.State))
+	})
+	for _, ref := range rows {
+		fmt.Fprintf(&b, "%-13s %s\n", strings.ToUpper(string(ref.State)), ref.Ref)
 		if ref.Restorable != nil && !*ref.Restorable {
-			label += " (UNRESTORABLE)"
+			fmt.Fprintf(&b, "              unrestorable: its recorded digest is gone; rebuild from source\n")
 		}
-		fmt.Fprintf(&b, "%-13s %s\n", label, ref.Ref)
 		fmt.Fprintf(&b, "              recorded %s (%s, %s)\n", ref.Recorded, ref.From, ref.Created.Format(time.RFC3339))
 		if ref.Reason != "" {
 			fmt.Fprintf(&b, "              %s\n", ref.Reason)
@@ -304,4 +311,12 @@ func (r *Report) next() string {
 		return "run again: some ledgers or tags could not be read"
 	}
 	return ""
+}
+
+// okRank puts refs that are not ok before those that are.
+func okRank(s State) int {
+	if s == OK {
+		return 1
+	}
+	return 0
 }

@@ -183,7 +183,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, s := range r.Sources {
 		fmt.Fprintf(&b, "  %s %s %s\n", s.Ref, s.MediaType, strings.Join(s.Platforms, ","))
 		for _, d := range sortedKeys(s.Attached) {
-			fmt.Fprintf(&b, "    %s: %s\n", d, registry.FromRecord(s.Attached[d]))
+			if a := registry.FromRecord(s.Attached[d]); !a.Empty() {
+				fmt.Fprintf(&b, "    %s: %s\n", d, a)
+			}
 		}
 		if s.Problem != "" {
 			fmt.Fprintf(&b, "    %s\n", s.Problem)
@@ -195,8 +197,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			how = "an image index built from the sources"
 		}
 		fmt.Fprintf(&b, "publishes %s (%s, %s)\n", r.Published.Digest, r.Published.MediaType, how)
-		if r.Published.Attached != nil {
-			fmt.Fprintf(&b, "  attached: %s\n", registry.FromRecord(r.Published.Attached))
+		if a := registry.FromRecord(r.Published.Attached); r.Published.Attached != nil && !a.Empty() {
+			fmt.Fprintf(&b, "  attached: %s\n", a)
 		}
 		if n := r.signedSources(); r.Published.Built && n > 0 {
 			fmt.Fprintf(&b, "  the index is new bytes: nothing signs it yet, though %d source digest(s) are signed or attested: sign and attest the index after promote (its digest is the digest output)\n", n)
@@ -228,9 +230,20 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if r.Record != nil {
-		b.WriteString("\n")
-		if err := r.Record.WriteText(&b); err != nil {
-			return err
+		// The record in a line each: the refs and their digest are the
+		// rows above; what is new is where the ledger went.
+		fmt.Fprintf(&b, "\nrecord: %s\n", r.Record.Summary)
+		if f := r.Record.LedgerFile; f != nil {
+			fmt.Fprintf(&b, "  ledger file %s: %s\n", f.Path, f.Action)
+		}
+		if rel := r.Record.Release; rel != nil {
+			fmt.Fprintf(&b, "  release notes: %s\n", rel.Action)
+			if rel.Asset != "" {
+				fmt.Fprintf(&b, "  ledger asset: %s\n", rel.Asset)
+			}
+		}
+		if o := r.Record.Outputs; len(o.Digests) > 0 {
+			fmt.Fprintf(&b, "  outputs: digest %s, ledger-digest %s\n", orElse(o.Digest, "(several)"), o.LedgerDigest)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -310,4 +323,11 @@ func (r *Report) next() string {
 		return "run again: promote writes only what is still missing"
 	}
 	return "publish the release once this step has attached its ledger, and audit it daily (tagguard audit --from-releases)"
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
