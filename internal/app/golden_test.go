@@ -52,6 +52,13 @@ func TestGoldenReports(t *testing.T) {
 		}
 		return p
 	}
+	writeFile := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	recorded := writeLedger("ledger-1.0.0.json", ledger.Image{Ref: ref("1.0.0"), Digest: v1}, ledger.Image{Ref: ref("latest"), Digest: v1})
 	body, _ := ledger.Upsert("Notes.\n", &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref("1.0.0"), Digest: v1}}})
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body, CreatedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
@@ -70,6 +77,10 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Check, name: "incomplete", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
 		{cmd: options.Record, name: "plan", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json"), options.DryRun: "true"}},
 		{cmd: options.Record, name: "ok", args: map[string]string{options.Images: ref("1.0.0") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "record.json")}},
+		{cmd: options.Record, name: "blocked", args: map[string]string{options.Images: ref("1.0.0"), options.Digest: build}, code: 1},
+		{cmd: options.PinCmd, name: "list", args: map[string]string{options.FromLedger: recorded, options.Format: "list"}},
+		{cmd: options.PinCmd, name: "verify-blocked", args: map[string]string{options.FromLedger: recorded, options.Verify: "true", options.ComposeFile: writeFile("following.yml", "services:\n  web:\n    image: "+ref("1.0.0")+"\n")}, code: 1},
+		{cmd: options.PinCmd, name: "verify-ok", args: map[string]string{options.FromLedger: recorded, options.Verify: "true", options.ComposeFile: writeFile("pinned.yml", "services:\n  web:\n    image: "+ref("1.0.0")+"@"+v1+"\n")}},
 		{cmd: options.Promote, name: "plan", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.DryRun: "true"}},
 		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "ledger-2.0.0.json")}},
 		{cmd: options.Promote, name: "blocked", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("1.0.0")}, code: 1},
