@@ -45,6 +45,8 @@ func New(w io.Writer, tty bool, interval time.Duration) *Meter {
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetWidth(30),
+			// A label from the first frame on, before any phase is named.
+			progressbar.OptionSetDescription("starting"),
 		)
 		return m
 	}

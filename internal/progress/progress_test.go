@@ -56,3 +56,16 @@ func TestNoMeterNoCost(t *testing.T) {
 	var m *Meter
 	m.Stop()
 }
+
+// TestFirstFrameHasALabel: the bar's first frame, before any phase, says
+// what it is.
+func TestFirstFrameHasALabel(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	m := New(&b, true, time.Hour)
+	_ = m.bar.RenderBlank()
+	m.Stop()
+	if !strings.Contains(b.String(), "starting") {
+		t.Errorf("first frame %q has no label", b.String())
+	}
+}
