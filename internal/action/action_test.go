@@ -241,3 +241,13 @@ func TestReportOutputOnBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryHasNoEmptyCodeSpan: an empty code cell renders as nothing,
+// not as two backticks.
+func TestSummaryHasNoEmptyCodeSpan(t *testing.T) {
+	t.Parallel()
+	s := Summary("pin", report.Shown{Title: "BLOCKED: x", Tables: []report.Table{{Columns: []report.Column{{Name: "pinned", Kind: report.Code}}, Rows: []report.Row{{Cells: []string{""}}}}}})
+	if strings.Contains(s, "``") {
+		t.Errorf("an empty code span:\n%s", s)
+	}
+}

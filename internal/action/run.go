@@ -106,6 +106,11 @@ func publish(a *githubactions.Action, w io.Writer, mask *redact.Masker, format, 
 	a.IssueCommand(&githubactions.Command{Name: resume})
 	a.EndGroup()
 	shown := rep.Show()
+	if id := a.Getenv("GITHUB_RUN_ID"); cmd == "audit" && id != "" && strings.Contains(shown.Next, "this run's drift output") {
+		// In the workflow's own terms: the restore workflow takes the
+		// audit run whose drift output it restores.
+		shown.Next = strings.Replace(shown.Next, "this run's drift output", "the drift output of run "+id+" (the restore workflow's audit-run-id input)", 1)
+	}
 	// Secrets are kept out of reports in the first place; the masks here
 	// are for what a registry may echo back in an error.
 	outs, notes, err := Outputs(cmd, rep, code)

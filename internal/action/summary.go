@@ -146,5 +146,8 @@ func cell(s string) string {
 // A code span cannot hold its own delimiter, and a table splits on | even
 // inside one, so those two are replaced and escaped.
 func code(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "" // an empty code span renders as two backticks
+	}
 	return "`" + strings.NewReplacer("\r", " ", "\n", " ", "`", "'", "|", `\|`).Replace(s) + "`"
 }

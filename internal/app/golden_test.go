@@ -85,7 +85,7 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Promote, name: "applied", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("2.0.0") + "," + ref("2") + "," + ref("latest"), options.LedgerFile: filepath.Join(dir, "ledger-2.0.0.json")}},
 		{cmd: options.Promote, name: "blocked", args: map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("1.0.0")}, code: 1},
 		{cmd: options.Restore, name: "plan", args: map[string]string{options.FromLedger: recorded, options.DryRun: "true"},
-			before: func() { regtest.PushImage(t, ref("1.0.0")) }},
+			before: func() { regtest.PushImage(t, ref("1.0.0")) }, code: 1}, // latest is held: exit 1, as the run would
 		{cmd: options.Restore, name: "partly-applied", before: func() {
 			proxy = regtest.FaultProxy(t, srv.URL, regtest.FailManifestPut(1, 400, `{"errors":[{"code":"DENIED","message":"write refused"}]}`))
 			regtest.PushImage(t, srv.Ref("org/tool:1.0.0"))

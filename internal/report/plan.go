@@ -40,6 +40,13 @@ func Run[O any, R Report, P interface {
 		return zero, err
 	}
 	r := p.Report()
+	if dryRun && err == nil {
+		// A plan whose apply would end in a refusal (a held tag) says so
+		// in the dry run's exit code too.
+		if w, ok := any(r).(interface{ WouldRefuse() error }); ok {
+			err = w.WouldRefuse()
+		}
+	}
 	if err != nil || r.Blocking() || dryRun {
 		return r, err
 	}

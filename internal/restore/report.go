@@ -165,6 +165,17 @@ func (r *Report) err() error {
 	}
 }
 
+// WouldRefuse is the exit a dry run owes: applied, a plan with a held
+// floating tag ends in exit 1, and so does its dry run.
+func (r *Report) WouldRefuse() error {
+	for _, t := range r.Tags {
+		if t.State == Held {
+			return errkind.Blockedf("a floating tag is held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move it back")
+		}
+	}
+	return nil
+}
+
 // WriteText writes the human report.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
