@@ -13,7 +13,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// promoteRig is issue 21's promote yardstick: 4 per-platform images pushed
+// promoteRig is the promote yardstick: 4 per-platform images pushed
 // by digest become one index at 4 tags, on the distribution registry in
 // token mode (the Bearer flow of GHCR and Docker Hub), every registry 20 ms
 // away. With one registry the sources and the tags share a repository (the

@@ -19,7 +19,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// BenchmarkCheckAgainstFloor is issue 21's yardstick for check: refs
+// BenchmarkCheckAgainstFloor is the yardstick for check: refs
 // spread evenly over repositories (one repository after another on the
 // command line) and registries, on the distribution registry in token mode
 // (the Bearer flow of GHCR and Docker Hub), every registry 20 ms away, at

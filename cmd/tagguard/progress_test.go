@@ -28,7 +28,7 @@ func slowRepo(t *testing.T, latency time.Duration, n int) string {
 	return strings.Join(refs, ",")
 }
 
-// TestProgressOnATerminal is issue 18 item 4: a run that reads for a while
+// TestProgressOnATerminal: a run that reads for a while
 // shows a live progress line on a terminal's stderr (run here under a pty
 // with script(1)), and none with --format json or --quiet.
 func TestProgressOnATerminal(t *testing.T) {
@@ -61,7 +61,7 @@ func TestProgressOnATerminal(t *testing.T) {
 	}
 }
 
-// TestInterruptWhilePlanning is issue 18 item 4: SIGINT during the reads
+// TestInterruptWhilePlanning: SIGINT during the reads
 // prints one line (interrupted, nothing was written) and exits 130, not a
 // FAILED row per ref.
 func TestInterruptWhilePlanning(t *testing.T) {

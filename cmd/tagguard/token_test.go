@@ -33,7 +33,7 @@ func perScope(ts *regtest.TokenService) map[string]int {
 	return out
 }
 
-// TestBearerTokenFlowEndToEnd is issue 8 item 7: check, record and restore
+// TestBearerTokenFlowEndToEnd: check, record and restore
 // against a registry that uses the token flow, with one token exchange per
 // repository and scope, anonymous pull of a public repository, a wrong
 // password, and a pull-only grant meeting a restore's write.

@@ -176,7 +176,7 @@ func TestSummaryEscapesCells(t *testing.T) {
 	}
 }
 
-// TestOutsideTextIsInertInTheSummary is issue 15 item 9: Markdown from
+// TestOutsideTextIsInertInTheSummary: Markdown from
 // release notes (an image on an outside host, a link) rendered in the job
 // summary; HTML was escaped, Markdown was not. Every character that would
 // make a link, an image, emphasis, code, HTML or an autolink is escaped.

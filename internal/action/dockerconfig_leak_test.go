@@ -44,7 +44,7 @@ func basicEchoRegistry(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// TestDockerConfigCredentialsAreMasked is issue 15 items 2 and 3:
+// TestDockerConfigCredentialsAreMasked:
 // credentials that reach tagguard through DOCKER_CONFIG (auths, a
 // credential helper, a credential store), never through an option, were
 // printed when a registry echoed them. Each is now masked the moment it

@@ -15,7 +15,7 @@ import (
 
 // echoingRegistry asks for a bearer token at a realm on localhost. The
 // realm either refuses with 400 and echoes the request's Authorization
-// header (issue 8 item 2), or issues token, which the registry then echoes
+// header, or issues token, which the registry then echoes
 // back in a 500 on every manifest request.
 func echoingRegistry(t *testing.T, token string) *httptest.Server {
 	t.Helper()

@@ -31,7 +31,7 @@ func bigCheck(n int) *check.Report {
 	return r
 }
 
-// TestSummaryStaysUnderTheStepLimit is issue 12 item 3: at 5,000 refs the
+// TestSummaryStaysUnderTheStepLimit: at 5,000 refs the
 // job summary stays under GitHub's 1 MiB per step, says what it left out,
 // and shows short digests with the full ones collapsed below.
 func TestSummaryStaysUnderTheStepLimit(t *testing.T) {
@@ -57,7 +57,7 @@ func TestSummaryStaysUnderTheStepLimit(t *testing.T) {
 
 // TestAnnotationsStayWithinTenPerLevel: GitHub shows 10 error and 10
 // warning annotations per step, so the line that sums up the rest is the
-// 10th, not an 11th GitHub drops (issue 16 item 7); exactly 10 need no
+// 10th, not an 11th GitHub drops; exactly 10 need no
 // summing line.
 func TestAnnotationsStayWithinTenPerLevel(t *testing.T) {
 	t.Parallel()
@@ -116,7 +116,7 @@ func TestOversizedOutputIsLeftOutWithAWarning(t *testing.T) {
 // TestAnnotationBudgetCountsTheStepsOtherLines: warnings tagguard writes
 // outside the report (an ignored input, an output left out) and the error
 // line of a failed run count against GitHub's 10 per level, so the summing
-// line is never the one GitHub drops (the review of issue 16 item 7).
+// line is never the one GitHub drops.
 func TestAnnotationBudgetCountsTheStepsOtherLines(t *testing.T) {
 	t.Parallel()
 	var shown report.Shown

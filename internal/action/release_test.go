@@ -11,7 +11,7 @@ import (
 
 const releaseDigest = "sha256:cd06bc87d96057e6bd0a5e8e3d6e6ed3c0a0c6b5b0d2c7b4f2c0e8c9a1b2c3d4"
 
-// TestReleaseActionYML is issue 12 item 1: the release commit's action.yml
+// TestReleaseActionYML: the release commit's action.yml
 // names the promoted image by digest, in the grammar the runner takes for
 // a docker action (runs.using docker, runs.image docker://REF), with the
 // same inputs and outputs as main's, and nothing else differs.

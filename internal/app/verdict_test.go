@@ -24,7 +24,7 @@ var verdicts = map[int][]string{
 	4: {"PARTLY APPLIED"},
 }
 
-// TestHeadlineAgreesWithExitCode is issue 16 item 3: the headline's
+// TestHeadlineAgreesWithExitCode: the headline's
 // verdict word and the exit code always agree, for every command; an
 // audit exited 3 under "OK", a promote exited 1 with blocked false.
 func TestHeadlineAgreesWithExitCode(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// BenchmarkAuditAgainstFloor is issue 21's yardstick for audit: 1,000
+// BenchmarkAuditAgainstFloor is the yardstick for audit: 1,000
 // releases × 5 refs (2,111 distinct), the registry 20 ms away, 8 in
 // flight, beside the least a client can do for the same answer, written
 // with net/http: read the release pages one after another (each needs the

@@ -66,7 +66,7 @@ func TestAuditEveryRelease(t *testing.T) {
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
 	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(t), Jobs: 8,
 		Now: func() time.Time { return day.Add(300 * time.Hour) }}, false)
-	// v1.0.8's broken section makes the audit incomplete (issue 15 item 1).
+	// v1.0.8's broken section makes the audit incomplete.
 	if errkind.ExitCode(err) != 3 || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !strings.Contains(err.Error(), "v1.0.8") {
 		t.Fatalf("exit %d (%v), %s: want 3, INCOMPLETE, naming v1.0.8", errkind.ExitCode(err), err, r.Summary)
 	}

@@ -29,7 +29,7 @@ func auditReleases(t *testing.T, gh *ghtest.Server, now time.Time) (*Report, err
 		Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return now }}, false)
 }
 
-// TestUnreadableSectionsMakeAnIncompleteAudit is issue 15 item 1: when
+// TestUnreadableSectionsMakeAnIncompleteAudit: when
 // every release's ledger section was broken the audit said "OK: no
 // recorded ref to audit" and exited 0; anyone who can edit release notes
 // could take a release out of the daily audit. Now each is named, in an
@@ -73,7 +73,7 @@ func TestUnreadableSectionsMakeAnIncompleteAudit(t *testing.T) {
 	}
 }
 
-// TestGitHubFailureIsNeverOK is issue 16 item 3: with GitHub answering 500
+// TestGitHubFailureIsNeverOK: with GitHub answering 500
 // the audit exited 3 under the headline "OK: no recorded ref to audit".
 func TestGitHubFailureIsNeverOK(t *testing.T) {
 	t.Parallel()
@@ -86,7 +86,7 @@ func TestGitHubFailureIsNeverOK(t *testing.T) {
 	}
 }
 
-// TestForgedDateNeverWins is issue 15 item 7: an old release whose notes
+// TestForgedDateNeverWins: an old release whose notes
 // were edited to say created 2099 outranked every later record, so audit
 // called the true state drift and its drift ledger would restore the
 // forged digest. Releases are now ordered by GitHub's own dates; the
@@ -145,8 +145,7 @@ func TestTieIsInconsistent(t *testing.T) {
 	}
 }
 
-// TestDriftLedgerNamesWhereEachDigestWasRecorded is issue 15 item 7's last
-// part: the drift ledger gathers records from many releases, so each
+// TestDriftLedgerNamesWhereEachDigestWasRecorded: the drift ledger gathers records from many releases, so each
 // entry carries where its digest was recorded, and restore's plan shows
 // it.
 func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
@@ -166,7 +165,7 @@ func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
 	}
 }
 
-// TestAdvancedFloatingTagsAreOK is issue 16 item 1 for audit: after 1.1.0
+// TestAdvancedFloatingTagsAreOK: after 1.1.0
 // moved 1 and latest forward, an audit of 1.0.0's ledger called that
 // drift and its drift ledger would have undone it. An advanced floating
 // tag is ok ("advanced to 1.1.0") and stays out of the drift ledger — when
@@ -249,7 +248,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 
 // TestMangledSectionIsNoProblemLessRelease: notes with both markers
 // mangled (or half a section deleted) read as "no section" and silently
-// left the audit (the review of issue 15 item 1); they are a problem, the
+// left the audit; they are a problem, the
 // audit incomplete. A release whose record came 20 minutes after it was
 // published, while release-drafter opened the next draft, is not flagged.
 func TestMangledSectionIsNoProblemLessRelease(t *testing.T) {
@@ -272,7 +271,7 @@ func TestMangledSectionIsNoProblemLessRelease(t *testing.T) {
 	}
 }
 
-// TestAuditNoticesLostSignatures is issue 19 item 2: record keeps what was
+// TestAuditNoticesLostSignatures: record keeps what was
 // attached in the ledger; when a signature is deleted later (a cleanup
 // policy, a hand), audit reports the digest unsigned since it was recorded:
 // still there, restorable, but no longer signed. A ledger without the

@@ -61,8 +61,7 @@ func TestImmutableTagExists(t *testing.T) {
 		t.Errorf("0.15.0: %+v; want blocked naming its digest %s", got, d)
 	}
 	// The fix says how to mark a re-run, and never hands over the digest
-	// the tag holds: pasted, it would only silence the guard (issue 16
-	// item 4).
+	// the tag holds: pasted, it would only silence the guard.
 	if !strings.Contains(got.Fix, "pass --digest with the digest that build produced") || strings.Contains(got.Fix, d.String()) {
 		t.Errorf("fix %q", got.Fix)
 	}
@@ -253,7 +252,7 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	}
 }
 
-// TestUnreadIsNotAbsent is issue 8 item 4: a ref the registry never
+// TestUnreadIsNotAbsent: a ref the registry never
 // answered for makes no claim about existing in the JSON report, and no
 // summary line says anything may be published.
 func TestUnreadIsNotAbsent(t *testing.T) {

@@ -62,8 +62,7 @@ func malformed(reg, dir string) map[string][]string {
 	}
 }
 
-// TestEveryOptionIsCheckedBeforeTheFirstRequest is issue 16 item 2 and
-// issue 15 item 6: each command gets, for each option it takes, a
+// TestEveryOptionIsCheckedBeforeTheFirstRequest: each command gets, for each option it takes, a
 // malformed value (on top of a valid run), and must exit 2 with no
 // registry and no GitHub request. promote --immutable-tags '[' used to
 // make three registry requests and exit 3; --sources host//app@… was

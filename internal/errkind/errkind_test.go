@@ -30,7 +30,7 @@ func TestREADMEExitCodes(t *testing.T) {
 	}
 }
 
-// TestExitOneInEachCommandsTerms is issue 16 item 3: every command's help
+// TestExitOneInEachCommandsTerms: every command's help
 // explains exit 1 in its own terms, from the one table.
 func TestExitOneInEachCommandsTerms(t *testing.T) {
 	t.Parallel()

@@ -65,7 +65,7 @@ func TestEachReleaseStopsALoop(t *testing.T) {
 	}
 }
 
-// TestEachReleaseRefusesANextItCannotFollow is issue 15 item 10: a page
+// TestEachReleaseRefusesANextItCannotFollow: a page
 // whose Link names the next page by cursor (after=) ended the list
 // quietly after page 1. It is now an error (exit 3), never the end.
 func TestEachReleaseRefusesANextItCannotFollow(t *testing.T) {
@@ -85,7 +85,7 @@ func TestEachReleaseRefusesANextItCannotFollow(t *testing.T) {
 	}
 }
 
-// TestOversizedPageIsRefused is issue 15 item 11: release pages were
+// TestOversizedPageIsRefused: release pages were
 // decoded whole; a hostile server's 38 MB bodies took 414 MB. A body over
 // MaxBody is refused with a message that says so, by its length or as it
 // is read (a chunked answer has none).

@@ -83,7 +83,7 @@ func (w world) golden(t *testing.T, file string, got string) {
 	golden.File(t, filepath.Join("testdata", "golden", file), golden.Stable([]byte(got), w.reg.Host, "registry.test", filepath.Dir(w.ledger), "<tmp>"), *update)
 }
 
-// TestComposeOverride is issue 20: a compose override pins each service
+// TestComposeOverride: a compose override pins each service
 // whose image the ledger records (by the tag as written, interpolated),
 // carries image alone, leaves out and names what the ledger does not know,
 // and is sorted, the same bytes every time.

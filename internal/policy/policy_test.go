@@ -149,7 +149,7 @@ func TestAdvanceCandidates(t *testing.T) {
 	}
 }
 
-// TestSignatureTagsAreNeverVersions is issue 19 item 4: cosign's and the
+// TestSignatureTagsAreNeverVersions: cosign's and the
 // referrers fallback's tags never count as versions or floating tags.
 func TestSignatureTagsAreNeverVersions(t *testing.T) {
 	t.Parallel()

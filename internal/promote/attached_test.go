@@ -12,7 +12,7 @@ import (
 	"github.com/tagguard/tagguard/internal/report"
 )
 
-// TestPromoteCarriesWhatIsAttached is issue 19 item 3: a cross-registry
+// TestPromoteCarriesWhatIsAttached: a cross-registry
 // promote of a signed, attested source copies its legacy signature tag and
 // its referrers along (the target, the distribution registry, has no
 // referrers API: the fallback tag is written), the plan shows them, and a

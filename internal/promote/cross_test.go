@@ -85,7 +85,7 @@ func BenchmarkPromote(b *testing.B) {
 	}
 }
 
-// TestPromoteAsksEachQuestionOnce is issue 21's "no duplicate request":
+// TestPromoteAsksEachQuestionOnce is the promise "no duplicate request":
 // promotes across registries (image sources, and an index source signed
 // and attested, whose children, signature and attestation travel) and
 // within one repository, with attachments read and carried, send each

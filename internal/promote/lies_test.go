@@ -36,7 +36,7 @@ func pushLabelled(t *testing.T, repo string, img v1.Image, label string) string 
 	return ref.String()
 }
 
-// TestAnIndexThatLiesAboutAPlatformIsRefused is issue 15 item 4: an index
+// TestAnIndexThatLiesAboutAPlatformIsRefused: an index
 // source labelling the amd64 image linux/arm64 gave different bytes in the
 // two source orders, silently dropped one claim, and in one order
 // published an index sending arm64 hosts an amd64 image. A child's label
@@ -90,8 +90,8 @@ func TestAnIndexThatLiesAboutAPlatformIsRefused(t *testing.T) {
 	}
 }
 
-// TestPathologicalSourceEndsWithinTheTimeout is issue 15 item 8 end to
-// end: a source manifest with 10,000 layers kept promote at 200% CPU past
+// TestPathologicalSourceEndsWithinTheTimeout, end to end: a source
+// manifest with 10,000 layers kept promote at 200% CPU past
 // --timeout 30s. It is now refused as bad input before any copy, well
 // inside the timeout, and nothing is written.
 func TestPathologicalSourceEndsWithinTheTimeout(t *testing.T) {
@@ -125,7 +125,7 @@ type rawBytes struct{ b []byte }
 func (r rawBytes) RawManifest() ([]byte, error)        { return r.b, nil }
 func (r rawBytes) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 
-// TestFixLinesNameTheCommandsOwnOptions is issue 16 item 4: promote's fix
+// TestFixLinesNameTheCommandsOwnOptions: promote's fix
 // line for an existing immutable tag named --digest, which promote
 // refuses, and check's handed over the existing digest, whose only use
 // is to silence the guard.

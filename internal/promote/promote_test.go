@@ -118,7 +118,7 @@ func TestPromoteRefusesBadInput(t *testing.T) {
 
 // TestPromoteMissingSourceRefuses: a source that is not in its repository
 // stops the run before the first write (exit 1), and the report, its
-// blocked output and its headline say BLOCKED (issue 16 item 3: the
+// blocked output and its headline say BLOCKED (the
 // output said false).
 func TestPromoteMissingSourceRefuses(t *testing.T) {
 	t.Parallel()

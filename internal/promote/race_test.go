@@ -19,7 +19,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// TestTwoPromotesRacingForOneTag is issue 16 item 6. Registries have no
+// TestTwoPromotesRacingForOneTag: registries have no
 // conditional manifest PUT, so two promotes that both pass the re-check
 // before either PUT lands both write; the second overwrites the first. A
 // proxy orders it so: A's PUT waits until B has re-checked and sent its

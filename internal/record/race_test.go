@@ -23,7 +23,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// TestConcurrentRecordUnderSecondaryRateLimit is issue 8 item 3: writer Y
+// TestConcurrentRecordUnderSecondaryRateLimit: writer Y
 // reads the notes, its write meets a secondary rate limit, and meanwhile
 // writer X reads, writes and verifies. Y must not send its stale body
 // again: it reads and merges afresh, and both entries end in the notes.

@@ -215,7 +215,7 @@ func TestRecordOddRunContext(t *testing.T) {
 	}
 }
 
-// TestRecordKeepsWhatIsAttached is issue 19 item 2: record stores, per
+// TestRecordKeepsWhatIsAttached: record stores, per
 // image, what was attached when it recorded (an optional ledger field), and
 // its report says it.
 func TestRecordKeepsWhatIsAttached(t *testing.T) {

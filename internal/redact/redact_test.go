@@ -22,7 +22,7 @@ func TestSafeWriter(t *testing.T) {
 	}
 }
 
-// TestEveryEncodingOfACredentialIsMasked is issue 8 item 2: a token
+// TestEveryEncodingOfACredentialIsMasked: a token
 // endpoint that echoes the request's Authorization header put
 // Basic base64(user:secret) into the logs.
 func TestEveryEncodingOfACredentialIsMasked(t *testing.T) {
@@ -73,7 +73,7 @@ func TestStripAuthorization(t *testing.T) {
 	}
 }
 
-// TestURLEncodedSecretsAreMasked is issue 15 item 3: a secret echoed
+// TestURLEncodedSecretsAreMasked: a secret echoed
 // percent- or form-encoded (in a URL, a query, a form body) passed
 // through, as did a base64 run of user:secret that was not one of the
 // four Basic forms.
@@ -105,7 +105,7 @@ func TestURLEncodedSecretsAreMasked(t *testing.T) {
 	}
 }
 
-// TestJSONEscapedAndMisalignedSecretsAreMasked: the review of issue 15
+// TestJSONEscapedAndMisalignedSecretsAreMasked: a review
 // item 3 found a secret echoed JSON-escaped (\/ or \u002f) and a base64
 // run after a URL path or an id_ prefix passing through.
 func TestJSONEscapedAndMisalignedSecretsAreMasked(t *testing.T) {

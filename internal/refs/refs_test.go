@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestProblem is issue 8 item 5: malformed references are refused up
+// TestProblem: malformed references are refused up
 // front, before a request, by one grammar.
 func TestProblem(t *testing.T) {
 	t.Parallel()
@@ -61,7 +61,7 @@ func TestParseDigest(t *testing.T) {
 	}
 }
 
-// TestMetadataHostsAreRefused is issue 15 item 11: a ledger or release
+// TestMetadataHostsAreRefused: a ledger or release
 // note naming 169.254.169.254 as a registry made audit and restore dial
 // it. Link-local addresses and cloud metadata hosts are bad references.
 func TestMetadataHostsAreRefused(t *testing.T) {

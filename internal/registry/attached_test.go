@@ -21,7 +21,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// TestAttachmentsWhereverTheyLive is issue 19 item 1: what is attached to
+// TestAttachmentsWhereverTheyLive: what is attached to
 // a digest, by kind and by where it was found — cosign's legacy tags, the
 // referrers API (the in-process registry with it on), the referrers
 // fallback tag (the distribution registry, which has no API) — with one
@@ -100,7 +100,7 @@ func BenchmarkAttachments(b *testing.B) {
 	}
 }
 
-// TestReferrerListedButGone is the review of issue 19, F8: on a registry
+// TestReferrerListedButGone: on a registry
 // without the referrers API the fallback tag is an index nobody prunes, so
 // an attestation deleted by digest stays listed. It must not count (audit
 // would call the image attested), and a copy of the image must carry what

@@ -44,7 +44,7 @@ func digestRef(t *testing.T, repo, d string) name.Digest {
 	return ref
 }
 
-// TestNestedIndexIsJudgedWhole is issue 15 item 5: MissingChildren HEADed
+// TestNestedIndexIsJudgedWhole: MissingChildren HEADed
 // direct children only, so an index inside an index whose image was
 // pruned passed promote's and restore's pre-flight and audit's
 // "restorable". It now walks every level, and refuses nesting deeper
@@ -111,7 +111,7 @@ func putRaw(t *testing.T, ref string, raw []byte) name.Digest {
 	return tag.Context().Digest(sha(raw))
 }
 
-// TestPathologicalManifestsAreRefusedBeforeAnyCopy is issue 15 item 8: a
+// TestPathologicalManifestsAreRefusedBeforeAnyCopy: a
 // source with 10,000 layers kept promote busy past --timeout and SIGTERM
 // (go-containerregistry re-reads a manifest once per layer while
 // copying). Manifests over MaxManifest bytes or MaxLayers layers are bad
@@ -151,7 +151,7 @@ func TestPathologicalManifestsAreRefusedBeforeAnyCopy(t *testing.T) {
 	}
 }
 
-// TestRedirectedUploadNamesTheHost is issue 15 item 11: a target registry
+// TestRedirectedUploadNamesTheHost: a target registry
 // that redirected a blob upload to a third host got the blame for that
 // host's 401 ("check the credentials for the target"). The message now
 // names the host that answered and says the upload was sent there.
@@ -189,8 +189,8 @@ func TestRedirectedUploadNamesTheHost(t *testing.T) {
 }
 
 // TestNestedPathologicalSourceIsRefusedBeforeAnyCopy: an index whose
-// grandchild has 10,000 layers kept a copy CPU-bound past the timeout (the
-// review of issue 15 item 8): Copy held only the top manifest to the
+// grandchild has 10,000 layers kept a copy CPU-bound past the timeout:
+// Copy held only the top manifest to the
 // bounds. Every descendant is now read and held to them first.
 func TestNestedPathologicalSourceIsRefusedBeforeAnyCopy(t *testing.T) {
 	t.Parallel()

@@ -47,7 +47,7 @@ func (l *liar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const ociImage = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`
 
-// TestBytesThatAreNotTheDigestAreRefused is issue 8 item 1: a registry that
+// TestBytesThatAreNotTheDigestAreRefused: a registry that
 // answers a GET by digest with other bytes under the schema1 media type
 // (go-containerregistry then trusts the header) is refused, and so is a
 // read by tag whose body does not hash to the announced digest.

@@ -15,7 +15,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// TestCopyReusesWhatWasRead is issue 21's "reuses what the plan read": an
+// TestCopyReusesWhatWasRead is the promise "reuses what the plan read": an
 // image whose manifest and config the client read (and hashed) is copied
 // to another registry without a second manifest GET or config GET; each of
 // its blobs is read from the source once, and the copy is the same digest.
@@ -78,7 +78,7 @@ func TestCopyReusesWhatWasRead(t *testing.T) {
 // TestBlobsOfRepositoriesNamedLikeEndpoints: the 4 MiB bound is for
 // manifests and referrers lists, told by the path's shape; a repository
 // called ci/manifests/app or ci/referrers/app has layers over 4 MiB like
-// any other, and they copy (the review of issue 21's change, F5).
+// any other, and they copy.
 func TestBlobsOfRepositoriesNamedLikeEndpoints(t *testing.T) {
 	t.Parallel()
 	for path, want := range map[string]string{
@@ -146,7 +146,7 @@ func TestPutManifestRefusedButThere(t *testing.T) {
 	}
 }
 
-// TestCopyEachManifestOnce is the second review of issue 21, F1 and F2: an
+// TestCopyEachManifestOnce: an
 // index that lists a child twice (under two platform labels) and a nested
 // index twice, copied by two callers at once, sends each manifest's HEAD
 // and PUT once, and the target holds every child. A full read cache does

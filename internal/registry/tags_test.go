@@ -14,7 +14,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 )
 
-// TestTagListThatLoopsStops is issue 8 item 6: a registry whose next link
+// TestTagListThatLoopsStops: a registry whose next link
 // points back at a page already read, or whose cursor does not advance,
 // is a registry failure after a handful of requests, not ~58,000 in 20 s.
 func TestTagListThatLoopsStops(t *testing.T) {

@@ -136,7 +136,7 @@ func TestDialGuardRefusesLinkLocal(t *testing.T) {
 	}
 }
 
-// TestPlainHTTPRegistryNamesTheFix is issue 16 item 5: a plain-HTTP
+// TestPlainHTTPRegistryNamesTheFix: a plain-HTTP
 // registry that is not loopback ended with Go's "server gave HTTP
 // response to HTTPS client". The message now says what it is and names
 // --insecure-registry.

@@ -17,7 +17,7 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// TestFloatingTagsFollowTheirLine is issue 16 item 1: after 1.0.0 (tags
+// TestFloatingTagsFollowTheirLine: after 1.0.0 (tags
 // 1.0.0, 1, latest) and 1.1.0 (which moved 1 and latest forward, as
 // meant), restoring from 1.0.0's ledger planned latest and 1 back to
 // 1.0.0 and wrote them. They have advanced: restore leaves them and says

@@ -105,7 +105,7 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
 		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
 	}
-	if !strings.HasPrefix(r.Summary, "BLOCKED") { // the verdict of exit 1 (issue 16 item 3)
+	if !strings.HasPrefix(r.Summary, "BLOCKED") { // the verdict of exit 1
 		t.Errorf("summary %q", r.Summary)
 	}
 	if c := srv.Counts(); c.ManifestPut != 0 {
