@@ -37,6 +37,13 @@ type Attached struct {
 	// pruned, or a registry that lists what it no longer has) whose
 	// manifest is not there: not counted, not copied, named.
 	Gone []string `json:"-"`
+	// Foreign are referrers listed for the digest whose own manifest
+	// names another subject, or none: not counted, not copied, named.
+	Foreign []string `json:"-"`
+	// Err is why part of what is attached could not be read (set by
+	// AttachmentsOf): what is listed is then a floor, and a kind missing
+	// from it is unknown, not gone.
+	Err error `json:"-"`
 }
 
 // ociArtifactManifest is the OCI 1.1 release candidates' artifact
@@ -76,6 +83,9 @@ func (a Attached) String() string {
 	if len(a.Gone) > 0 {
 		parts = append(parts, fmt.Sprintf("%d listed but gone (%s)", len(a.Gone), strings.Join(a.Gone, ", ")))
 	}
+	if len(a.Foreign) > 0 {
+		parts = append(parts, fmt.Sprintf("%d listed but about another digest (%s)", len(a.Foreign), strings.Join(a.Foreign, ", ")))
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -107,10 +117,13 @@ func kindOf(artifactType string, annotations map[string]string) string {
 	t := strings.ToLower(artifactType)
 	switch {
 	case strings.Contains(t, "sigstore.bundle"):
-		if annotations["dev.sigstore.bundle.predicateType"] != "" {
-			return "attestation"
+		// cosign v3 stores a signature as a bundle too, and marks it with
+		// its own predicate type: only another predicate is an attestation.
+		switch annotations["dev.sigstore.bundle.predicateType"] {
+		case "", cosignSignPredicate:
+			return "signature"
 		}
-		return "signature"
+		return "attestation"
 	case strings.Contains(t, "signature") || strings.Contains(t, "cosign.artifact.sig") || strings.Contains(t, "notary"):
 		return "signature"
 	case strings.Contains(t, "in-toto") || strings.Contains(t, "dsse") || strings.Contains(t, "attestation") || strings.Contains(t, "provenance"):
@@ -120,6 +133,10 @@ func kindOf(artifactType string, annotations map[string]string) string {
 	}
 	return ""
 }
+
+// cosignSignPredicate is the predicate type cosign v3 gives the bundle of
+// a plain signature (cosign sign), stored as an OCI 1.1 referrer.
+const cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
 // legacySuffixes are cosign's legacy tags and what each holds.
 var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".att", "attestation"}, {".sbom", "sbom"}}
@@ -138,7 +155,7 @@ func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, erro
 	fanout.Each(ctx, 1+len(legacySuffixes), 1+len(legacySuffixes), func(i int) {
 		if i == 0 {
 			refs, where, err := c.referrers(ctx, d)
-			there, gone, herr := c.present(ctx, d.Context(), refs)
+			there, gone, foreign, herr := c.present(ctx, d, refs)
 			mu.Lock()
 			defer mu.Unlock()
 			errs[0] = errors.Join(err, herr)
@@ -149,6 +166,7 @@ func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, erro
 				a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(r.Digest.String())})
 			}
 			a.Gone = append(a.Gone, gone...)
+			a.Foreign = append(a.Foreign, foreign...)
 			return
 		}
 		l := legacySuffixes[i-1]
@@ -214,6 +232,7 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 	errs := make([]error, len(ds))
 	fanout.Each(ctx, min(len(ds), 64), len(ds), func(i int) {
 		out[i], errs[i] = c.Attachments(ctx, ds[i])
+		out[i].Err = errs[i]
 		if inline[ds[i].DigestStr()] {
 			out[i].add("attestation", Inline)
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -42,16 +43,25 @@ func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor,
 	return m.Manifests, where, nil
 }
 
-// present reads (HEAD, by digest) each listed referrer: the fallback tag
-// is an index nobody prunes when a signature or attestation is deleted,
-// and a registry may list what it does not hold. It returns those that
-// are there, the digests of those that are not, and the errors of those
-// it could not read (not counted either way).
-func (c *Client) present(ctx context.Context, repo name.Repository, refs []v1.Descriptor) (there []v1.Descriptor, gone []string, err error) {
+// present reads (GET, by digest, under the manifest bounds) each listed
+// referrer: the fallback tag is an index nobody prunes when a signature
+// or attestation is deleted, a registry may list what it does not hold,
+// and a listing's type is not the manifest's (cosign v2's fallback tag and
+// go-containerregistry's referrers API list a bundle as the empty type).
+// It returns those that are there and refer to subject, each with the
+// artifact type and annotations its own manifest declares; the digests of
+// those that are not there; those whose subject is another digest (a
+// listing that names an unrelated image, typed as a signature, must not
+// make subject signed); and the errors of those it could not read (not
+// counted either way).
+func (c *Client) present(ctx context.Context, subject name.Digest, refs []v1.Descriptor) (there []v1.Descriptor, gone, foreign []string, err error) {
 	ok := make([]bool, len(refs))
 	missing := make([]bool, len(refs))
+	other := make([]bool, len(refs))
 	errs := make([]error, len(refs))
+	read := make([]v1.Descriptor, len(refs))
 	fanout.Each(ctx, 4, len(refs), func(i int) {
+		read[i] = refs[i]
 		if refs[i].MediaType == ociArtifactManifest {
 			// go-containerregistry's Accept list lacks the OCI 1.1-rc
 			// artifact manifest (ORAS and notation wrote them in 2022-23): a
@@ -60,28 +70,74 @@ func (c *Client) present(ctx context.Context, repo name.Repository, refs []v1.De
 			ok[i] = true
 			return
 		}
-		d := repo.Digest(refs[i].Digest.String())
-		got, err := c.Resolve(ctx, d)
+		d := subject.Context().Digest(refs[i].Digest.String())
+		m, err := c.Manifest(ctx, d)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			missing[i] = true
+			return
 		case err != nil:
 			errs[i] = err
-		case got.Digest != refs[i].Digest:
-			errs[i] = fmt.Errorf("the referrer %s answered as %s: refused", refs[i].Digest, got.Digest)
+			return
+		}
+		own, err := referrerOf(m.Raw)
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("the referrer %s of %s: %w", refs[i].Digest, subject.DigestStr(), err)
+		case own.subject != subject.DigestStr():
+			other[i] = true
 		default:
 			ok[i] = true
+			read[i].ArtifactType = own.artifactType
+			read[i].Annotations = own.annotations
 		}
 	})
 	for i, r := range refs {
 		switch {
 		case ok[i]:
-			there = append(there, r)
+			there = append(there, read[i])
 		case missing[i]:
 			gone = append(gone, r.Digest.String())
+		case other[i]:
+			foreign = append(foreign, r.Digest.String())
 		}
 	}
-	return there, gone, errors.Join(errs...)
+	return there, gone, foreign, errors.Join(errs...)
+}
+
+// referrer is what a referrer's own manifest says of itself.
+type referrer struct {
+	subject      string // the digest it refers to, "" when none
+	artifactType string // its artifactType, else its config's media type
+	annotations  map[string]string
+}
+
+// referrerOf reads a referrer manifest (an OCI image manifest, an index,
+// or the 1.1-rc artifact manifest: each keeps these fields at the top).
+// The OCI image spec says an artifact without an artifactType is typed by
+// its config's media type.
+func referrerOf(raw []byte) (referrer, error) {
+	var m struct {
+		ArtifactType string `json:"artifactType"`
+		Config       struct {
+			MediaType string `json:"mediaType"`
+		} `json:"config"`
+		Subject *struct {
+			Digest string `json:"digest"`
+		} `json:"subject"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return referrer{}, fmt.Errorf("not a manifest: %w", err)
+	}
+	r := referrer{artifactType: m.ArtifactType, annotations: m.Annotations}
+	if r.artifactType == "" && m.Config.MediaType != "application/vnd.oci.empty.v1+json" {
+		r.artifactType = m.Config.MediaType
+	}
+	if m.Subject != nil {
+		r.subject = m.Subject.Digest
+	}
+	return r, nil
 }
 
 // probeKey carries a *probe through a referrers request.

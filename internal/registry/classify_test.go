@@ -1,0 +1,121 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// TestClassifyFromTheManifest: what a referrer is comes from its own
+// manifest, never from how a listing typed it (cosign v2's fallback tag
+// and go-containerregistry's referrers API list a bundle as the empty
+// type), and cosign v3's signature bundle, marked with its own predicate
+// type, is a signature, not an attestation.
+func TestClassifyFromTheManifest(t *testing.T) {
+	const subject = `"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:aaaa","size":1}`
+	for _, tc := range []struct {
+		name, raw, kind, subject string
+	}{
+		{"cosign v3 signature bundle",
+			`{"schemaVersion":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{"mediaType":"application/vnd.oci.empty.v1+json"},` + subject + `,"annotations":{"dev.sigstore.bundle.predicateType":"https://sigstore.dev/cosign/sign/v1"}}`,
+			"signature", "sha256:aaaa"},
+		{"cosign v3 attestation bundle",
+			`{"schemaVersion":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{"mediaType":"application/vnd.oci.empty.v1+json"},` + subject + `,"annotations":{"dev.sigstore.bundle.predicateType":"https://slsa.dev/provenance/v1"}}`,
+			"attestation", "sha256:aaaa"},
+		{"bundle without a predicate type",
+			`{"schemaVersion":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json",` + subject + `}`,
+			"signature", "sha256:aaaa"},
+		{"typed by its config (OCI 1.1 without artifactType)",
+			`{"schemaVersion":2,"config":{"mediaType":"application/vnd.in-toto+json"},` + subject + `}`,
+			"attestation", "sha256:aaaa"},
+		{"cosign legacy signature image", `{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json"}]}`, "", ""},
+		{"notation signature", `{"schemaVersion":2,"artifactType":"application/vnd.cncf.notary.signature",` + subject + `}`, "signature", "sha256:aaaa"},
+		{"SPDX SBOM", `{"schemaVersion":2,"artifactType":"application/spdx+json",` + subject + `}`, "sbom", "sha256:aaaa"},
+		{"empty config, no artifactType", `{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.empty.v1+json"},` + subject + `}`, "", "sha256:aaaa"},
+		{"no subject", `{"schemaVersion":2,"artifactType":"application/vnd.dev.cosign.artifact.sig.v1+json"}`, "signature", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := referrerOf([]byte(tc.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k := kindOf(r.artifactType, r.annotations); k != tc.kind || r.subject != tc.subject {
+				t.Errorf("kind %q, subject %q; want %q, %q", k, r.subject, tc.kind, tc.subject)
+			}
+		})
+	}
+	if _, err := referrerOf([]byte("<html>")); err == nil {
+		t.Error("an HTML page read as a referrer")
+	}
+}
+
+// TestListedReferrerAboutAnotherDigestIsNotCounted: someone with push
+// rights writes the fallback tag of a digest whose signature was deleted,
+// listing, typed as a signature, the image itself (no subject) and a real
+// signature of another image. Neither makes the digest signed; both are
+// named, and neither would be copied.
+func TestListedReferrerAboutAnotherDigestIsNotCounted(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0"))
+	other := regtest.PushImage(t, reg.Ref("org/app:0.9.0"))
+	otherSig := regtest.Refer(t, reg.Ref("org/app@"+other.String()), regtest.CosignSignature)
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg := digestRef(t, reg.Ref("org/app"), d.String())
+	self, err := c.Resolve(context.Background(), dg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := c.Resolve(context.Background(), digestRef(t, reg.Ref("org/app"), otherSig.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, desc := range []v1.Descriptor{
+		{MediaType: self.MediaType, Digest: self.Digest, Size: self.Size, ArtifactType: regtest.CosignSignature},
+		{MediaType: sig.MediaType, Digest: sig.Digest, Size: sig.Size, ArtifactType: regtest.CosignSignature},
+	} {
+		forged = mutate.AppendManifests(forged, mutate.IndexAddendum{Add: mustImage(t, dg.Context().Digest(desc.Digest.String())), Descriptor: desc})
+	}
+	tag, err := name.NewTag(reg.Ref("org/app:" + strings.Replace(d.String(), ":", "-", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, forged); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Attachments(context.Background(), dg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Attached{Foreign: []string{d.String(), otherSig.String()}}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("attached (-want +got):\n%s", diff)
+	}
+	if s := got.String(); !strings.HasPrefix(s, "nothing attached; 2 listed but about another digest") {
+		t.Errorf("String() = %q", s)
+	}
+}
+
+func mustImage(t *testing.T, d name.Digest) v1.Image {
+	t.Helper()
+	img, err := remote.Image(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
