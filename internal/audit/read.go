@@ -166,9 +166,20 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 		}
 		ref := &refs[i]
 		a, ok := now[rec.image.Digest]
-		if !ok || err != nil && a.Empty() {
-			ref.State, ref.err = Unknown, err
-			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(err)), "; ")
+		if !ok || a.Err != nil {
+			// Part of what is attached could not be read (a fallback tag
+			// answering 500 beside a legacy .att that answered): a kind
+			// missing from what was read may be in what was not. Unknown,
+			// never unsigned.
+			why := err
+			if ok {
+				why = a.Err
+			}
+			// A moved or pruned tag stays what it is: that much was read.
+			if ref.State == OK {
+				ref.State, ref.err = Unknown, why
+			}
+			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(why)), "; ")
 			continue
 		}
 		ref.Attached = a.Record()

@@ -309,3 +309,34 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 		t.Errorf("%s; %+v: want unsigned, naming the signatures and the attestations", r.Summary, r.Refs)
 	}
 }
+
+// TestUnreadAttachmentsAreUnknownNotUnsigned: the signature lives in the
+// fallback tag, the attestation at cosign's legacy .att tag; with the
+// fallback tag answering 500, what was read (the attestation) is a floor,
+// and the signature missing from it may be in what was not read. The
+// digest is unknown (exit 3), never unsigned (exit 1).
+func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t)
+	d := regtest.PushImage(t, reg.Ref("org/app:1.0.0")).String()
+	subject := reg.Ref("org/app@" + d)
+	regtest.Refer(t, subject, regtest.CosignSignature)
+	regtest.SignLegacy(t, subject, ".att")
+	c := fixture.Client(t)
+	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	found, err := c.AttachmentsOf(context.Background(), []name.Digest{tag.Context().Digest(d)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := found[d]; len(rec.Signatures) != 1 || len(rec.Attestations) != 1 {
+		t.Fatalf("recorded %+v: want a signature and an attestation", rec)
+	}
+	fallback := "/manifests/" + strings.Replace(d, ":", "-", 1)
+	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestGet, fallback, 500, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`),
+		regtest.FailPath(regtest.KindManifestHead, fallback, 500, ""))
+	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[d].Record()})
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	if errkind.ExitCode(err) != 3 || r == nil || r.Refs[0].State != Unknown || !strings.Contains(r.Refs[0].Reason, "could not read what is attached") {
+		t.Fatalf("exit %d (%v); %+v: want unknown, exit 3", errkind.ExitCode(err), err, r)
+	}
+}

@@ -122,6 +122,23 @@ func DropMethod(kind Kind, method string) Fault {
 	}
 }
 
+// FailPath answers every request of kind whose path ends in suffix with
+// status and body, and forwards the others: one tag that always fails (a
+// fallback tag answering 500) while the tags beside it answer.
+func FailPath(kind Kind, suffix string, status int, body string) Fault {
+	return Fault{
+		kind:  kind,
+		match: func(int) bool { return true },
+		serve: func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, suffix) {
+				forward(w, r)
+				return
+			}
+			writeBody(w, status, body)
+		},
+	}
+}
+
 func writeBody(w http.ResponseWriter, status int, body string) {
 	if strings.HasPrefix(body, "{") {
 		w.Header().Set("Content-Type", "application/json")
