@@ -204,7 +204,7 @@ func (p *Plan) record(ctx context.Context, r *Report) error {
 			continue
 		}
 		images = append(images, t.Ref)
-		entries = append(entries, record.Entry{Ref: t.Ref, Digest: t.Now, MediaType: r.Published.MediaType, Platforms: r.Published.Platforms, Verdict: record.Recorded})
+		entries = append(entries, record.WithInline(record.Entry{Ref: t.Ref, Digest: t.Now, MediaType: r.Published.MediaType, Platforms: r.Published.Platforms, Verdict: record.Recorded}, p.published.Raw))
 	}
 	if len(entries) == 0 {
 		return nil // nothing reads back at the digest: nothing to record

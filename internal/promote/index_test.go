@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -114,4 +116,36 @@ func mustDigest(t *testing.T, s string) name.Digest {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestPromoteRecordsInlineAttestationsAsRecordDoes: an index source with a
+// buildx attestation manifest, promoted with --referrers: the ledger
+// promote writes counts the platform image attested (inline BuildKit), as
+// record of the same tag does; it recorded {} before.
+func TestPromoteRecordsInlineAttestationsAsRecordDoes(t *testing.T) {
+	t.Parallel()
+	srv := regtest.InProcess(t)
+	repo := srv.Host + "/org/app"
+	img := image(t, "linux/amd64")
+	imgDigest, _ := img.Digest()
+	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
+	d, _ := idx.Digest()
+	ref, _ := name.NewDigest(repo + "@" + d.String())
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Run(context.Background(), NewPlan, Options{Sources: []string{ref.String()}, Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t), Jobs: 2, Referrers: true}, false)
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, r)
+	}
+	if r.Record == nil || len(r.Record.Images) != 1 || len(r.Record.Images[0].Platforms) != 1 {
+		t.Fatalf("record %+v", r.Record)
+	}
+	if got := registry.FromRecord(r.Record.Images[0].Platforms[0].Attached).String(); got != "attested (inline BuildKit)" {
+		t.Errorf("the ledger's linux/amd64: %q; want attested (inline BuildKit), as record says", got)
+	}
 }

@@ -221,6 +221,14 @@ func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
 	return out, nil
 }
 
+// WithInline is e with the BuildKit attestations the index raw holds for
+// its images: a caller that read the index itself (promote) hands them
+// over, so its ledger counts them as record's does.
+func WithInline(e Entry, raw []byte) Entry {
+	e.inline = registry.InlineAttestations(raw)
+	return e
+}
+
 // attach reads, once per digest, what is attached to every recorded ref
 // and each platform of an index (an index's inline BuildKit attestations
 // count for the images they name), for the report and the ledger.
