@@ -94,6 +94,9 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Audit, name: "ok", args: map[string]string{options.FromLedger: writeLedger("ok.json", ledger.Image{Ref: ref("2.0.0"), Digest: build})}},
 		{cmd: options.Audit, name: "drift", args: map[string]string{options.FromLedger: recorded + "," + filepath.Join(dir, "ledger-2.0.0.json"), options.DriftFile: filepath.Join(dir, "drift.json")}, code: 1},
 		{cmd: options.Audit, name: "incomplete", args: map[string]string{options.FromReleases: "true", options.GitHubToken: "t0ken"}, code: 3},
+		{cmd: options.Record, name: "failed", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
+		{cmd: options.Promote, name: "failed", args: map[string]string{options.Sources: "127.0.0.1:1/org/app@" + build, options.Images: ref("3.0.0"), options.Timeout: "2s"}, code: 3},
+		{cmd: options.Restore, name: "applied", args: map[string]string{options.FromLedger: writeLedger("restore.json", ledger.Image{Ref: ref("1.0.0"), Digest: v1})}},
 	} {
 		if s.before != nil {
 			s.before()

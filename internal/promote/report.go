@@ -181,7 +181,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tagguard promote: %s\n\nsources:\n", r.Summary)
 	for _, s := range r.Sources {
-		fmt.Fprintf(&b, "  %s %s %s\n", s.Ref, s.MediaType, strings.Join(s.Platforms, ","))
+		fmt.Fprintf(&b, "  %s\n", strings.TrimRight(fmt.Sprintf("%s %s %s", s.Ref, s.MediaType, strings.Join(s.Platforms, ",")), " "))
 		for _, d := range sortedKeys(s.Attached) {
 			if a := registry.FromRecord(s.Attached[d]); !a.Empty() {
 				fmt.Fprintf(&b, "    %s: %s\n", d, a)

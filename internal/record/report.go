@@ -259,10 +259,11 @@ func (r *Report) Show() report.Shown {
 // next is the step after this record, in the workflow's terms.
 func (r *Report) next() string {
 	switch {
+	case r.Blocked || !strings.HasPrefix(r.Summary, "OK") && !strings.HasPrefix(r.Summary, "DRY RUN"):
+		// A plan that failed is no dry run to confirm: it is a failure.
+		return "fix what the rows say, then run record again"
 	case r.PlanOnly:
 		return "run again with --dry-run=false to record"
-	case r.Blocked || !strings.HasPrefix(r.Summary, "OK"):
-		return "fix what the rows say, then run record again"
 	case r.Release != nil && r.Release.Tag != "" && !r.Release.skip:
 		return "when a tag is overwritten, restore it from this release: tagguard restore --from-release " + r.Release.Tag + " --dry-run"
 	case r.LedgerFile != nil:
