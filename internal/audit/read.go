@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/floating"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
@@ -139,21 +141,31 @@ func missing(ctx context.Context, reg Registry, d name.Digest, mediaType string)
 }
 
 // checkAttached reads, once per recorded digest a ledger recorded
-// attachments for, what is attached now, and marks a ref whose recorded
+// attachments for (the image, and each platform of an index: a platform
+// image whose signature was deleted fails cosign verify as surely as the
+// index), what is attached now, and marks a ref whose recorded
 // signatures, attestations or SBOMs are gone: still restorable, but
 // unsigned since it was recorded. A ledger without the field (older, or
 // --referrers=false) costs no request.
 func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 	seen := map[string]bool{}
 	var ds []name.Digest
-	for i, rec := range recs {
-		if rec.image.Attached == nil || registry.FromRecord(rec.image.Attached).Empty() || refs[i].State == Unknown {
-			continue
+	want := func(rec *record, digest string, a *ledger.Attached) {
+		if a == nil || registry.FromRecord(a).Empty() {
+			return
 		}
-		d := rec.tag.Context().Digest(rec.image.Digest)
-		if !seen[d.Name()] {
+		if d := rec.tag.Context().Digest(digest); !seen[d.Name()] {
 			seen[d.Name()] = true
 			ds = append(ds, d)
+		}
+	}
+	for i, rec := range recs {
+		if refs[i].State == Unknown {
+			continue
+		}
+		want(rec, rec.image.Digest, rec.image.Attached)
+		for _, p := range rec.image.Platforms {
+			want(rec, p.Digest, p.Attached)
 		}
 	}
 	if len(ds) == 0 {
@@ -161,34 +173,53 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 	}
 	now, err := o.Registry.AttachmentsOf(ctx, ds, nil)
 	for i, rec := range recs {
-		if !seen[rec.tag.Context().Digest(rec.image.Digest).Name()] {
-			continue
-		}
 		ref := &refs[i]
-		a, ok := now[rec.image.Digest]
-		if !ok || a.Err != nil {
-			// Part of what is attached could not be read (a fallback tag
-			// answering 500 beside a legacy .att that answered): a kind
-			// missing from what was read may be in what was not. Unknown,
-			// never unsigned.
-			why := err
-			if ok {
-				why = a.Err
-			}
-			// A moved or pruned tag stays what it is: that much was read.
-			if ref.State == OK {
-				ref.State, ref.err = Unknown, why
-			}
-			ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(why)), "; ")
-			continue
+		type part struct {
+			what, digest string
+			was          *ledger.Attached
 		}
-		ref.Attached = a.Record()
-		if lost := registry.Lost(registry.FromRecord(rec.image.Attached), a); lost != "" && (ref.State == OK || ref.State == Drifted || ref.State == Missing) {
-			why := fmt.Sprintf("its %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", lost, registry.FromRecord(rec.image.Attached), rec.image.Digest)
-			if ref.State == OK {
-				ref.State, ref.Reason = Unsigned, why
-			} else {
-				ref.Reason += "; " + why
+		parts := []part{{"its", rec.image.Digest, rec.image.Attached}}
+		for _, p := range rec.image.Platforms {
+			parts = append(parts, part{"its " + p.Platform + " image's", p.Digest, p.Attached})
+		}
+		for n, pt := range parts {
+			if !seen[rec.tag.Context().Digest(pt.digest).Name()] || pt.was == nil || registry.FromRecord(pt.was).Empty() {
+				continue
+			}
+			a, ok := now[pt.digest]
+			if !ok || a.Err != nil {
+				// Part of what is attached could not be read (a fallback
+				// tag answering 500 beside a legacy .att that answered): a
+				// kind missing from what was read may be in what was not.
+				// Unknown, never unsigned.
+				why := err
+				if ok {
+					why = a.Err
+				}
+				// A moved or pruned tag stays what it is: that much was read.
+				if ref.State == OK {
+					ref.State, ref.err = Unknown, why
+				}
+				ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(why)), "; ")
+				continue
+			}
+			was := registry.FromRecord(pt.was)
+			if slices.Contains(was.Attestations, registry.Inline) {
+				// An index's inline BuildKit attestation is in the index's
+				// own bytes, which a digest fixes: it is there while the
+				// index is.
+				a.Attestations = append(slices.Clone(a.Attestations), registry.Inline)
+			}
+			if n == 0 {
+				ref.Attached = a.Record()
+			}
+			if lost := registry.Lost(was, a); lost != "" && (ref.State == OK || ref.State == Unsigned || ref.State == Drifted || ref.State == Missing) {
+				why := fmt.Sprintf("%s %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", pt.what, lost, was, pt.digest)
+				if ref.State == OK {
+					ref.State, ref.Reason = Unsigned, why
+				} else {
+					ref.Reason += "; " + why
+				}
 			}
 		}
 	}

@@ -1,13 +1,16 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/registry"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
@@ -338,5 +341,53 @@ func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	if errkind.ExitCode(err) != 3 || r == nil || r.Refs[0].State != Unknown || !strings.Contains(r.Refs[0].Reason, "could not read what is attached") {
 		t.Fatalf("exit %d (%v); %+v: want unknown, exit 3", errkind.ExitCode(err), err, r)
+	}
+}
+
+// TestAuditReadsEachPlatformsAttachments: a recorded index whose platform
+// images are signed (cosign sign --recursive) and one of them has its
+// signature deleted: cosign verify of that platform fails, so audit calls
+// the ref unsigned and names the platform, though the index's own
+// attachments are untouched. Inline BuildKit attestations recorded for a
+// platform are in the index's bytes and never count as lost.
+func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	d := regtest.PushIndex(t, reg.Ref("org/app:1.0.0"), "linux/amd64", "linux/arm64").String()
+	regtest.SignLegacy(t, reg.Ref("org/app@"+d), ".sig")
+	_, raw := regtest.Raw(t, reg.Ref("org/app@"+d))
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fixture.Client(t)
+	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	ds := []name.Digest{tag.Context().Digest(d)}
+	sigs := map[string]v1.Hash{}
+	for _, m := range idx.Manifests {
+		sigs[m.Platform.String()] = regtest.SignLegacy(t, reg.Ref("org/app@"+m.Digest.String()), ".sig")
+		ds = append(ds, tag.Context().Digest(m.Digest.String()))
+	}
+	found, err := c.AttachmentsOf(context.Background(), ds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: string(idx.MediaType), Attached: found[d].Record()}
+	for _, m := range idx.Manifests {
+		a := found[m.Digest.String()]
+		a.Attestations = []string{registry.Inline}
+		img.Platforms = append(img.Platforms, ledger.Platform{Platform: m.Platform.String(), Digest: m.Digest.String(), Attached: a.Record()})
+	}
+	path := writeLedger(t, day, img)
+	audit := func() (*Report, error) {
+		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	}
+	if r, err := audit(); err != nil || r.Blocking() {
+		t.Fatalf("signed as recorded: %v, %s %+v", err, r.Summary, r.Refs)
+	}
+	del(t, reg.Ref("org/app@"+sigs["linux/arm64"].String()))
+	r, _ := audit()
+	if !r.Blocking() || r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "its linux/arm64 image's signatures") || strings.Contains(r.Refs[0].Reason, "amd64") {
+		t.Errorf("%s; %+v: want unsigned, naming linux/arm64 only", r.Summary, r.Refs)
 	}
 }
