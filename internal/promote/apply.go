@@ -60,15 +60,26 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 func (p *Plan) place(ctx context.Context, r *Report) error {
 	first := map[string]name.Repository{} // registry → first target repository placed
 	placed := map[string]bool{}
+	write := map[string]bool{} // repositories with a tag to write
 	for _, t := range r.Targets {
-		if t.Action == Unchanged {
-			continue
+		if t.Action != Unchanged {
+			write[t.tag.Context().String()] = true
 		}
+	}
+	for _, t := range r.Targets {
 		repo := t.tag.Context()
 		if placed[repo.String()] {
 			continue
 		}
 		placed[repo.String()] = true
+		// A repository whose tags are all right already still gets what
+		// is attached carried: a re-run repairs a signature the target
+		// lost, or one the source gained, instead of recording the target
+		// as it is (CopyAttached sends nothing already there).
+		carryOnly := !write[repo.String()]
+		if carryOnly && !p.o.Referrers {
+			continue
+		}
 		// The sources into one repository are independent: copied at once,
 		// within --jobs (the registry client bounds the requests).
 		// Each source's attachments follow it as soon as it is there.
@@ -80,7 +91,7 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 			if f, ok := first[repo.RegistryStr()]; ok && f.RegistryStr() != src.Context().RegistryStr() {
 				src = f.Digest(s.ref.DigestStr())
 			}
-			if src.Context().String() != repo.String() {
+			if !carryOnly && src.Context().String() != repo.String() {
 				stats, err := p.o.Registry.Copy(ctx, src, repo)
 				if err != nil {
 					errs[i] = errkind.New(errkind.Remote, fmt.Errorf("copying %s to %s: %w", src, repo, err))
@@ -97,6 +108,9 @@ func (p *Plan) place(ctx context.Context, r *Report) error {
 		}
 		if err := errors.Join(errs...); err != nil {
 			return err
+		}
+		if carryOnly {
+			continue
 		}
 		if p.built {
 			if err := p.o.Registry.PutManifest(ctx, repo, p.published); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -70,4 +71,46 @@ func digestRef(t *testing.T, repo, d string) name.Digest {
 		t.Fatal(err)
 	}
 	return ref
+}
+
+// TestRerunRepairsWhatIsAttached: a promote re-run whose tags are already
+// right still compares what is attached at the source and the target and
+// carries what is missing: a signature the target lost since (a cleanup
+// policy), and an attestation the source gained. Its ledger records the
+// target as it is after the repair, never the loss.
+func TestRerunRepairsWhatIsAttached(t *testing.T) {
+	t.Parallel()
+	build, target := regtest.Distribution(t), regtest.Distribution(t, regtest.WithDelete())
+	src := pushByDigest(t, build.Host+"/ci/app", "linux/amd64")
+	regtest.SignLegacy(t, src, ".sig")
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	if r, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
+		t.Fatalf("%v\n%+v", err, r)
+	}
+	d := src[strings.Index(src, "@")+1:]
+	at := func() registry.Attached {
+		a, err := fixture.Client(t).Attachments(context.Background(), digestRef(t, target.Ref("org/app"), d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	sig := at().Manifests[0].Digest
+	if err := remote.Delete(digestRef(t, target.Ref("org/app"), sig.DigestStr())); err != nil {
+		t.Fatal(err)
+	}
+	if got := at().String(); got != "nothing attached" {
+		t.Fatalf("after the delete: %q", got)
+	}
+	regtest.Refer(t, src, regtest.InToto)
+	r, err := report.Run(context.Background(), NewPlan, o, false)
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, r)
+	}
+	if got := at().String(); got != "signed (legacy tag); attested (fallback tag)" {
+		t.Errorf("after the re-run, in the target: %q; want the lost signature and the new attestation carried", got)
+	}
+	if r.Record == nil || registry.FromRecord(r.Record.Images[0].Attached).String() != "signed (legacy tag); attested (fallback tag)" {
+		t.Errorf("the re-run's ledger: %+v", r.Record)
+	}
 }
