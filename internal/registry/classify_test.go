@@ -119,3 +119,69 @@ func mustImage(t *testing.T, d name.Digest) v1.Image {
 	}
 	return img
 }
+
+// TestCarriedSignaturesMergeIntoTheTargetsOwn: the target already holds
+// the digest with its own cosign signature at the legacy .sig tag. The
+// source's signature is merged into that manifest (cosign keeps every
+// signature of a digest in one), never PUT over it; a second carry writes
+// nothing.
+func TestCarriedSignaturesMergeIntoTheTargetsOwn(t *testing.T) {
+	t.Parallel()
+	build, target := regtest.Distribution(t), regtest.Distribution(t)
+	d := regtest.PushImage(t, build.Ref("ci/app:b1"))
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := digestRef(t, build.Ref("ci/app"), d.String())
+	dst, err := name.NewRepository(target.Ref("org/app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Copy(context.Background(), src, dst); err != nil {
+		t.Fatal(err)
+	}
+	theirs := regtest.SignLegacy(t, target.Ref("org/app@"+d.String()), ".sig")
+	ours := regtest.SignLegacy(t, build.Ref("ci/app@"+d.String()), ".sig")
+	a, err := c.Attachments(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.CopyAttached(context.Background(), a, dst); err != nil {
+		t.Fatal(err)
+	}
+	layers := func(ref string) []v1.Hash {
+		img, err := remote.Image(mustTag(t, ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []v1.Hash
+		for _, l := range m.Layers {
+			out = append(out, l.Digest)
+		}
+		return out
+	}
+	sigTag := "org/app:" + strings.Replace(d.String(), ":", "-", 1) + ".sig"
+	got := layers(target.Ref(sigTag))
+	want := append(layers(target.Ref("org/app@"+theirs.String())), layers(build.Ref("ci/app@"+ours.String()))...)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the target's .sig layers (-want +got):\n%s", diff)
+	}
+	n, _, err := c.CopyAttached(context.Background(), a, dst)
+	if err != nil || n != 0 {
+		t.Errorf("a second carry: %d written, %v; want nothing", n, err)
+	}
+}
+
+func mustTag(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

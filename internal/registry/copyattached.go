@@ -1,12 +1,15 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/tagguard/tagguard/internal/fanout"
 )
 
@@ -97,8 +100,18 @@ func (c *Client) copyLegacyTag(ctx context.Context, m Attachment, dst name.Repos
 		wrote++
 	}
 	tag := dst.Tag(m.Tag)
-	if d, err := c.Resolve(ctx, tag); err == nil && d.Digest.String() == m.Digest.DigestStr() {
+	held, err := c.Resolve(ctx, tag)
+	switch {
+	case err == nil && held.Digest.String() == m.Digest.DigestStr():
 		return wrote, nil
+	case err == nil:
+		// The target's own tag holds the target's own signatures: cosign
+		// keeps every signature of a digest in that one manifest, so the
+		// source's are merged into it, never PUT over it.
+		n, err := c.mergeLegacyTag(ctx, m, tag, held.Digest)
+		return wrote + n, err
+	case !errors.Is(err, ErrNotFound):
+		return wrote, err
 	}
 	mf, err := c.Manifest(ctx, m.Digest)
 	if err != nil {
@@ -111,4 +124,88 @@ func (c *Client) copyLegacyTag(ctx context.Context, m Attachment, dst name.Repos
 		return wrote, fmt.Errorf("copying %s: the tag did not read back at %s", tag, m.Digest.DigestStr())
 	}
 	return wrote + 1, nil
+}
+
+// mergeLegacyTag points tag (a cosign legacy tag at the target that holds
+// held, the target's own manifest) at held with the layers of m (the
+// source's, already copied into the target) it lacks appended, each with
+// its annotations (the signature, certificate and bundle of a cosign
+// signature are there). Nothing is written when held has them all. The
+// tag is read again right before the PUT: one moved meanwhile (another
+// signer) is left alone and the carry fails, said, rather than losing a
+// signature. Registries have no conditional PUT: two merges racing in the
+// instant between that read and the PUT still lose one's layers.
+func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag, held v1.Hash) (int, error) {
+	dst := tag.Context()
+	read := func(d v1.Hash) (v1.Image, *v1.Manifest, error) {
+		ref := dst.Digest(d.String())
+		mf, err := c.Manifest(ctx, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		man, err := v1.ParseManifest(bytes.NewReader(mf.Raw))
+		if err != nil || len(man.Layers) == 0 {
+			return nil, nil, fmt.Errorf("%s at %s is not a cosign signature manifest: not merged", tag, d)
+		}
+		img, err := c.image(ctx, ref, dst, mf)
+		return img, man, err
+	}
+	src, err := v1.NewHash(m.Digest.DigestStr())
+	if err != nil {
+		return 0, err
+	}
+	theirs, theirMan, err := read(held)
+	if err != nil {
+		return 0, fmt.Errorf("carrying %s: %w", tag, err)
+	}
+	ours, ourMan, err := read(src)
+	if err != nil {
+		return 0, fmt.Errorf("carrying %s: %w", tag, err)
+	}
+	have := map[v1.Hash]bool{}
+	for _, l := range theirMan.Layers {
+		have[l.Digest] = true
+	}
+	layers, err := ours.Layers()
+	if err != nil {
+		return 0, err
+	}
+	var add []mutate.Addendum
+	for i, l := range ourMan.Layers {
+		if !have[l.Digest] && i < len(layers) {
+			add = append(add, mutate.Addendum{Layer: layers[i], Annotations: l.Annotations, MediaType: l.MediaType})
+		}
+	}
+	if len(add) == 0 {
+		return 0, nil // the target's tag holds every signature the source's does
+	}
+	merged, err := mutate.Append(theirs, add...)
+	if err != nil {
+		return 0, fmt.Errorf("merging %s: %w", tag, err)
+	}
+	raw, err := merged.RawManifest()
+	if err != nil {
+		return 0, err
+	}
+	d, err := merged.Digest()
+	if err != nil {
+		return 0, err
+	}
+	mt, err := merged.MediaType()
+	if err != nil {
+		return 0, err
+	}
+	if err := c.pushImage(ctx, dst.Digest(d.String()), merged); err != nil {
+		return 0, fmt.Errorf("writing the merged %s: %w", tag, err)
+	}
+	if now, err := c.Resolve(ctx, tag); err != nil || now.Digest != held {
+		return 1, fmt.Errorf("carrying %s: the tag moved while its signatures were merged (another signer): left as it is", tag)
+	}
+	if err := c.Put(ctx, tag, Manifest{Descriptor: Descriptor{Digest: d, MediaType: mt, Size: int64(len(raw))}, Raw: raw}); err != nil {
+		return 1, err
+	}
+	if now, err := c.Resolve(ctx, tag); err != nil || now.Digest != d {
+		return 1, fmt.Errorf("carrying %s: the tag did not read back at %s", tag, d)
+	}
+	return 2, nil
 }
