@@ -6,7 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -112,5 +116,41 @@ func TestRerunRepairsWhatIsAttached(t *testing.T) {
 	}
 	if r.Record == nil || registry.FromRecord(r.Record.Images[0].Attached).String() != "signed (legacy tag); attested (fallback tag)" {
 		t.Errorf("the re-run's ledger: %+v", r.Record)
+	}
+}
+
+// TestPromoteCarriesSignaturesOfAttestationManifests: cosign sign
+// --recursive signs an index's BuildKit attestation manifests too; a
+// cross-registry promote of that index carries their signatures along
+// with the platform image's.
+func TestPromoteCarriesSignaturesOfAttestationManifests(t *testing.T) {
+	t.Parallel()
+	build, target := regtest.InProcess(t), regtest.Distribution(t)
+	repo := build.Host + "/ci/app"
+	img := image(t, "linux/amd64")
+	imgDigest, _ := img.Digest()
+	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	attDigest, _ := att.Digest()
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
+	d, _ := idx.Digest()
+	ref, _ := name.NewDigest(repo + "@" + d.String())
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []v1.Hash{d, imgDigest, attDigest} {
+		regtest.SignLegacy(t, repo+"@"+sub.String(), ".sig")
+	}
+	o := Options{Sources: []string{ref.String()}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	if r, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
+		t.Fatalf("%v\n%+v", err, r)
+	}
+	for _, sub := range []v1.Hash{d, imgDigest, attDigest} {
+		a, err := fixture.Client(t).Attachments(context.Background(), digestRef(t, target.Ref("org/app"), sub.String()))
+		if err != nil || a.String() != "signed (legacy tag)" {
+			t.Errorf("%s in the target: %q (%v); want its signature carried", sub, a, err)
+		}
 	}
 }

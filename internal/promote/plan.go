@@ -245,10 +245,11 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 			if err != nil {
 				return err
 			}
+			// Every entry, attestation manifests included: cosign sign
+			// --recursive signs those too, and their signatures travel
+			// with them.
 			for _, d := range idx.Manifests {
-				if !isAttestation(d) {
-					mine = append(mine, s.ref.Context().Digest(d.Digest.String()))
-				}
+				mine = append(mine, s.ref.Context().Digest(d.Digest.String()))
 			}
 			for d := range registry.InlineAttestations(s.m.Raw) {
 				inline[d] = true
