@@ -97,6 +97,11 @@ type Attached struct {
 	Signatures   []string `json:"signatures,omitempty"`
 	Attestations []string `json:"attestations,omitempty"`
 	SBOMs        []string `json:"sboms,omitempty"`
+	// Gone and Foreign are referrers a read found listed but did not
+	// count (not there; about another digest): named in the text
+	// reports, never written to a ledger or a JSON report.
+	Gone    []string `json:"-"`
+	Foreign []string `json:"-"`
 }
 
 // Equal reports whether a and b record the same: nil (not read) equals

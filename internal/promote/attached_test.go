@@ -154,3 +154,26 @@ func TestPromoteCarriesSignaturesOfAttestationManifests(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanNamesReferrersListedButGone: an attestation deleted by digest
+// stays listed in the source's fallback tag; the plan names it as
+// listed but gone, as the guide promises, and does not count it.
+func TestPlanNamesReferrersListedButGone(t *testing.T) {
+	t.Parallel()
+	build, target := regtest.Distribution(t, regtest.WithDelete()), regtest.Distribution(t)
+	src := pushByDigest(t, build.Host+"/ci/app", "linux/amd64")
+	att := regtest.Refer(t, src, regtest.InToto)
+	if err := remote.Delete(digestRef(t, build.Host+"/ci/app", att.String())); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	p, err := NewPlan(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = p.Report().WriteText(&text)
+	if !strings.Contains(text.String(), "nothing attached; 1 listed but gone ("+att.String()+")") {
+		t.Errorf("the plan does not name the referrer listed but gone:\n%s", text.String())
+	}
+}

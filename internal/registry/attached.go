@@ -209,9 +209,9 @@ func InlineAttestations(raw []byte) map[string]bool {
 // attached (read, and none; nil in a ledger means not read).
 func (a Attached) Record() *ledger.Attached {
 	if a.Empty() {
-		return &ledger.Attached{}
+		return &ledger.Attached{Gone: a.Gone, Foreign: a.Foreign}
 	}
-	return &ledger.Attached{Signatures: a.Signatures, Attestations: a.Attestations, SBOMs: a.SBOMs}
+	return &ledger.Attached{Signatures: a.Signatures, Attestations: a.Attestations, SBOMs: a.SBOMs, Gone: a.Gone, Foreign: a.Foreign}
 }
 
 // FromRecord is what a ledger recorded, as an Attached.
@@ -219,7 +219,13 @@ func FromRecord(r *ledger.Attached) Attached {
 	if r == nil {
 		return Attached{}
 	}
-	return Attached{Signatures: r.Signatures, Attestations: r.Attestations, SBOMs: r.SBOMs}
+	return Attached{Signatures: r.Signatures, Attestations: r.Attestations, SBOMs: r.SBOMs, Gone: r.Gone, Foreign: r.Foreign}
+}
+
+// Named reports whether a has anything to show: something attached, or a
+// referrer listed but not counted.
+func (a Attached) Named() bool {
+	return !a.Empty() || len(a.Gone)+len(a.Foreign) > 0
 }
 
 // AttachmentsOf reads Attachments of every digest, each once, in parallel
