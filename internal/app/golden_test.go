@@ -96,6 +96,9 @@ func TestGoldenReports(t *testing.T) {
 		{cmd: options.Audit, name: "incomplete", args: map[string]string{options.FromReleases: "true", options.GitHubToken: "t0ken"}, code: 3},
 		{cmd: options.Record, name: "failed", args: map[string]string{options.Images: "127.0.0.1:1/org/app:1.0.0", options.Timeout: "2s"}, code: 3},
 		{cmd: options.Promote, name: "failed", args: map[string]string{options.Sources: "127.0.0.1:1/org/app@" + build, options.Images: ref("3.0.0"), options.Timeout: "2s"}, code: 3},
+		{cmd: options.PinCmd, name: "verify-failed", args: map[string]string{options.FromLedger: writeLedger("unreachable.json", ledger.Image{Ref: "127.0.0.1:1/org/app:1.0.0", Digest: v1}), options.Verify: "true", options.Timeout: "2s",
+			options.ComposeFile: writeFile("unreachable.yml", "services:\n  web:\n    image: 127.0.0.1:1/org/app:1.0.0@"+v1+"\n")}, code: 3},
+		{cmd: options.Restore, name: "blocked", args: map[string]string{options.FromLedger: writeLedger("pruned.json", ledger.Image{Ref: ref("1.0.0"), Digest: "sha256:" + strings.Repeat("0", 64)})}, code: 1},
 		{cmd: options.Restore, name: "applied", args: map[string]string{options.FromLedger: writeLedger("restore.json", ledger.Image{Ref: ref("1.0.0"), Digest: v1})}},
 	} {
 		if s.before != nil {

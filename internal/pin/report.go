@@ -245,6 +245,9 @@ func (r *Report) next() string {
 		return "do not deploy yet: write the override again from the ledger and deploy with it (each row's fix says how)"
 	case r.Verify && strings.HasPrefix(r.Summary, "OK"):
 		return "deploy with the override: docker compose -f compose.yml -f compose.pinned.yml up -d"
+	case r.Verify:
+		// Not every pin could be checked: no word on whether to deploy.
+		return "do not deploy on this result: run the check again once the registry answers (each row says what could not be read)"
 	case r.blocked:
 		return "pin the services the rows name, or --allow-partial to write the override without them"
 	}

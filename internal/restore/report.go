@@ -185,14 +185,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, t := range r.Tags {
-		from := t.From
-		switch {
-		case from != "":
-		case t.read:
-			from = "absent"
-		default:
-			from = "(not read)"
-		}
+		from := t.from()
 		fmt.Fprintf(&b, "%-9s %s\n", strings.ToUpper(string(t.State)), t.Ref)
 		fmt.Fprintf(&b, "          from %s\n          to   %s\n", from, t.To)
 		if t.RecordedIn != "" {
@@ -251,7 +244,7 @@ func (r *Report) Show() report.Shown {
 		case Skipped, Planned:
 			lvl = report.Warning
 		}
-		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tag.State), tag.Ref, tagwrite.OrAbsent(tag.From), tag.To, tag.Reason}})
+		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tag.State), tag.Ref, tag.from(), tag.To, tag.Reason}})
 		switch tag.State {
 		case Restored:
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Good, Title: "tagguard: restored " + tag.Ref, Message: fmt.Sprintf("%s now points at %s again (was %s)", tag.Ref, tag.To, tagwrite.OrAbsent(tag.From))})
@@ -286,4 +279,17 @@ func (r *Report) next() string {
 		return "audit to confirm every tag is where its record says (tagguard audit --from-releases); the undo output reverses this restore"
 	}
 	return ""
+}
+
+// from is where the tag pointed before, as the reports say it: a digest,
+// absent, or not read (the plan stopped before it read the tag), never
+// one taken for the other.
+func (t Tag) from() string {
+	switch {
+	case t.From != "":
+		return t.From
+	case t.read:
+		return "absent"
+	}
+	return "(not read)"
 }
