@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tagguard/tagguard/internal/regtest"
+)
+
+// The fixtures in testdata/cosign are what the real cosign wrote to a
+// distribution registry (v3.0.0) for one subject image, exported as OCI
+// layouts: the subject (ref name "subject"), each tag cosign wrote for it
+// (its legacy tags and the referrers fallback tag, as cosign listed it)
+// and each referrer by digest. Made with a key (cosign.pub) and no
+// transparency log, offline:
+//
+//	v3.1.3: cosign sign --key, then cosign attest --key --type slsaprovenance
+//	        (both Sigstore bundles, stored as OCI 1.1 referrers)
+
+// pushLayout pushes a fixture layout's subject, referrers and tags into
+// repo, the fallback tag last so that cosign's own listing is what the
+// registry serves, and returns the subject's digest.
+func pushLayout(t *testing.T, dir string, repo name.Repository) name.Digest {
+	t.Helper()
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subject name.Digest
+	var tagged []func()
+	for _, desc := range m.Manifests {
+		refName := desc.Annotations["org.opencontainers.image.ref.name"]
+		var target name.Reference = repo.Digest(desc.Digest.String())
+		switch {
+		case refName == "subject":
+			subject = repo.Digest(desc.Digest.String())
+		case refName != "":
+			target = repo.Tag(refName)
+		}
+		push := func() {
+			if desc.MediaType.IsIndex() {
+				ii, err := idx.ImageIndex(desc.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := remote.WriteIndex(target, ii); err != nil {
+					t.Fatalf("pushing %s: %v", target, err)
+				}
+				return
+			}
+			img, err := idx.Image(desc.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := remote.Write(target, img); err != nil {
+				t.Fatalf("pushing %s: %v", target, err)
+			}
+		}
+		if strings.HasPrefix(refName, "sha256-") && desc.MediaType.IsIndex() {
+			tagged = append(tagged, push)
+			continue
+		}
+		if refName == "subject" {
+			push() // first: a referrer's subject must be there
+			continue
+		}
+		tagged = append([]func(){push}, tagged...)
+	}
+	for _, push := range tagged {
+		push()
+	}
+	if subject.Name() == "" {
+		t.Fatal("the fixture has no subject")
+	}
+	return subject
+}
+
+// TestCosignArtifactsAreReadRight: what the real cosign attached is read
+// as what it is, on a registry with the referrers API and on one
+// without: cosign v3's signature bundle (predicate type cosign/sign/v1)
+// is a signature and its attestation bundle an attestation, whatever
+// the listing says.
+func TestCosignArtifactsAreReadRight(t *testing.T) {
+	t.Parallel()
+	api, dist := regtest.InProcess(t, regtest.WithReferrers()), regtest.Distribution(t)
+	for _, tc := range []struct {
+		fixture string
+		want    func(where string) Attached
+	}{
+		{"v3.1.3", func(where string) Attached {
+			return Attached{Signatures: []string{where}, Attestations: []string{where}}
+		}},
+	} {
+		for _, reg := range []struct {
+			name, host, where string
+		}{{"referrers API", api.Host, ReferrersAPI}, {"fallback tag", dist.Host, FallbackTag}} {
+			t.Run(tc.fixture+"/"+reg.name, func(t *testing.T) {
+				repo, err := name.NewRepository(reg.host + "/cosign/" + strings.ReplaceAll(tc.fixture, ".", "-"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := pushLayout(t, filepath.Join("testdata", "cosign", tc.fixture), repo)
+				c, err := New(Config{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := c.Attachments(context.Background(), d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got.Manifests = nil
+				if diff := cmp.Diff(tc.want(reg.where), got); diff != "" {
+					t.Errorf("attached (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
