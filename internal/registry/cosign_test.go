@@ -23,6 +23,11 @@ import (
 //
 //	v3.1.3: cosign sign --key, then cosign attest --key --type slsaprovenance
 //	        (both Sigstore bundles, stored as OCI 1.1 referrers)
+//	v2.6.5-legacy: the same with v2 (--tlog-upload=false): the legacy
+//	        sha256-<hex>.sig and .att tags
+//	v2.6.5-new-bundle-format: the same with --new-bundle-format: bundles
+//	        as referrers, which cosign lists in the fallback tag under the
+//	        empty type (application/vnd.oci.empty.v1+json)
 
 // pushLayout pushes a fixture layout's subject, referrers and tags into
 // repo, the fallback tag last so that cosign's own listing is what the
@@ -92,9 +97,10 @@ func pushLayout(t *testing.T, dir string, repo name.Repository) name.Digest {
 
 // TestCosignArtifactsAreReadRight: what the real cosign attached is read
 // as what it is, on a registry with the referrers API and on one
-// without: cosign v3's signature bundle (predicate type cosign/sign/v1)
-// is a signature and its attestation bundle an attestation, whatever
-// the listing says.
+// without: a bundle marked with cosign's sign predicate type is a
+// signature and one with another predicate an attestation, whatever the
+// listing says (cosign v2 lists both under the empty type); the legacy
+// tags are what their suffix says.
 func TestCosignArtifactsAreReadRight(t *testing.T) {
 	t.Parallel()
 	api, dist := regtest.InProcess(t, regtest.WithReferrers()), regtest.Distribution(t)
@@ -103,6 +109,12 @@ func TestCosignArtifactsAreReadRight(t *testing.T) {
 		want    func(where string) Attached
 	}{
 		{"v3.1.3", func(where string) Attached {
+			return Attached{Signatures: []string{where}, Attestations: []string{where}}
+		}},
+		{"v2.6.5-legacy", func(string) Attached {
+			return Attached{Signatures: []string{LegacyTag}, Attestations: []string{LegacyTag}}
+		}},
+		{"v2.6.5-new-bundle-format", func(where string) Attached {
 			return Attached{Signatures: []string{where}, Attestations: []string{where}}
 		}},
 	} {
@@ -129,5 +141,58 @@ func TestCosignArtifactsAreReadRight(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCosignArtifactsCarriedReadTheSame: what cosign attached, carried
+// from a registry with the referrers API to one without, reads the same
+// at the target as at the source, kind for kind; a second carry writes
+// nothing.
+func TestCosignArtifactsCarriedReadTheSame(t *testing.T) {
+	t.Parallel()
+	api, dist := regtest.InProcess(t, regtest.WithReferrers()), regtest.Distribution(t)
+	for _, fixture := range []string{"v3.1.3", "v2.6.5-legacy", "v2.6.5-new-bundle-format"} {
+		t.Run(fixture, func(t *testing.T) {
+			path := "cosign/" + strings.ReplaceAll(fixture, ".", "-")
+			src, err := name.NewRepository(api.Host + "/" + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst, err := name.NewRepository(dist.Host + "/carried/" + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := pushLayout(t, filepath.Join("testdata", "cosign", fixture), src)
+			c, err := New(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			at, err := c.Attachments(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Copy(ctx, d, dst); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.CopyAttached(ctx, at, dst); err != nil {
+				t.Fatal(err)
+			}
+			got, err := New(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			there, err := got.Attachments(ctx, dst.Digest(d.DigestStr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := func(a Attached) [3]int { return [3]int{len(a.Signatures), len(a.Attestations), len(a.SBOMs)} }
+			if kinds(there) != kinds(at) || there.Empty() {
+				t.Errorf("at the source %s, at the target %s: want the same kinds", at, there)
+			}
+			if n, _, err := c.CopyAttached(ctx, at, dst); err != nil || n != 0 {
+				t.Errorf("a second carry: %d written, %v", n, err)
+			}
+		})
 	}
 }
