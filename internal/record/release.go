@@ -8,6 +8,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -145,7 +146,33 @@ func compare(prev, l *ledger.Ledger) (changes []string, missing int) {
 			changes = append(changes, fmt.Sprintf("%s was recorded at %s, now at %s", im.Ref, old.Digest, im.Digest))
 		case !ledger.SamePlatforms(old.Platforms, im.Platforms) || old.MediaType != im.MediaType || !old.Attached.Equal(im.Attached):
 			missing++
+			changes = append(changes, lostSince(old, im)...)
 		}
 	}
 	return changes, missing
+}
+
+// lostSince says, for one digest recorded again, each kind of attachment
+// the earlier record held that this read no longer finds (the image's
+// and each platform's): a record never drops a signature from the
+// ledger without saying so. nil (not read) on either side says nothing.
+func lostSince(old, now ledger.Image) []string {
+	var out []string
+	say := func(what, digest string, was, is *ledger.Attached) {
+		if was == nil || is == nil {
+			return
+		}
+		if lost := registry.Lost(registry.FromRecord(was), registry.FromRecord(is)); lost != "" {
+			out = append(out, fmt.Sprintf("%s%s was recorded with %s (%s); its %s are gone now, and the ledger records it as read now", now.Ref, what, registry.FromRecord(was), digest, lost))
+		}
+	}
+	say("", now.Digest, old.Attached, now.Attached)
+	was := map[string]*ledger.Attached{}
+	for _, p := range old.Platforms {
+		was[p.Digest] = p.Attached
+	}
+	for _, p := range now.Platforms {
+		say(" ("+p.Platform+")", p.Digest, was[p.Digest], p.Attached)
+	}
+	return out
 }

@@ -75,7 +75,9 @@ type ReleaseResult struct {
 	Tag    string `json:"tag,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Action string `json:"action"`
-	// Changes names each ref whose digest in the notes this run replaces.
+	// Changes names each ref whose digest in the notes this run replaces,
+	// and each kind of attachment the notes recorded that this read no
+	// longer finds.
 	Changes []string `json:"changes,omitempty"`
 	// Asset says what happened to the release's ledger asset
 	// (tagguard-ledger.json), the copy of the ledger an immutable release
