@@ -46,10 +46,6 @@ type Attached struct {
 	Err error `json:"-"`
 }
 
-// ociArtifactManifest is the OCI 1.1 release candidates' artifact
-// manifest, dropped from the final spec.
-const ociArtifactManifest = "application/vnd.oci.artifact.manifest.v1+json"
-
 // MaxReferrers bounds the referrers one digest may list: a real image has
 // a handful; more is a registry or a loop of signing gone wrong.
 const MaxReferrers = 1000
@@ -143,10 +139,11 @@ var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".a
 
 // Attachments reads what is attached to d: one referrers request (the
 // referrers API, else one GET of the fallback tag where the registry has
-// no API), then a HEAD of each referrer listed (present), and a HEAD of
-// each of cosign's three legacy tags, in parallel
-// within --jobs. An index's inline BuildKit attestations are read from its
-// bytes (InlineAttestations).
+// no API), then a GET of each referrer listed (present: at most
+// MaxReferrers, four at a time, each under the manifest bounds), and a
+// HEAD of each of cosign's three legacy tags, in parallel within --jobs.
+// An index's inline BuildKit attestations are read from its bytes
+// (InlineAttestations).
 func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
 	var a Attached
 	var mu sync.Mutex

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -162,9 +163,13 @@ func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag,
 	if err != nil {
 		return 0, fmt.Errorf("carrying %s: %w", tag, err)
 	}
-	have := map[v1.Hash]bool{}
+	// A layer is one signature by its payload and its annotations: every
+	// signer of a digest signs the same simple-signing payload, and the
+	// signature, certificate and bundle are annotations. By digest alone,
+	// a second key's signature would pass for one the target has.
+	have := map[string]bool{}
 	for _, l := range theirMan.Layers {
-		have[l.Digest] = true
+		have[layerKey(l)] = true
 	}
 	layers, err := ours.Layers()
 	if err != nil {
@@ -172,7 +177,7 @@ func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag,
 	}
 	var add []mutate.Addendum
 	for i, l := range ourMan.Layers {
-		if !have[l.Digest] && i < len(layers) {
+		if !have[layerKey(l)] && i < len(layers) {
 			add = append(add, mutate.Addendum{Layer: layers[i], Annotations: l.Annotations, MediaType: l.MediaType})
 		}
 	}
@@ -198,8 +203,13 @@ func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag,
 	if err := c.pushImage(ctx, dst.Digest(d.String()), merged); err != nil {
 		return 0, fmt.Errorf("writing the merged %s: %w", tag, err)
 	}
-	if now, err := c.Resolve(ctx, tag); err != nil || now.Digest != held {
-		return 1, fmt.Errorf("carrying %s: the tag moved while its signatures were merged (another signer): left as it is", tag)
+	switch now, err := c.Resolve(ctx, tag); {
+	case err != nil:
+		return 1, fmt.Errorf("carrying %s: could not read it again before moving it: %w", tag, err)
+	case now.Digest == d:
+		return 1, nil // another carry of the same signatures merged them first
+	case now.Digest != held:
+		return 1, fmt.Errorf("carrying %s: the tag moved while its signatures were merged (another signer): left as it is; run again to merge with what it holds now", tag)
 	}
 	if err := c.Put(ctx, tag, Manifest{Descriptor: Descriptor{Digest: d, MediaType: mt, Size: int64(len(raw))}, Raw: raw}); err != nil {
 		return 1, err
@@ -208,4 +218,12 @@ func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag,
 		return 1, fmt.Errorf("carrying %s: the tag did not read back at %s", tag, d)
 	}
 	return 2, nil
+}
+
+// layerKey is a signature layer's identity: its digest and its
+// annotations (encoding/json sorts a map's keys, so equal maps encode
+// alike).
+func layerKey(l v1.Descriptor) string {
+	a, _ := json.Marshal(l.Annotations)
+	return l.Digest.String() + " " + string(a)
 }

@@ -62,14 +62,13 @@ func (c *Client) present(ctx context.Context, subject name.Digest, refs []v1.Des
 	read := make([]v1.Descriptor, len(refs))
 	fanout.Each(ctx, 4, len(refs), func(i int) {
 		read[i] = refs[i]
-		if refs[i].MediaType == ociArtifactManifest {
-			// go-containerregistry's Accept list lacks the OCI 1.1-rc
-			// artifact manifest (ORAS and notation wrote them in 2022-23): a
-			// registry strict about Accept answers 404 for one that is
-			// there. Counted from the listing, as before the probe.
-			ok[i] = true
-			return
-		}
+		// Every entry is read, the OCI 1.1-rc artifact manifest (ORAS and
+		// notation, 2022-23) too: counted from the listing, its subject
+		// would be unchecked and a hand-written listing could make any
+		// digest signed. go-containerregistry's Accept list lacks that
+		// type, so a registry strict about Accept answers 404 for one
+		// that is there: it is then not counted (listed but gone), the
+		// safe side for a guard.
 		d := subject.Context().Digest(refs[i].Digest.String())
 		m, err := c.Manifest(ctx, d)
 		switch {
