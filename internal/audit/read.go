@@ -151,7 +151,7 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 	seen := map[string]bool{}
 	var ds []name.Digest
 	want := func(rec *record, digest string, a *ledger.Attached) {
-		if a == nil || registry.FromRecord(a).Empty() {
+		if !needsRead(a) {
 			return
 		}
 		if d := rec.tag.Context().Digest(digest); !seen[d.Name()] {
@@ -182,25 +182,19 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 		for _, p := range rec.image.Platforms {
 			parts = append(parts, part{"its " + p.Platform + " image's", p.Digest, p.Attached})
 		}
+		// Every part is judged before the ref is: a loss proven on one
+		// platform is a problem (exit 1) whatever another could not be
+		// read, and a part whose every recorded kind was read is
+		// conclusive even when something beside them failed.
+		var losses, unread []string
+		var unreadErr error
 		for n, pt := range parts {
-			if !seen[rec.tag.Context().Digest(pt.digest).Name()] || pt.was == nil || registry.FromRecord(pt.was).Empty() {
+			if !seen[rec.tag.Context().Digest(pt.digest).Name()] || !needsRead(pt.was) {
 				continue
 			}
-			a, ok := now[pt.digest]
-			if !ok || a.Err != nil {
-				// Part of what is attached could not be read (a fallback
-				// tag answering 500 beside a legacy .att that answered): a
-				// kind missing from what was read may be in what was not.
-				// Unknown, never unsigned.
-				why := err
-				if ok {
-					why = a.Err
-				}
-				// A moved or pruned tag stays what it is: that much was read.
-				if ref.State == OK {
-					ref.State, ref.err = Unknown, why
-				}
-				ref.Reason = strings.TrimPrefix(ref.Reason+"; could not read what is attached: "+report.OneLine(fmt.Sprint(why)), "; ")
+			a, ok := now[registry.AttachedKey(rec.tag.Context().Digest(pt.digest))]
+			if !ok {
+				unread, unreadErr = append(unread, fmt.Sprintf("%s attachments (%s): %s", pt.what, pt.digest, report.OneLine(fmt.Sprint(err)))), err
 				continue
 			}
 			was := registry.FromRecord(pt.was)
@@ -213,16 +207,54 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 			if n == 0 {
 				ref.Attached = a.Record()
 			}
-			if lost := registry.Lost(was, a); lost != "" && (ref.State == OK || ref.State == Unsigned || ref.State == Drifted || ref.State == Missing) {
-				why := fmt.Sprintf("%s %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", pt.what, lost, was, pt.digest)
-				if ref.State == OK {
-					ref.State, ref.Reason = Unsigned, why
-				} else {
-					ref.Reason += "; " + why
-				}
+			lost := registry.Lost(was, a)
+			switch {
+			case lost == "":
+			case a.Err != nil:
+				// Part of what is attached could not be read (a fallback
+				// tag answering 500 beside a legacy .att that answered): a
+				// kind missing from what was read may be in what was not.
+				// Unknown, never unsigned.
+				unread, unreadErr = append(unread, fmt.Sprintf("%s %s (recorded: %s) may be in what could not be read: %s", pt.what, lost, was, report.OneLine(a.Err.Error()))), a.Err
+			default:
+				losses = append(losses, fmt.Sprintf("%s %s (recorded: %s) are gone from %s: it is unsigned since it was recorded", pt.what, lost, was, pt.digest))
 			}
 		}
+		var why []string
+		switch {
+		case len(losses) > 0:
+			why = append(losses, unread...)
+			if ref.State == OK {
+				ref.State, ref.Reason = Unsigned, strings.Join(why, "; ")
+				continue
+			}
+		case len(unread) > 0:
+			for _, u := range unread {
+				why = append(why, "could not read what is attached: "+u)
+			}
+			if ref.State == OK {
+				ref.State, ref.err, ref.Reason = Unknown, unreadErr, strings.Join(why, "; ")
+				continue
+			}
+		}
+		// A moved or pruned tag, or one already unknown, stays what it
+		// is: that much was read. The finding is added to its reason.
+		for _, w := range why {
+			ref.Reason = strings.TrimPrefix(ref.Reason+"; "+w, "; ")
+		}
 	}
+}
+
+// needsRead reports whether a recorded Attached needs a read to be
+// checked: something recorded beyond inline BuildKit attestations, which
+// the index's own bytes hold.
+func needsRead(a *ledger.Attached) bool {
+	if a == nil {
+		return false
+	}
+	x := registry.FromRecord(a)
+	x.Attestations = slices.DeleteFunc(slices.Clone(x.Attestations), func(w string) bool { return w == registry.Inline })
+	return !x.Empty()
 }
 
 // prefetch reads where recorded tags point now while the ledgers are still

@@ -292,7 +292,7 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[d].Record()})
+	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()})
 	audit := func() (*Report, error) {
 		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	}
@@ -331,16 +331,54 @@ func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := found[d]; len(rec.Signatures) != 1 || len(rec.Attestations) != 1 {
+	if rec := found[registry.AttachedKey(tag.Context().Digest(d))]; len(rec.Signatures) != 1 || len(rec.Attestations) != 1 {
 		t.Fatalf("recorded %+v: want a signature and an attestation", rec)
 	}
 	fallback := "/manifests/" + strings.Replace(d, ":", "-", 1)
 	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestGet, fallback, 500, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`),
 		regtest.FailPath(regtest.KindManifestHead, fallback, 500, ""))
-	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[d].Record()})
+	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()})
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	if errkind.ExitCode(err) != 3 || r == nil || r.Refs[0].State != Unknown || !strings.Contains(r.Refs[0].Reason, "could not read what is attached") {
 		t.Fatalf("exit %d (%v); %+v: want unknown, exit 3", errkind.ExitCode(err), err, r)
+	}
+	// A ledger that recorded only the attestation is answered in full by
+	// what was read: OK, whatever failed beside it.
+	only := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: &ledger.Attached{Attestations: []string{registry.LegacyTag}}})
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{only}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	if err != nil || r.Refs[0].State != OK {
+		t.Errorf("exit %d (%v); %+v: want ok, every recorded kind read", errkind.ExitCode(err), err, r.Refs)
+	}
+}
+
+// TestEachRepositorysAttachmentsAreItsOwn: one digest in two repositories
+// (a promote's usual result), each signed; org/a's signature is deleted.
+// audit calls org/a unsigned and org/b ok: one repository's signature
+// never answers for another's.
+func TestEachRepositorysAttachmentsAreItsOwn(t *testing.T) {
+	t.Parallel()
+	reg := regtest.Distribution(t, regtest.WithDelete())
+	d := regtest.PushImage(t, reg.Ref("org/a:1.0.0")).String()
+	c := fixture.Client(t)
+	a, _ := c.ParseTag(reg.Ref("org/a:1.0.0"))
+	b, _ := c.ParseTag(reg.Ref("org/b:1.0.0"))
+	if _, err := c.Copy(context.Background(), a.Context().Digest(d), b.Context()); err != nil {
+		t.Fatal(err)
+	}
+	regtest.Tag(t, reg.Ref("org/b@"+d), reg.Ref("org/b:1.0.0"))
+	sigA := regtest.SignLegacy(t, reg.Ref("org/a@"+d), ".sig")
+	regtest.SignLegacy(t, reg.Ref("org/b@"+d), ".sig")
+	signed := &ledger.Attached{Signatures: []string{registry.LegacyTag}}
+	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/a:1.0.0"), Digest: d, MediaType: imageType, Attached: signed},
+		ledger.Image{Ref: reg.Ref("org/b:1.0.0"), Digest: d, MediaType: imageType, Attached: signed})
+	del(t, reg.Ref("org/a@"+sigA.String()))
+	r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	states := map[string]State{}
+	for _, ref := range r.Refs {
+		states[strings.TrimPrefix(ref.Ref, reg.Host+"/")] = ref.State
+	}
+	if states["org/a:1.0.0"] != Unsigned || states["org/b:1.0.0"] != OK {
+		t.Errorf("%v: want org/a unsigned, org/b ok", states)
 	}
 }
 
@@ -372,9 +410,9 @@ func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: string(idx.MediaType), Attached: found[d].Record()}
+	img := ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: string(idx.MediaType), Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()}
 	for _, m := range idx.Manifests {
-		a := found[m.Digest.String()]
+		a := found[registry.AttachedKey(tag.Context().Digest(m.Digest.String()))]
 		a.Attestations = []string{registry.Inline}
 		img.Platforms = append(img.Platforms, ledger.Platform{Platform: m.Platform.String(), Digest: m.Digest.String(), Attached: a.Record()})
 	}
@@ -389,5 +427,21 @@ func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
 	r, _ := audit()
 	if !r.Blocking() || r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "its linux/arm64 image's signatures") || strings.Contains(r.Refs[0].Reason, "amd64") {
 		t.Errorf("%s; %+v: want unsigned, naming linux/arm64 only", r.Summary, r.Refs)
+	}
+	// linux/amd64's signature tag answering 500 makes that platform
+	// unread; the loss proven on linux/arm64 still decides (exit 1, not
+	// 3), and both are named.
+	var amd64 string
+	for _, m := range idx.Manifests {
+		if m.Platform.String() == "linux/amd64" {
+			amd64 = strings.Replace(m.Digest.String(), ":", "-", 1) + ".sig"
+		}
+	}
+	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestHead, amd64, 500, ""), regtest.FailPath(regtest.KindManifestGet, amd64, 500, ""))
+	img.Ref = proxy.Ref("org/app:1.0.0")
+	path = writeLedger(t, day, img)
+	r, _ = audit()
+	if r.Refs[0].State != Unsigned || !strings.Contains(r.Refs[0].Reason, "linux/arm64 image's signatures") || !strings.Contains(r.Refs[0].Reason, "linux/amd64 image's signatures (recorded: signed (legacy tag); attested (inline BuildKit)) may be in what could not be read") {
+		t.Errorf("%s; %+v: want unsigned, naming the loss and the unread platform", r.Summary, r.Refs)
 	}
 }

@@ -134,7 +134,7 @@ func (p *Plan) carry(ctx context.Context, i int, repo name.Repository) (lines []
 		return nil, nil
 	}
 	for _, d := range p.digestsOf[i] {
-		a := p.attached[d]
+		a := p.attached[p.key(i, d)]
 		if len(a.Manifests) == 0 {
 			continue
 		}

@@ -230,6 +230,13 @@ func sourceRow(s source) Source {
 // right before its PUT.
 func immutable(t Target) bool { return t.Kind == policy.Immutable }
 
+// key is the AttachmentsOf key of digest d as source i's repository holds
+// it: two sources in two repositories may share a digest, each with its
+// own attachments.
+func (p *Plan) key(i int, d string) string {
+	return registry.AttachedKey(p.sources[i].ref.Context().Digest(d))
+}
+
 // attach reads what is attached to every source digest and to each image
 // an index source names, for the plan and for a copy to carry along. A
 // single source published as itself keeps its attachments; a built index
@@ -269,11 +276,11 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 		row := &r.Sources[i]
 		row.Attached = map[string]*ledger.Attached{}
 		for _, d := range p.digestsOf[i] {
-			row.Attached[d] = found[d].Record()
+			row.Attached[d] = found[p.key(i, d)].Record()
 		}
 	}
 	if !p.built {
-		r.Published.Attached = found[p.published.Digest.String()].Record()
+		r.Published.Attached = found[p.key(0, p.published.Digest.String())].Record()
 	} else {
 		r.Published.Attached = registry.Attached{}.Record()
 	}

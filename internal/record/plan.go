@@ -245,9 +245,9 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 			continue
 		}
 		for _, d := range append([]string{e.Digest}, platformDigests(e.Platforms)...) {
-			if !seen[d] {
-				seen[d] = true
-				ds = append(ds, t.Context().Digest(d))
+			if dg := t.Context().Digest(d); !seen[dg.Name()] {
+				seen[dg.Name()] = true
+				ds = append(ds, dg)
 			}
 		}
 		for d := range e.inline {
@@ -260,11 +260,15 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 		if e.Verdict != Recorded {
 			continue
 		}
-		if a, ok := found[e.Digest]; ok {
+		t, perr := o.Registry.ParseTag(e.Ref)
+		if perr != nil {
+			continue
+		}
+		if a, ok := found[registry.AttachedKey(t.Context().Digest(e.Digest))]; ok {
 			e.Attached = a.Record()
 		}
 		for j := range e.Platforms {
-			if a, ok := found[e.Platforms[j].Digest]; ok {
+			if a, ok := found[registry.AttachedKey(t.Context().Digest(e.Platforms[j].Digest))]; ok {
 				e.Platforms[j].Attached = a.Record()
 			}
 		}

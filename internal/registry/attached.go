@@ -225,6 +225,11 @@ func (a Attached) Named() bool {
 	return !a.Empty() || len(a.Gone)+len(a.Foreign) > 0
 }
 
+// AttachedKey is d's key in what AttachmentsOf returns: its repository and
+// digest. One digest lives in several repositories after a promote, each
+// with its own attachments: one must never answer for another.
+func AttachedKey(d name.Digest) string { return d.Context().Name() + "@" + d.DigestStr() }
+
 // AttachmentsOf reads Attachments of every digest, each once, in parallel
 // (the client's --jobs bounds the requests). inline names the images an
 // index holds a BuildKit attestation for: they count as attested, Inline.
@@ -242,7 +247,7 @@ func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map
 	})
 	m := make(map[string]Attached, len(ds))
 	for i, d := range ds {
-		m[d.DigestStr()] = out[i]
+		m[AttachedKey(d)] = out[i]
 	}
 	return m, errors.Join(errs...)
 }

@@ -230,7 +230,7 @@ func attach(ctx context.Context, o Options, r *Report) error {
 	}
 	found, err := o.Registry.AttachmentsOf(ctx, ds, nil)
 	for i := range r.Tags {
-		if a, ok := found[r.Tags[i].To]; ok {
+		if a, ok := found[registry.AttachedKey(r.Tags[i].target.tag.Context().Digest(r.Tags[i].To))]; ok {
 			r.Tags[i].Attached = a.Record()
 		}
 	}
