@@ -7,10 +7,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -127,19 +124,8 @@ func TestPromoteCarriesSignaturesOfAttestationManifests(t *testing.T) {
 	t.Parallel()
 	build, target := regtest.InProcess(t), regtest.Distribution(t)
 	repo := build.Host + "/ci/app"
-	img := image(t, "linux/amd64")
-	imgDigest, _ := img.Digest()
-	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	attDigest, _ := att.Digest()
-	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
-		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
-	d, _ := idx.Digest()
-	ref, _ := name.NewDigest(repo + "@" + d.String())
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
-	}
+	ref, imgDigest, attDigest := pushBuildxIndex(t, repo)
+	d, _ := v1.NewHash(ref.DigestStr())
 	for _, sub := range []v1.Hash{d, imgDigest, attDigest} {
 		regtest.SignLegacy(t, repo+"@"+sub.String(), ".sig")
 	}

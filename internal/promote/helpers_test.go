@@ -80,3 +80,25 @@ func pushIndexByDigest(t testing.TB, repo string, platforms ...string) string {
 	}
 	return ref.String()
 }
+
+// pushBuildxIndex pushes to repo, by digest, an index as buildx makes it:
+// a linux/amd64 image and its attestation manifest (unknown/unknown,
+// annotated with the image's digest). It returns the index, the image's
+// digest and the attestation manifest's.
+func pushBuildxIndex(t *testing.T, repo string) (name.Digest, v1.Hash, v1.Hash) {
+	t.Helper()
+	img := image(t, "linux/amd64")
+	imgDigest, _ := img.Digest()
+	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	attDigest, _ := att.Digest()
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
+	d, _ := idx.Digest()
+	ref, _ := name.NewDigest(repo + "@" + d.String())
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	return ref, imgDigest, attDigest
+}

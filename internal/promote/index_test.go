@@ -12,8 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -83,18 +81,7 @@ func TestIndexSourceContributesItsEntries(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	repo := srv.Host + "/org/app"
-	img := image(t, "linux/amd64")
-	imgDigest, _ := img.Digest()
-	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
-		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
-	d, _ := idx.Digest()
-	ref, _ := name.NewDigest(repo + "@" + d.String())
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
-	}
+	ref, imgDigest, _ := pushBuildxIndex(t, repo)
 	arm := pushByDigest(t, repo, "linux/arm64")
 	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: fixture.Client(t), Jobs: 2})
 	if err != nil {
@@ -126,18 +113,7 @@ func TestPromoteRecordsInlineAttestationsAsRecordDoes(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	repo := srv.Host + "/org/app"
-	img := image(t, "linux/amd64")
-	imgDigest, _ := img.Digest()
-	att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
-		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": imgDigest.String()}}})
-	d, _ := idx.Digest()
-	ref, _ := name.NewDigest(repo + "@" + d.String())
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		t.Fatal(err)
-	}
+	ref, _, _ := pushBuildxIndex(t, repo)
 	r, err := report.Run(context.Background(), NewPlan, Options{Sources: []string{ref.String()}, Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t), Jobs: 2, Referrers: true}, false)
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, r)

@@ -131,19 +131,8 @@ func (r rawIndex) MediaType() (types.MediaType, error) { return types.OCIImageIn
 func TestCarriedSignaturesMergeIntoTheTargetsOwn(t *testing.T) {
 	t.Parallel()
 	build, target := regtest.Distribution(t), regtest.Distribution(t)
-	d := regtest.PushImage(t, build.Ref("ci/app:b1"))
-	c, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := digestRef(t, build.Ref("ci/app"), d.String())
-	dst, err := name.NewRepository(target.Ref("org/app"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Copy(context.Background(), src, dst); err != nil {
-		t.Fatal(err)
-	}
+	c, src, dst := copiedAcross(t, build, target)
+	d, _ := v1.NewHash(src.DigestStr())
 	theirs := regtest.SignLegacy(t, target.Ref("org/app@"+d.String()), ".sig")
 	ours := regtest.SignLegacy(t, build.Ref("ci/app@"+d.String()), ".sig")
 	a, err := c.Attachments(context.Background(), src)
@@ -197,19 +186,8 @@ func mustTag(t *testing.T, ref string) name.Reference {
 func TestMergeKeepsEachSignerOfOnePayload(t *testing.T) {
 	t.Parallel()
 	build, target := regtest.Distribution(t), regtest.Distribution(t)
-	d := regtest.PushImage(t, build.Ref("ci/app:b1"))
-	c, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := digestRef(t, build.Ref("ci/app"), d.String())
-	dst, err := name.NewRepository(target.Ref("org/app"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Copy(context.Background(), src, dst); err != nil {
-		t.Fatal(err)
-	}
+	c, src, dst := copiedAcross(t, build, target)
+	d, _ := v1.NewHash(src.DigestStr())
 	payload := []byte(`{"critical":{"image":{"docker-manifest-digest":"` + d.String() + `"},"type":"cosign container image signature"}}`)
 	sigImage := func(sigs ...string) v1.Image {
 		img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
@@ -254,4 +232,24 @@ func TestMergeKeepsEachSignerOfOnePayload(t *testing.T) {
 	if diff := cmp.Diff([]string{"SIG-A", "SIG-B"}, got); diff != "" {
 		t.Errorf("the target's signatures (-want +got):\n%s", diff)
 	}
+}
+
+// copiedAcross pushes an image to build's ci/app and copies it to
+// target's org/app, where a carry of what is attached would follow it.
+func copiedAcross(t *testing.T, build, target *regtest.DistributionServer) (*Client, name.Digest, name.Repository) {
+	t.Helper()
+	d := regtest.PushImage(t, build.Ref("ci/app:b1"))
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := digestRef(t, build.Ref("ci/app"), d.String())
+	dst, err := name.NewRepository(target.Ref("org/app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Copy(context.Background(), src, dst); err != nil {
+		t.Fatal(err)
+	}
+	return c, src, dst
 }
