@@ -13,17 +13,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
-// Annotations buildx sets on an attestation manifest: it is no platform
-// anyone runs, and names the image it attests.
-const (
-	refType      = "vnd.docker.reference.type"
-	refDigest    = "vnd.docker.reference.digest"
-	attestation  = "attestation-manifest"
-	unknownOSArc = "unknown/unknown"
-)
+// unknownOSArc is the platform buildx gives an attestation manifest.
+const unknownOSArc = "unknown/unknown"
 
 // buildIndex merges several sources into one OCI image index: one entry
 // per platform (an image's from its config; an index's entries as they
@@ -47,7 +42,7 @@ func buildIndex(ss []source) (registry.Manifest, error) {
 	owner := map[string]string{}  // platform → the digest that has it
 	claims := map[string]string{} // digest → the platform it is under
 	for _, e := range entries {
-		if isAttestation(e) {
+		if oci.IsAttestation(e) {
 			continue
 		}
 		if e.Platform == nil {
@@ -90,8 +85,6 @@ func buildIndex(ss []source) (registry.Manifest, error) {
 	return registry.Manifest{Descriptor: registry.Descriptor{Digest: h, MediaType: types.OCIImageIndex, Size: size}, Raw: raw}, nil
 }
 
-func isAttestation(d v1.Descriptor) bool { return d.Annotations[refType] == attestation }
-
 // dedupe drops an entry named twice (the same image in two sources).
 func dedupe(es []v1.Descriptor) []v1.Descriptor {
 	seen := map[string]bool{}
@@ -108,9 +101,9 @@ func dedupe(es []v1.Descriptor) []v1.Descriptor {
 // sortKey orders images by platform, then digest; an attestation sorts
 // right after the image it names.
 func sortKey(d v1.Descriptor, all []v1.Descriptor) string {
-	if isAttestation(d) {
+	if oci.IsAttestation(d) {
 		for _, e := range all {
-			if e.Digest.String() == d.Annotations[refDigest] && !isAttestation(e) {
+			if e.Digest.String() == d.Annotations[oci.RefDigest] && !oci.IsAttestation(e) {
 				return sortKey(e, all) + "\x01" + d.Digest.String()
 			}
 		}
@@ -130,7 +123,7 @@ func checkLabels(ctx context.Context, reg Registry, index name.Digest, m registr
 		return errkind.Remotef("reading index %s: %v", index, err)
 	}
 	for _, d := range idx.Manifests {
-		if isAttestation(d) || d.Platform == nil || !d.MediaType.IsImage() {
+		if oci.IsAttestation(d) || d.Platform == nil || !d.MediaType.IsImage() {
 			continue
 		}
 		child := index.Context().Digest(d.Digest.String())

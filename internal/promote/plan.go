@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -258,7 +259,7 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 			for _, d := range idx.Manifests {
 				mine = append(mine, s.ref.Context().Digest(d.Digest.String()))
 			}
-			for d := range registry.InlineAttestations(s.m.Raw) {
+			for d := range oci.InlineAttestations(s.m.Raw) {
 				inline[d] = true
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -199,7 +200,7 @@ func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger
 	if err != nil {
 		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", ref, err))
 	}
-	return ps, registry.InlineAttestations(m.Raw), nil
+	return ps, oci.InlineAttestations(m.Raw), nil
 }
 
 // IndexPlatforms lists the platforms of an image index's raw bytes, as a
@@ -213,7 +214,7 @@ func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
 	for _, d := range idx.Manifests {
 		// buildx adds attestation manifests as unknown/unknown entries:
 		// they are not platforms anyone runs.
-		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" || d.Platform == nil {
+		if oci.IsAttestation(d) || d.Platform == nil {
 			continue
 		}
 		out = append(out, ledger.Platform{Platform: d.Platform.String(), Digest: d.Digest.String()})
@@ -225,7 +226,7 @@ func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
 // its images: a caller that read the index itself (promote) hands them
 // over, so its ledger counts them as record's does.
 func WithInline(e Entry, raw []byte) Entry {
-	e.inline = registry.InlineAttestations(raw)
+	e.inline = oci.InlineAttestations(raw)
 	return e
 }
 

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -184,22 +182,6 @@ func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, erro
 		return a, err
 	}
 	return a, errors.Join(errs...)
-}
-
-// InlineAttestations reads an index's BuildKit attestation entries: the
-// digest of each image that one attests.
-func InlineAttestations(raw []byte) map[string]bool {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return nil
-	}
-	out := map[string]bool{}
-	for _, m := range idx.Manifests {
-		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
-			out[m.Annotations["vnd.docker.reference.digest"]] = true
-		}
-	}
-	return out
 }
 
 // Record is a as the ledger keeps it: an empty Attached when nothing is

@@ -1,0 +1,51 @@
+package oci
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	img = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	att = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+func TestInlineAttestations(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		want      map[string]bool
+	}{
+		{"buildx index", `{"schemaVersion":2,"manifests":[
+			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1,"platform":{"os":"linux","architecture":"amd64"}},
+			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"unknown","architecture":"unknown"},
+			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
+			map[string]bool{img: true}},
+		{"no attestation", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1}]}`, map[string]bool{}},
+		{"attestation naming nothing", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
+			"annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}`, map[string]bool{}},
+		{"an image manifest", `{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + img + `","size":1},"layers":[]}`, map[string]bool{}},
+		{"not JSON", `<html>`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, InlineAttestations([]byte(tc.raw))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzInlineAttestations: whatever the bytes, no panic, and every digest
+// returned is named by an attestation entry.
+func FuzzInlineAttestations(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion":2,"manifests":[{"digest":"` + att + `","annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for d := range InlineAttestations(raw) {
+			if d == "" {
+				t.Errorf("an empty digest from %q", raw)
+			}
+		}
+	})
+}
