@@ -19,16 +19,6 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-// releaseBody is release notes with a ledger section.
-func releaseBody(t testing.TB, created time.Time, images ...ledger.Image) string {
-	t.Helper()
-	body, err := ledger.Upsert("## Changes\n\n* things\n", &ledger.Ledger{Schema: ledger.Schema, Created: created, Images: images})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
-
 // TestAuditEveryRelease: --from-releases reads every page of the release
 // list (250 releases), skips releases without a ledger, notes a broken
 // section without failing the rest, and keeps the newest record of
@@ -51,7 +41,7 @@ func TestAuditEveryRelease(t *testing.T) {
 				d = mustDigest(t, srv.Ref("org/app:1.0.0"))
 			}
 		}
-		body := releaseBody(t, day.Add(time.Duration(i)*time.Hour),
+		body := fixture.NotesWith(t, day.Add(time.Duration(i)*time.Hour),
 			ledger.Image{Ref: srv.Ref("org/app:" + tag), Digest: mustDigest(t, srv.Ref("org/app:"+tag)), MediaType: imageType},
 			ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: d, MediaType: imageType})
 		switch i {
@@ -128,7 +118,7 @@ func seedReleases(b *testing.B, n int) (*regtest.Server, *ghtest.Server) {
 				regtest.Tag(b, srv.Ref("org/app:base"), srv.Ref("org/app:"+tag))
 			}
 		}
-		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: releaseBody(b, day.Add(time.Duration(i)*time.Minute), images...)})
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v" + v, Body: fixture.NotesWith(b, day.Add(time.Duration(i)*time.Minute), images...)})
 	}
 	srv.SetLatency(20 * time.Millisecond)
 	return srv, gh

@@ -42,7 +42,7 @@ func TestUnreadableSectionsMakeAnIncompleteAudit(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
-	good := releaseBody(t, day, ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
+	good := fixture.NotesWith(t, day, ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 	broken := map[string]string{
 		"v1.0.1": strings.Replace(good, `"schema"`, `"schema`, 1),                                                  // invalid JSON
@@ -108,10 +108,10 @@ func TestForgedDateNeverWins(t *testing.T) {
 		day.Add(2 * time.Hour):        false, // after v1.1.0: the release dates still decide
 	} {
 		gh := ghtest.New(t, ghtest.WithToken("t0ken"))
-		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: releaseBody(t, when,
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: fixture.NotesWith(t, when,
 			ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: old, MediaType: imageType},
 			ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: old, MediaType: imageType})})
-		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", CreatedAt: day.Add(time.Hour), Body: releaseBody(t, day.Add(time.Hour),
+		gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", CreatedAt: day.Add(time.Hour), Body: fixture.NotesWith(t, day.Add(time.Hour),
 			ledger.Image{Ref: srv.Ref("org/app:1.1.0"), Digest: cur, MediaType: imageType},
 			ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: cur, MediaType: imageType})})
 		r, err := auditReleases(t, gh, day.Add(24*time.Hour))
@@ -157,7 +157,7 @@ func TestDriftLedgerNamesWhereEachDigestWasRecorded(t *testing.T) {
 	old := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
 	regtest.PushImage(t, srv.Ref("org/app:1.0.0")) // moved by hand
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
-	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: releaseBody(t, day,
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: day, Body: fixture.NotesWith(t, day,
 		ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: old, MediaType: imageType})})
 	r, _ := auditReleases(t, gh, day.Add(time.Hour))
 	if len(r.Drift.Images) != 1 || r.Drift.Images[0].RecordedIn != "release v1.0.0" {
@@ -214,7 +214,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	}
 	// 1.1.0's release on GitHub records it: advanced, ok.
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
-	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: releaseBody(t, day, ledger.Image{Ref: ref("1.1.0"), Digest: v110, MediaType: imageType})})
+	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: fixture.NotesWith(t, day, ledger.Image{Ref: ref("1.1.0"), Digest: v110, MediaType: imageType})})
 	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}})
 	if r.Blocking() || !strings.Contains(latest(r).Reason, "advanced to 1.1.0") {
 		t.Errorf("with 1.1.0's release: %s; latest %q", r.Summary, latest(r).Reason)
@@ -258,7 +258,7 @@ func TestMangledSectionIsNoProblemLessRelease(t *testing.T) {
 	t.Parallel()
 	srv := regtest.InProcess(t)
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
-	body := releaseBody(t, day.Add(20*time.Minute), ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
+	body := fixture.NotesWith(t, day.Add(20*time.Minute), ledger.Image{Ref: srv.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType})
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body, CreatedAt: day.Add(-7 * 24 * time.Hour), PublishedAt: day})
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.1", Draft: true, Body: "next", CreatedAt: day.Add(2 * time.Minute)})
