@@ -163,29 +163,36 @@ func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manife
 // config reads the config blob digest of repo, hashed and bounded (or
 // from what the client already read), and keeps it for a copy.
 func (c *Client) config(ctx context.Context, repo name.Repository, digest v1.Hash) ([]byte, error) {
+	return c.Blob(ctx, repo, digest, maxConfig)
+}
+
+// Blob GETs a small blob (a config, a signature's payload, a Sigstore
+// bundle) whole, at most max bytes, and hashes it itself: bytes that are
+// not the digest asked for are refused. Each is read once a run.
+func (c *Client) Blob(ctx context.Context, repo name.Repository, digest v1.Hash, max int64) ([]byte, error) {
 	if got, ok := c.read.get(repo, digest.String()); ok {
 		return got.raw, nil
 	}
 	ref := repo.Digest(digest.String())
 	layer, err := c.puller.Layer(ctx, ref)
 	if err != nil {
-		return nil, c.classify(ref, "reading config", err)
+		return nil, c.classify(ref, "reading blob", err)
 	}
 	rc, err := layer.Compressed()
 	if err != nil {
-		return nil, c.classify(ref, "reading config", err)
+		return nil, c.classify(ref, "reading blob", err)
 	}
 	defer rc.Close()
-	raw, err := io.ReadAll(io.LimitReader(rc, maxConfig+1))
+	raw, err := io.ReadAll(io.LimitReader(rc, max+1))
 	if err != nil {
-		return nil, c.classify(ref, "reading config", err)
+		return nil, c.classify(ref, "reading blob", err)
 	}
-	if len(raw) > maxConfig {
-		return nil, errkind.Remotef("reading config %s: it is larger than %d MiB: refused (no real config is)", ref, maxConfig>>20)
+	if int64(len(raw)) > max {
+		return nil, errkind.Remotef("reading blob %s: it is larger than %d KiB: refused (no real one of its kind is)", ref, max>>10)
 	}
 	sum := sha256.Sum256(raw)
 	if "sha256:"+hex.EncodeToString(sum[:]) != digest.String() {
-		return nil, errkind.Remotef("reading config %s: the registry served other bytes than that digest", ref)
+		return nil, errkind.Remotef("reading blob %s: the registry served other bytes than that digest", ref)
 	}
 	c.read.put(repo, digest.String(), "", raw)
 	return raw, nil

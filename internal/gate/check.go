@@ -1,0 +1,241 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/oci"
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+// Registry is what the gate reads: what is attached to a digest, the
+// attached manifests, and their layers (the signatures themselves).
+type Registry interface {
+	Attachments(ctx context.Context, d name.Digest) (registry.Attached, error)
+	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
+	Blob(ctx context.Context, repo name.Repository, digest v1.Hash, max int64) ([]byte, error)
+}
+
+// State is what the gate found for one digest.
+type State string
+
+// The states, as plans and the JSON report name them.
+const (
+	Verified   State = "verified"     // a signature over the digest verifies
+	Unverified State = "not verified" // signatures are attached; none verifies
+	None       State = "none"         // no signature is attached
+	Unknown    State = "unknown"      // what is attached could not be read
+)
+
+// Verdict is the gate's answer for one digest.
+type Verdict struct {
+	Digest string `json:"digest"`
+	State  State  `json:"state"`
+	// By is the key or identity a signature verified with; for an index
+	// that passes by its images, "its N images".
+	By string `json:"by,omitempty"`
+	// Via is where the signature that verified was found.
+	Via string `json:"via,omitempty"`
+	// Why is why it did not pass: the reasons of the signatures tried.
+	Why string `json:"why,omitempty"`
+}
+
+// Passed reports whether the digest passes the gate.
+func (v Verdict) Passed() bool { return v.State == Verified }
+
+// String is the plan column: "verified by cosign.pub (…) (legacy tag)",
+// "not verified: …", "no signature", "unknown: …".
+func (v Verdict) String() string {
+	switch v.State {
+	case Verified:
+		s := "verified by " + v.By
+		if v.Via != "" {
+			s += " (" + v.Via + ")"
+		}
+		return s
+	case None:
+		if v.Why == "" || v.Why == noSignature {
+			return "no signature"
+		}
+		return "no signature: " + v.Why
+	}
+	return string(v.State) + ": " + v.Why
+}
+
+// Limits on what one digest makes the gate read: cosign keeps every
+// signature of a digest in one .sig manifest, and a referrers list may be
+// long; a real one holds a handful.
+const (
+	maxCandidates = 32       // signatures tried per digest
+	maxBundle     = 1 << 20  // one Sigstore bundle (a few KiB with its certificate)
+	maxPayload    = 64 << 10 // one simple-signing payload (a few hundred bytes)
+	maxDepth      = 2        // index of index of images
+)
+
+// Check is d's verdict, each digest checked once a run.
+func (g *Gate) Check(ctx context.Context, reg Registry, d name.Digest) Verdict {
+	v, _, err := g.verdicts.Do(ctx, registry.AttachedKey(d), func() (Verdict, error) {
+		return g.check(ctx, reg, d, 0), nil
+	})
+	if err != nil {
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
+	}
+	return v
+}
+
+// CheckAll is the verdict of every digest, keyed by registry.AttachedKey,
+// several at once (the client's --jobs bounds the requests).
+func (g *Gate) CheckAll(ctx context.Context, reg Registry, ds []name.Digest) map[string]Verdict {
+	out := make([]Verdict, len(ds))
+	fanout.Each(ctx, min(len(ds), 16), len(ds), func(i int) { out[i] = g.Check(ctx, reg, ds[i]) })
+	m := make(map[string]Verdict, len(ds))
+	for i, d := range ds {
+		if out[i].Digest == "" {
+			out[i] = Verdict{Digest: d.DigestStr(), State: Unknown, Why: "not checked: " + errString(ctx.Err())}
+		}
+		m[registry.AttachedKey(d)] = out[i]
+	}
+	return m
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "cut short"
+	}
+	return err.Error()
+}
+
+// check applies the rule: d's own signatures first; an index none of whose
+// own verifies passes when every image it names does (a merged index is
+// new bytes that only its images' signatures cover).
+func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int) Verdict {
+	own := g.own(ctx, reg, d)
+	if own.Passed() || depth >= maxDepth {
+		return own
+	}
+	m, err := reg.Manifest(ctx, d)
+	if err != nil {
+		if own.State == None {
+			return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
+		}
+		return own
+	}
+	if !m.MediaType.IsIndex() {
+		return own
+	}
+	idx, err := v1.ParseIndexManifest(strings.NewReader(string(m.Raw)))
+	if err != nil {
+		return own
+	}
+	var children []name.Digest
+	for _, c := range idx.Manifests {
+		if !oci.IsAttestation(c) {
+			children = append(children, d.Context().Digest(c.Digest.String()))
+		}
+	}
+	if len(children) == 0 {
+		return own
+	}
+	verdicts := make([]Verdict, len(children))
+	fanout.Each(ctx, min(len(children), 8), len(children), func(i int) {
+		verdicts[i] = g.check(ctx, reg, children[i], depth+1)
+	})
+	for i, v := range verdicts {
+		if v.Digest == "" {
+			v = Verdict{Digest: children[i].DigestStr(), State: Unknown, Why: "not checked: " + errString(ctx.Err())}
+		}
+		if !v.Passed() {
+			why := fmt.Sprintf("its image %s: %s", v.Digest, v)
+			if own.State != None {
+				why = own.Why + "; and " + why
+			}
+			state := own.State
+			if rank[v.State] > rank[state] {
+				state = v.State
+			}
+			return Verdict{Digest: d.DigestStr(), State: state, Why: why}
+		}
+	}
+	by := []string{}
+	for _, v := range verdicts {
+		if !slices.Contains(by, v.By) {
+			by = append(by, v.By)
+		}
+	}
+	return Verdict{Digest: d.DigestStr(), State: Verified, By: strings.Join(by, ", "), Via: fmt.Sprintf("each of its %d images", len(children))}
+}
+
+const noSignature = "no signature is attached"
+
+// rank orders the states that fail: an index is as bad as its worst part.
+var rank = map[State]int{None: 1, Unverified: 2, Unknown: 3}
+
+// own is d's verdict by the signatures attached to d itself.
+func (g *Gate) own(ctx context.Context, reg Registry, d name.Digest) Verdict {
+	a, readErr := reg.Attachments(ctx, d)
+	var tried []candidate
+	for _, m := range a.Manifests {
+		switch {
+		case strings.HasSuffix(m.Tag, ".sig"):
+			tried = append(tried, g.legacy(ctx, reg, d, m)...)
+		case m.Tag == "":
+			if c, ok := g.referrer(ctx, reg, d, m); ok {
+				tried = append(tried, c)
+			}
+		}
+		if len(tried) >= maxCandidates {
+			break
+		}
+	}
+	slices.SortStableFunc(tried, func(a, b candidate) int { return strings.Compare(a.via, b.via) })
+	var whys []string
+	for _, c := range tried {
+		if c.err == nil {
+			return Verdict{Digest: d.DigestStr(), State: Verified, By: c.by, Via: c.via}
+		}
+		if w := c.via + ": " + c.err.Error(); !slices.Contains(whys, w) {
+			whys = append(whys, w)
+		}
+	}
+	switch {
+	case readErr != nil:
+		// Part of what is attached could not be read: a signature that
+		// would verify may be in that part. Unknown, never unsigned.
+		why := "reading what is attached: " + readErr.Error()
+		if len(whys) > 0 {
+			why += "; " + strings.Join(whys, "; ")
+		}
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: why}
+	case len(tried) == 0:
+		return Verdict{Digest: d.DigestStr(), State: None, Why: noSignature}
+	}
+	if len(whys) > 3 {
+		whys = append(whys[:3], fmt.Sprintf("%d more", len(whys)-3))
+	}
+	state := Unverified
+	for _, c := range tried {
+		if errors.Is(c.err, errRead) {
+			state = Unknown
+		}
+	}
+	return Verdict{Digest: d.DigestStr(), State: state, Why: strings.Join(whys, "; ")}
+}
+
+// candidate is one signature tried: where it was found, and the key or
+// identity it verified with (err nil) or why it did not.
+type candidate struct {
+	via string
+	by  string
+	err error
+}
+
+// errRead marks a candidate that could not be read (a registry failure):
+// the digest is then unknown, not unverified.
+var errRead = errors.New("could not read it")

@@ -1,0 +1,389 @@
+// Package gatetest makes real signatures for tests, offline, and attaches
+// them where cosign does: a Sigstore bundle as an OCI 1.1 referrer (cosign
+// v3's default), or a layer of the legacy sha256-<hex>.sig image. Keyless
+// signatures come from sigstore-go's VirtualSigstore (a Fulcio CA, a Rekor
+// log and a timestamp authority in memory), key-signed ones from an ECDSA
+// P-256 key as cosign generate-key-pair makes. Nothing here verifies:
+// package gate does, with sigstore-go.
+package gatetest
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+)
+
+// Predicate types.
+const (
+	CosignSign = "https://sigstore.dev/cosign/sign/v1" // cosign v3's signature
+	SLSA       = "https://slsa.dev/provenance/v1"      // attest-build-provenance
+	Issuer     = "https://token.actions.githubusercontent.com"
+)
+
+// Identity is a GitHub Actions workflow identity as Fulcio writes it.
+func Identity(repo, workflow, ref string) string {
+	return "https://github.com/" + repo + "/.github/workflows/" + workflow + "@" + ref
+}
+
+// Sigstore is a Sigstore instance in memory.
+type Sigstore struct{ vs *ca.VirtualSigstore }
+
+// NewSigstore starts one.
+func NewSigstore(t testing.TB) *Sigstore {
+	t.Helper()
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Sigstore{vs: vs}
+}
+
+// TrustedRoot writes the instance's trusted_root.json into dir (no CT log:
+// its certificates carry no SCT, as a private instance's need not) and
+// returns its path.
+func (s *Sigstore) TrustedRoot(t testing.TB, dir string) string {
+	t.Helper()
+	logs := map[string]*root.TransparencyLog{}
+	for id, l := range s.vs.RekorLogs() {
+		c := *l
+		raw, err := hex.DecodeString(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ID = raw
+		c.ValidityPeriodEnd = time.Time{}
+		logs[id] = &c
+	}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.vs.FulcioCertificateAuthorities(), nil, s.vs.TimestampingAuthorities(), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tr.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "trusted_root.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Statement is an in-toto statement of predicateType about subject.
+func Statement(subject v1.Hash, predicateType string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       []any{map[string]any{"name": "image", "digest": map[string]string{"sha256": subject.Hex}}},
+		"predicateType": predicateType,
+		"predicate":     map[string]any{},
+	})
+	return b
+}
+
+// Bundle is a keyless Sigstore bundle (v0.3: the certificate, a log entry
+// with its inclusion proof and promise, a timestamp) of a DSSE envelope
+// holding statement, signed as identity.
+func (s *Sigstore) Bundle(t testing.TB, identity string, statement []byte) []byte {
+	t.Helper()
+	e, err := s.vs.AttestAtTime(identity, Issuer, statement, time.Now().Add(time.Minute), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := e.VerificationContent()
+	sc, _ := e.SignatureContent()
+	env := sc.EnvelopeContent().RawEnvelope()
+	entries, _ := e.TlogEntries()
+	ts, _ := e.Timestamps()
+	vm := &protobundle.VerificationMaterial{
+		Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
+		TlogEntries: []*protorekor.TransparencyLogEntry{s.entry(t, entries[0])},
+	}
+	for _, b := range ts {
+		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: b}}}
+	}
+	return marshal(t, &protobundle.Bundle{
+		MediaType:            "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: vm,
+		Content:              &protobundle.Bundle_DsseEnvelope{DsseEnvelope: protoEnvelope(t, env)},
+	})
+}
+
+// entry is e as a bundle holds it: with its kind and version, and the
+// log's promise (signed entry timestamp) beside its inclusion proof.
+func (s *Sigstore) entry(t testing.TB, e *tlog.Entry) *protorekor.TransparencyLogEntry {
+	t.Helper()
+	tle := e.TransparencyLogEntry()
+	var kv struct{ Kind, APIVersion string }
+	if err := json.Unmarshal(tle.CanonicalizedBody, &kv); err != nil {
+		t.Fatal(err)
+	}
+	tle.KindVersion = &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion}
+	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
+		Body: base64.StdEncoding.EncodeToString(tle.CanonicalizedBody), IntegratedTime: tle.IntegratedTime,
+		LogIndex: tle.LogIndex, LogID: hex.EncodeToString(tle.LogId.KeyId),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	return tle
+}
+
+// Legacy is a keyless legacy signature layer: cosign's simple-signing
+// payload for subject and the annotations cosign writes beside it (the
+// signature, the certificate and its chain, the log entry as cosign's
+// bundle annotation, a timestamp).
+func (s *Sigstore) Legacy(t testing.TB, subject name.Digest, identity string) Layer {
+	t.Helper()
+	payload := SimpleSigning(subject)
+	e, err := s.vs.Sign(identity, Issuer, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := e.VerificationContent()
+	sc, _ := e.SignatureContent()
+	entries, _ := e.TlogEntries()
+	ts, _ := e.Timestamps()
+	cas := s.vs.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority)
+	leaf, _ := cryptoutils.MarshalCertificateToPEM(vc.Certificate())
+	chain, _ := cryptoutils.MarshalCertificatesToPEM(append(cas.Intermediates, cas.Root))
+	tle := s.entry(t, entries[0])
+	rb, _ := json.Marshal(map[string]any{
+		"SignedEntryTimestamp": tle.InclusionPromise.SignedEntryTimestamp,
+		"Payload": map[string]any{
+			"body": base64.StdEncoding.EncodeToString(tle.CanonicalizedBody), "integratedTime": tle.IntegratedTime,
+			"logIndex": tle.LogIndex, "logID": hex.EncodeToString(tle.LogId.KeyId),
+		},
+	})
+	tsa, _ := json.Marshal(map[string][]byte{"SignedRFC3161Timestamp": ts[0]})
+	return Layer{Payload: payload, Annotations: map[string]string{
+		"dev.cosignproject.cosign/signature":   base64.StdEncoding.EncodeToString(sc.Signature()),
+		"dev.sigstore.cosign/certificate":      string(leaf),
+		"dev.sigstore.cosign/chain":            string(chain),
+		"dev.sigstore.cosign/bundle":           string(rb),
+		"dev.sigstore.cosign/rfc3161timestamp": string(tsa),
+	}}
+}
+
+// Key is a signing key as cosign generate-key-pair makes (ECDSA P-256).
+type Key struct{ priv *ecdsa.PrivateKey }
+
+// NewKey makes one.
+func NewKey(t testing.TB) Key {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Key{priv: priv}
+}
+
+// Public writes the public key (cosign.pub's PEM) into dir as file.
+func (k Key) Public(t testing.TB, dir, file string) string {
+	t.Helper()
+	b, err := cryptoutils.MarshalPublicKeyToPEM(k.priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, file)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (k Key) signer(t testing.TB) signature.SignerVerifier {
+	s, err := signature.LoadECDSASignerVerifier(k.priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Legacy is a key-signed legacy layer with no log entry (cosign sign
+// --key --tlog-upload=false).
+func (k Key) Legacy(t testing.TB, subject name.Digest) Layer {
+	t.Helper()
+	payload := SimpleSigning(subject)
+	sig, err := k.signer(t).SignMessage(bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Layer{Payload: payload, Annotations: map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}}
+}
+
+// Bundle is a key-signed bundle with no log entry of a DSSE envelope
+// holding statement (cosign v3 sign --key with no log).
+func (k Key) Bundle(t testing.TB, statement []byte) []byte {
+	t.Helper()
+	pub, _ := cryptoutils.MarshalPublicKeyToDER(k.priv.Public())
+	sum := sha256.Sum256(pub)
+	es, err := dsse.NewEnvelopeSigner(&sigdsse.SignerAdapter{SignatureSigner: k.signer(t), Pub: k.priv.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := es.SignPayload(context.Background(), "application/vnd.in-toto+json", statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return marshal(t, &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: base64.StdEncoding.EncodeToString(sum[:])}},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: protoEnvelope(t, env)},
+	})
+}
+
+func protoEnvelope(t testing.TB, env *dsse.Envelope) *protodsse.Envelope {
+	t.Helper()
+	payload, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &protodsse.Envelope{Payload: payload, PayloadType: env.PayloadType}
+	for _, s := range env.Signatures {
+		sig, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Signatures = append(out.Signatures, &protodsse.Signature{Sig: sig, Keyid: s.KeyID})
+	}
+	return out
+}
+
+func marshal(t testing.TB, pb *protobundle.Bundle) []byte {
+	t.Helper()
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// SimpleSigning is cosign's payload for subject.
+func SimpleSigning(subject name.Digest) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"critical": map[string]any{
+			"identity": map[string]string{"docker-reference": subject.Context().Name()},
+			"image":    map[string]string{"docker-manifest-digest": subject.DigestStr()},
+			"type":     "cosign container image signature",
+		},
+		"optional": nil,
+	})
+	return b
+}
+
+// Layer is one legacy signature: the payload and its annotations.
+type Layer struct {
+	Payload     []byte
+	Annotations map[string]string
+}
+
+// PushLegacy writes the .sig image for subject holding layers, at its
+// tag (sha256-<hex>.sig), as cosign does; it returns its digest.
+func PushLegacy(t testing.TB, subject name.Digest, layers ...Layer) v1.Hash {
+	t.Helper()
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	for _, l := range layers {
+		var err error
+		img, err = mutate.Append(img, mutate.Addendum{
+			Layer:       static.NewLayer(l.Payload, "application/vnd.dev.cosign.simplesigning.v1+json"),
+			Annotations: l.Annotations,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag := subject.Context().Tag(strings.Replace(subject.DigestStr(), ":", "-", 1) + ".sig")
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatalf("pushing %s: %v", tag, err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// PushBundle attaches bundle to subject as cosign v3 does: an OCI 1.1
+// artifact of the bundle's type, the bundle its one layer, annotated with
+// its predicate type. It returns the referrer's digest.
+func PushBundle(t testing.TB, subject name.Digest, bundleJSON []byte, predicateType string) v1.Hash {
+	t.Helper()
+	const bt = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	desc, err := remote.Head(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := static.NewLayer(bundleJSON, bt)
+	cfg := static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
+	for _, l := range []v1.Layer{layer, cfg} {
+		if err := remote.WriteLayer(subject.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ld, _ := layer.Digest()
+	raw, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     types.OCIManifestSchema1,
+		"artifactType":  bt,
+		"config":        map[string]any{"mediaType": "application/vnd.oci.empty.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+		"layers":        []any{map[string]any{"mediaType": bt, "size": len(bundleJSON), "digest": ld.String()}},
+		"annotations":   map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": predicateType},
+		"subject":       map[string]any{"mediaType": desc.MediaType, "size": desc.Size, "digest": desc.Digest.String()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := v1.SHA256(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(subject.Context().Digest(d.String()), rawManifest{raw}); err != nil {
+		t.Fatalf("pushing a bundle for %s: %v", subject, err)
+	}
+	return d
+}
+
+// rawManifest is a manifest's exact bytes, for remote.Put.
+type rawManifest struct{ raw []byte }
+
+func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }

@@ -1,0 +1,149 @@
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/files"
+)
+
+// Gate checks digests against its Options; Load builds one per run.
+type Gate struct {
+	opts     Options
+	keys     []trustedKey
+	keyless  *verify.Verifier // nil without an identity
+	identity verify.CertificateIdentity
+	verdicts fanout.Memo[string, Verdict]
+}
+
+// trustedKey is one --signature-key and the verifier that trusts it alone.
+type trustedKey struct {
+	name     string // the file's base name, as reports show it
+	verifier *verify.Verifier
+}
+
+// maxKeyFile bounds a --signature-key file: a PEM public key is under a
+// kilobyte; 64 KiB leaves room for comments and RSA-4096.
+const maxKeyFile = 64 << 10
+
+// Load reads the key files and the trusted root (bounded, within ctx). A
+// file that is not a PEM public key, or a trusted root that does not
+// parse, is bad input (exit 2). With no --trusted-root where one is needed
+// (an identity, or a key whose log entry must verify), the public-good
+// instance's trusted root is fetched through sigstore-go's TUF client and
+// cached (in ~/.sigstore): that is a failure to read (exit 3) when it
+// cannot be reached.
+func Load(ctx context.Context, o Options, read func(ctx context.Context, path string, max int64) ([]byte, error)) (*Gate, error) {
+	if read == nil {
+		read = files.Read
+	}
+	g := &Gate{opts: o}
+	if !o.On() {
+		return g, nil
+	}
+	var trusted root.TrustedMaterial
+	if o.TrustedRoot != "" {
+		b, err := read(ctx, o.TrustedRoot, files.MaxSize)
+		if err != nil {
+			return nil, errkind.BadInputf("--trusted-root: %v", err)
+		}
+		tr, err := root.NewTrustedRootFromJSON(b)
+		if err != nil {
+			return nil, errkind.BadInputf("--trusted-root %s: not a Sigstore trusted root: %v", o.TrustedRoot, err)
+		}
+		trusted = tr
+	} else if o.keyless() || !o.IgnoreTlog {
+		tr, err := fetchPublicGood(ctx)
+		if err != nil {
+			return nil, errkind.Remotef("reading the Sigstore public-good trusted root (TUF): %v; give --trusted-root FILE to verify offline", err)
+		}
+		trusted = tr
+	}
+	for _, path := range o.Keys {
+		b, err := read(ctx, path, maxKeyFile)
+		if err != nil {
+			return nil, errkind.BadInputf("--signature-key: %v", err)
+		}
+		pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
+		if err != nil {
+			return nil, errkind.BadInputf("--signature-key %s: not a PEM public key (cosign.pub's format): %v", path, err)
+		}
+		sv, err := signature.LoadDefaultVerifier(pub)
+		if err != nil {
+			return nil, errkind.BadInputf("--signature-key %s: %v", path, err)
+		}
+		key := root.NewExpiringKey(sv, time.Time{}, time.Time{})
+		material := root.TrustedMaterialCollection{root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return key, nil })}
+		opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
+		if !o.IgnoreTlog {
+			material = append(material, trusted)
+			opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
+		}
+		v, err := verify.NewVerifier(material, opts...)
+		if err != nil {
+			return nil, errkind.BadInputf("--signature-key %s: %v", path, err)
+		}
+		der, _ := cryptoutils.MarshalPublicKeyToDER(pub)
+		sum := sha256.Sum256(der)
+		g.keys = append(g.keys, trustedKey{name: filepath.Base(path) + " (" + hex.EncodeToString(sum[:])[:12] + ")", verifier: v})
+	}
+	if o.keyless() {
+		id, err := verify.NewShortCertificateIdentity(o.Issuer, o.IssuerRegexp, o.Identity, o.IdentityRegexp)
+		if err != nil {
+			return nil, errkind.BadInputf("the certificate identity: %v", err)
+		}
+		g.identity = id
+		// A Fulcio certificate lives ten minutes: it is checked at the time
+		// the log (or a timestamp authority) saw the signature. Its
+		// certificate-transparency proof is required, as cosign does, where
+		// the trusted root names a CT log (the public-good one does; a
+		// private instance may have none).
+		opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
+		if len(trusted.CTLogs()) > 0 {
+			opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+		}
+		if !o.IgnoreTlog {
+			opts = append(opts, verify.WithTransparencyLog(1))
+		}
+		v, err := verify.NewVerifier(trusted, opts...)
+		if err != nil {
+			return nil, errkind.BadInputf("--trusted-root: %v", err)
+		}
+		g.keyless = v
+	}
+	return g, nil
+}
+
+// fetchPublicGood reads the public-good trusted root through TUF, within ctx.
+func fetchPublicGood(ctx context.Context) (*root.TrustedRoot, error) {
+	type result struct {
+		tr  *root.TrustedRoot
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tr, err := root.FetchTrustedRoot()
+		done <- result{tr, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err == nil && r.tr == nil {
+			r.err = errors.New("no trusted root")
+		}
+		return r.tr, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("cut short: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,101 @@
+package gate
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/tagguard/tagguard/internal/registry"
+)
+
+const bundleVia = "Sigstore bundle"
+
+// referrer tries a referrer that holds a Sigstore bundle (cosign v3's
+// default, cosign v2's --new-bundle-format, GitHub's attest actions with
+// push-to-registry): the bundle is its layer, verified by sigstore-go
+// against d's digest. A DSSE statement must name d among its subjects;
+// a signature over the manifest's bytes must be over d. ok is false for
+// a referrer that is no bundle (an SBOM, a notation signature).
+func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment) (candidate, bool) {
+	c := candidate{via: bundleVia + " " + short(m.Digest.DigestStr())}
+	man, err := reg.Manifest(ctx, m.Digest)
+	if err != nil {
+		c.err = fmt.Errorf("%w: %v", errRead, err)
+		return c, true
+	}
+	var mf struct {
+		ArtifactType string `json:"artifactType"`
+		Config       struct {
+			MediaType string `json:"mediaType"`
+		} `json:"config"`
+		Layers []v1.Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(man.Raw, &mf); err != nil {
+		return c, false
+	}
+	if !isBundle(mf.ArtifactType) && !isBundle(mf.Config.MediaType) {
+		return c, false
+	}
+	i := slices.IndexFunc(mf.Layers, func(l v1.Descriptor) bool { return isBundle(string(l.MediaType)) })
+	if i < 0 {
+		c.err = fmt.Errorf("typed as a bundle, and no layer holds one")
+		return c, true
+	}
+	l := mf.Layers[i]
+	if l.Size > maxBundle {
+		c.err = fmt.Errorf("a bundle of %d bytes, over %d: refused (a real one is a few KiB)", l.Size, maxBundle)
+		return c, true
+	}
+	raw, err := reg.Blob(ctx, d.Context(), l.Digest, maxBundle)
+	if err != nil {
+		c.err = fmt.Errorf("%w: %v", errRead, err)
+		return c, true
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(raw); err != nil {
+		c.err = fmt.Errorf("not a Sigstore bundle: %v", err)
+		return c, true
+	}
+	want, _ := hex.DecodeString(strings.TrimPrefix(d.DigestStr(), "sha256:"))
+	if env, err := b.Envelope(); err == nil && env != nil {
+		s, err := env.Statement()
+		if err != nil {
+			c.err = fmt.Errorf("the bundle's envelope holds no in-toto statement: %v", err)
+			return c, true
+		}
+		named := false
+		for _, sub := range s.GetSubject() {
+			if sub.GetDigest()["sha256"] == hex.EncodeToString(want) {
+				named = true
+			}
+		}
+		if !named {
+			c.err = fmt.Errorf("the signature is over another digest: its statement does not name %s", d.DigestStr())
+			return c, true
+		}
+		c.via += " (" + s.GetPredicateType() + ")"
+	}
+	c.by, c.err = g.verifyEntity(&b, func() verify.ArtifactPolicyOption { return verify.WithArtifactDigest("sha256", want) })
+	return c, true
+}
+
+func isBundle(mediaType string) bool {
+	return strings.HasPrefix(mediaType, "application/vnd.dev.sigstore.bundle")
+}
+
+// short is a digest cut to its first 12 hex digits, as reports show one
+// among many.
+func short(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
