@@ -20,6 +20,7 @@ import (
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/pin"
@@ -80,6 +81,7 @@ type deps struct {
 	vals     *options.Values
 	env      Env
 	registry *registry.Client
+	gate     *gate.Gate        // nil when no key or identity is given
 	github   *githubapi.Client // nil without a token
 	event    event.Context
 }
@@ -260,6 +262,11 @@ func newDeps(vals *options.Values, env Env) (deps, error) {
 	if d.registry, err = registry.New(cfg); err != nil {
 		return deps{}, err
 	}
+	g := gateOptions(vals)
+	if errs := g.Problems(); len(errs) > 0 {
+		return deps{}, errkind.New(errkind.BadInput, errors.Join(errs...))
+	}
+	d.gate = gate.New(g, d.registry)
 	if d.event, err = event.Load(getenv); err != nil {
 		return deps{}, errkind.New(errkind.BadInput, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/pin"
@@ -53,6 +54,20 @@ func releaseOptions(d deps) record.ReleaseOptions {
 	}
 }
 
+// gateOptions are the signature gate's options, shared by every command
+// it guards.
+func gateOptions(v *options.Values) gate.Options {
+	return gate.Options{
+		Keys:           v.List(options.SignatureKey),
+		Identity:       v.String(options.CertIdentity),
+		IdentityRegexp: v.String(options.CertIdentityRegexp),
+		Issuer:         v.String(options.CertOIDCIssuer),
+		IssuerRegexp:   v.String(options.CertOIDCIssuerRegexp),
+		TrustedRoot:    v.String(options.TrustedRoot),
+		IgnoreTlog:     v.Bool(options.InsecureIgnoreTlog),
+	}
+}
+
 func checkOptions(d deps) check.Options {
 	v := d.vals
 	return check.Options{
@@ -63,6 +78,7 @@ func checkOptions(d deps) check.Options {
 		Jobs:     v.Int(options.Jobs),
 		Registry: d.registry,
 		Source:   d.env.ImagesFrom,
+		Gate:     d.gate,
 	}
 }
 
@@ -111,6 +127,7 @@ func restoreOptions(d deps) restore.Options {
 		Event:         d.event,
 		Jobs:          v.Int(options.Jobs),
 		Registry:      d.registry,
+		Gate:          d.gate,
 	}
 }
 
@@ -127,6 +144,7 @@ func auditOptions(d deps) audit.Options {
 		Event:        d.event,
 		Jobs:         v.Int(options.Jobs),
 		Registry:     d.registry,
+		Gate:         d.gate,
 	}
 }
 
@@ -142,6 +160,7 @@ func promoteOptions(d deps) promote.Options {
 		Event:          d.event,
 		Jobs:           v.Int(options.Jobs),
 		Registry:       d.registry,
+		Gate:           d.gate,
 		Source:         d.env.ImagesFrom,
 	}
 }
@@ -162,6 +181,7 @@ func pinOptions(d deps) pin.Options {
 		Event:        d.event,
 		Jobs:         v.Int(options.Jobs),
 		Registry:     d.registry,
+		Gate:         d.gate,
 		Getenv:       d.env.Getenv,
 		LookupEnv:    d.env.LookupEnv,
 	}

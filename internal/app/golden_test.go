@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/action"
 	"github.com/tagguard/tagguard/internal/app"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -63,6 +64,16 @@ func TestGoldenReports(t *testing.T) {
 	body, _ := ledger.Upsert("Notes.\n", &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: ref("1.0.0"), Digest: v1}}})
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body, CreatedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)})
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.1", Body: strings.Replace(body, `"images"`, `"images`, 1), CreatedAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)})
+	// The signature gate's cases: what the real cosign signed with
+	// cosign.pub (deterministic digests and key), and build, unsigned.
+	signedRepo, _ := name.NewRepository(srv.Ref("org/signed"))
+	signedDigest := regtest.PushLayout(t, regtest.Cosign("v2.6.5-legacy"), signedRepo)
+	regtest.Tag(t, signedDigest.String(), srv.Ref("org/signed:1.0.0"))
+	key := filepath.Join(regtest.Cosign(""), "cosign.pub")
+	gated := func(args map[string]string) map[string]string {
+		args[options.SignatureKey], args[options.InsecureIgnoreTlog] = key, "true"
+		return args
+	}
 	var proxy *regtest.Proxy
 	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "org/app", "HOME": dir}
 	type step struct {
@@ -100,6 +111,15 @@ func TestGoldenReports(t *testing.T) {
 			options.ComposeFile: writeFile("unreachable.yml", "services:\n  web:\n    image: 127.0.0.1:1/org/app:1.0.0@"+v1+"\n")}, code: 3},
 		{cmd: options.Restore, name: "blocked", args: map[string]string{options.FromLedger: writeLedger("pruned.json", ledger.Image{Ref: ref("1.0.0"), Digest: "sha256:" + strings.Repeat("0", 64)})}, code: 1},
 		{cmd: options.Restore, name: "applied", args: map[string]string{options.FromLedger: writeLedger("restore.json", ledger.Image{Ref: ref("1.0.0"), Digest: v1})}},
+		{cmd: options.Check, name: "signature-pass", args: gated(map[string]string{options.Images: srv.Ref("org/signed:1.0.1"), options.Digest: signedDigest.DigestStr()})},
+		{cmd: options.Check, name: "signature-blocked", args: gated(map[string]string{options.Images: ref("9.0.0"), options.Digest: build}), code: 1},
+		{cmd: options.Promote, name: "signature-plan", args: gated(map[string]string{options.Sources: signedDigest.String(), options.Images: srv.Ref("org/signed:1.0.1"), options.DryRun: "true"})},
+		{cmd: options.Promote, name: "signature-blocked", args: gated(map[string]string{options.Sources: srv.Ref("org/app") + "@" + build, options.Images: ref("9.0.0")}), code: 1},
+		{cmd: options.Restore, name: "signature-blocked", args: gated(map[string]string{options.Pin: ref("9.0.0") + "@" + build}), code: 1},
+		{cmd: options.Audit, name: "unverified", args: gated(map[string]string{options.FromLedger: writeLedger("gated.json", ledger.Image{Ref: ref("2.0.0"), Digest: build}, ledger.Image{Ref: srv.Ref("org/signed:1.0.0"), Digest: signedDigest.DigestStr()})}), code: 1},
+		{cmd: options.PinCmd, name: "verify-unverified", args: gated(map[string]string{options.FromLedger: filepath.Join(dir, "gated.json"), options.Verify: "true",
+			options.ComposeFile: writeFile("gated.yml", "services:\n  web:\n    image: "+ref("2.0.0")+"@"+build+"\n  signed:\n    image: "+srv.Ref("org/signed:1.0.0")+"@"+signedDigest.DigestStr()+"\n")}), code: 1},
+		{cmd: options.PinCmd, name: "list-unverified", args: gated(map[string]string{options.FromLedger: filepath.Join(dir, "gated.json"), options.Format: "list"}), code: 1},
 	} {
 		if s.before != nil {
 			s.before()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -41,12 +42,15 @@ type Options struct {
 	// Referrers checks that what a ledger recorded as attached (signatures,
 	// attestations, SBOMs) is still there.
 	Referrers bool
-	Event     event.Context
-	Jobs      int
-	Registry  Registry
-	GitHub    ledgers.Releases // nil without a token
-	ReadFile  func(string) ([]byte, error)
-	Now       func() time.Time
+	// Gate is the signature gate (nil when off): each recorded digest
+	// must still verify.
+	Gate     *gate.Gate
+	Event    event.Context
+	Jobs     int
+	Registry Registry
+	GitHub   ledgers.Releases // nil without a token
+	ReadFile func(string) ([]byte, error)
+	Now      func() time.Time
 }
 
 func (o Options) sources() ledgers.Sources {

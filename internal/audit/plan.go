@@ -49,6 +49,9 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if err := o.Gate.Prepare(ctx); err != nil {
+		return nil, err
+	}
 	records := map[string]*record{}
 	recorded := map[string]bool{} // ref name + " " + digest, every record read: evidence of a release
 	ledgersRead := 0
@@ -122,6 +125,9 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	checkRestorable(ctx, o, recs, r.Refs)
 	if o.Referrers {
 		checkAttached(ctx, o, recs, r.Refs)
+	}
+	if o.Gate != nil {
+		checkSignatures(ctx, o.Gate, recs, r.Refs)
 	}
 	r.finish(o.Now())
 	if o.DriftFile != "" {

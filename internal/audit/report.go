@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -27,6 +28,7 @@ const (
 	Inconsistent State = "inconsistent" // one ledger recorded its mirrors at different digests
 	Unsigned     State = "unsigned"     // at its digest, but what was attached when it was recorded is gone
 	Unconfirmed  State = "unconfirmed"  // a floating tag at a newer version no record read confirms (partial evidence)
+	Unverified   State = "unverified"   // at its digest, but no signature over it verifies now (the signature gate)
 )
 
 // Report is the outcome of an audit.
@@ -91,9 +93,11 @@ type Ref struct {
 	// the ledger recorded something attached (--referrers).
 	Attached *ledger.Attached `json:"attached,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
-	From     string           `json:"from"`    // the ledger of the newest record
-	Created  time.Time        `json:"created"` // when it was recorded
-	err      error
+	// Signature is the signature gate's verdict on the recorded digest.
+	Signature *gate.Verdict `json:"signature,omitempty"`
+	From      string        `json:"from"`    // the ledger of the newest record
+	Created   time.Time     `json:"created"` // when it was recorded
+	err       error
 }
 
 // Outputs are the action outputs of audit.
@@ -117,9 +121,9 @@ func (r *Report) finish(now time.Time) {
 	if b, err := r.Drift.Marshal(); err == nil {
 		r.Outputs.Drift = strings.TrimSpace(string(b))
 	}
-	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unconfirmed]+unrestorable+len(r.Tampered) > 0
+	r.blocked = counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unverified]+counts[Unconfirmed]+unrestorable+len(r.Tampered) > 0
 	var parts []string
-	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unconfirmed, Unknown} {
+	for _, s := range []State{OK, Drifted, Missing, Inconsistent, Unsigned, Unverified, Unconfirmed, Unknown} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -145,7 +149,7 @@ func (r *Report) finish(now time.Time) {
 		}
 	case counts[Unknown] > 0 || r.unread():
 		r.Summary = "INCOMPLETE: " + what + ": " + strings.Join(parts, ", ") + "; some could not be read"
-	case r.blocked && counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unconfirmed]+unrestorable == 0:
+	case r.blocked && counts[Drifted]+counts[Missing]+counts[Inconsistent]+counts[Unsigned]+counts[Unverified]+counts[Unconfirmed]+unrestorable == 0:
 		r.Summary = "TAMPERED: " + what + ": " + strings.Join(parts, ", ")
 	case r.blocked:
 		r.Summary = "DRIFT: " + what + ": " + strings.Join(parts, ", ")

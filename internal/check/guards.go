@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -19,6 +21,7 @@ const (
 	GuardBase      = "base-branch"
 	GuardFloating  = "floating-tags"
 	GuardVersion   = "version"
+	GuardSignature = "signature"
 )
 
 // Verdict is a guard's or a ref's verdict.
@@ -260,4 +263,29 @@ func resolveVersion(p input, ev event.Context) (*semver.Version, Guard) {
 		g.Verdict, g.Detail = Pass, "version "+version.Original()+note
 	}
 	return version, g
+}
+
+// signatureGuard verifies --digest in every repository of --images: a
+// tag there will name it, and whoever pulls it verifies it there.
+func signatureGuard(ctx context.Context, g *gate.Gate, p input) Guard {
+	var ds []name.Digest
+	seen := map[string]bool{}
+	for _, t := range p.refs {
+		if repo := t.Context().Name(); !seen[repo] {
+			seen[repo] = true
+			ds = append(ds, t.Context().Digest(p.digest.String()))
+		}
+	}
+	verdicts, err := g.CheckAll(ctx, ds)
+	if err != nil {
+		return Guard{Name: GuardSignature, Verdict: Error, Detail: err.Error()}
+	}
+	out := gate.Judge(ds, verdicts)
+	switch {
+	case out.Passed:
+		return Guard{Name: GuardSignature, Verdict: Pass, Detail: gate.Clip(out.Lines, 5)}
+	case out.Unknown:
+		return Guard{Name: GuardSignature, Verdict: Error, Detail: gate.Clip(out.Failed, 5)}
+	}
+	return Guard{Name: GuardSignature, Verdict: Blocked, Detail: gate.Clip(out.Failed, 5), Fix: g.Fix()}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -58,6 +59,9 @@ type Options struct {
 	// Promote is set when promote runs the guards: fix lines then name
 	// promote's options (it takes no --digest: it knows what it publishes).
 	Promote bool
+	// Gate is the signature gate (nil when off): --digest must verify in
+	// every repository of --images.
+	Gate *gate.Gate
 }
 
 // input is the validated input: every reference parsed, every glob
@@ -84,6 +88,9 @@ func validate(o Options) (input, error) {
 	}
 	var bad []error
 	p.refs, bad = o.Registry.ParseTags(o.Images)
+	if o.Gate != nil && o.Digest == "" && !o.Promote {
+		bad = append(bad, errors.New("the signature gate verifies the digest being published: give --digest (build-push-action's digest output)"))
+	}
 	if o.Digest != "" {
 		d, err := registry.ParseDigest(o.Digest)
 		if err != nil {

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -32,6 +33,11 @@ func plan(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.Promote {
+		if err := o.Gate.Prepare(ctx); err != nil {
+			return nil, err
+		}
+	}
 	r := &Report{Command: "check", Source: o.Source}
 	if p.digest != nil {
 		r.Digest = p.digest.String()
@@ -51,6 +57,13 @@ func plan(ctx context.Context, o Options) (*Report, error) {
 		baseGuard(ctx, o),
 		summarise(GuardFloating, results),
 		versionGuard,
+	}
+	if o.Gate != nil && !o.Promote {
+		g := signatureGuard(ctx, o.Gate, p)
+		r.Guards = append(r.Guards, g)
+		if g.Verdict == Error {
+			readErr = errors.Join(readErr, fmt.Errorf("the signature gate could not tell: %s", g.Detail))
+		}
 	}
 	r.finish()
 	if readErr != nil {

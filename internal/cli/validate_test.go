@@ -59,6 +59,16 @@ func malformed(reg, dir string) map[string][]string {
 		options.UndoFile:         {filepath.Join(dir, "missing", "undo.json"), dir},
 		options.ImagesFile:       {filepath.Join(dir, "missing.txt"), dir, filepath.Join(dir, "bad-images.txt"), "/dev/zero"},
 		options.SourcesFile:      {filepath.Join(dir, "missing.txt"), dir, filepath.Join(dir, "bad-sources.txt")},
+		// The gate's options: each alone is malformed (an identity with no
+		// issuer, an issuer with no identity, a root or no-log switch with
+		// no gate to apply to), and a key that is not one.
+		options.SignatureKey:         {filepath.Join(dir, "missing.pub"), filepath.Join(dir, "bad-images.txt"), "/dev/zero"},
+		options.CertIdentity:         {"https://github.com/org/app/.github/workflows/release.yml@refs/heads/main"},
+		options.CertIdentityRegexp:   {"(", "^https://github.com/org/"},
+		options.CertOIDCIssuer:       {"https://token.actions.githubusercontent.com"},
+		options.CertOIDCIssuerRegexp: {"(", "^https://token"},
+		options.TrustedRoot:          {filepath.Join(dir, "trusted_root.json")},
+		options.InsecureIgnoreTlog:   {"maybe", "true"},
 	}
 }
 

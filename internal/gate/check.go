@@ -80,9 +80,12 @@ const (
 )
 
 // Check is d's verdict, each digest checked once a run.
-func (g *Gate) Check(ctx context.Context, reg Registry, d name.Digest) Verdict {
+func (g *Gate) Check(ctx context.Context, d name.Digest) Verdict {
+	if err := g.Prepare(ctx); err != nil {
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
+	}
 	v, _, err := g.verdicts.Do(ctx, registry.AttachedKey(d), func() (Verdict, error) {
-		return g.check(ctx, reg, d, 0), nil
+		return g.check(ctx, g.reg, d, 0), nil
 	})
 	if err != nil {
 		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
@@ -91,10 +94,14 @@ func (g *Gate) Check(ctx context.Context, reg Registry, d name.Digest) Verdict {
 }
 
 // CheckAll is the verdict of every digest, keyed by registry.AttachedKey,
-// several at once (the client's --jobs bounds the requests).
-func (g *Gate) CheckAll(ctx context.Context, reg Registry, ds []name.Digest) map[string]Verdict {
+// several at once (the client's --jobs bounds the requests). The error is
+// Prepare's: a key or trusted root that could not be read.
+func (g *Gate) CheckAll(ctx context.Context, ds []name.Digest) (map[string]Verdict, error) {
+	if err := g.Prepare(ctx); err != nil {
+		return nil, err
+	}
 	out := make([]Verdict, len(ds))
-	fanout.Each(ctx, min(len(ds), 16), len(ds), func(i int) { out[i] = g.Check(ctx, reg, ds[i]) })
+	fanout.Each(ctx, min(len(ds), 16), len(ds), func(i int) { out[i] = g.Check(ctx, ds[i]) })
 	m := make(map[string]Verdict, len(ds))
 	for i, d := range ds {
 		if out[i].Digest == "" {
@@ -102,7 +109,7 @@ func (g *Gate) CheckAll(ctx context.Context, reg Registry, ds []name.Digest) map
 		}
 		m[registry.AttachedKey(d)] = out[i]
 	}
-	return m
+	return m, nil
 }
 
 func errString(err error) string {

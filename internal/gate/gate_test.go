@@ -18,10 +18,10 @@ import (
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
-func load(t *testing.T, o gate.Options) *gate.Gate {
+func load(t *testing.T, o gate.Options, reg gate.Registry) *gate.Gate {
 	t.Helper()
-	g, err := gate.Load(context.Background(), o, nil)
-	if err != nil {
+	g := gate.New(o, reg)
+	if err := g.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -86,9 +86,9 @@ func TestCosignSignaturesVerify(t *testing.T) {
 				d := regtest.PushLayout(t, regtest.Cosign(fixture), repo)
 				c := client(t)
 				ctx := context.Background()
-				want(t, load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true}).Check(ctx, c, d), gate.Verified, "cosign.pub")
-				want(t, load(t, gate.Options{Keys: []string{other}, IgnoreTlog: true}).Check(ctx, c, d), gate.Unverified, "not signed by other.pub")
-				want(t, load(t, gate.Options{Keys: []string{pub}, TrustedRoot: trusted}).Check(ctx, c, d), gate.Unverified, "--insecure-ignore-tlog")
+				want(t, load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true}, c).Check(ctx, d), gate.Verified, "cosign.pub")
+				want(t, load(t, gate.Options{Keys: []string{other}, IgnoreTlog: true}, c).Check(ctx, d), gate.Unverified, "not signed by other.pub")
+				want(t, load(t, gate.Options{Keys: []string{pub}, TrustedRoot: trusted}, c).Check(ctx, d), gate.Unverified, "--insecure-ignore-tlog")
 			})
 		}
 	}
@@ -102,7 +102,7 @@ func TestTransplantedSignaturesFail(t *testing.T) {
 	t.Parallel()
 	reg := regtest.InProcess(t, regtest.WithReferrers())
 	pub := filepath.Join(regtest.Cosign(""), "cosign.pub")
-	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true})
+	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true}, client(t))
 	ctx := context.Background()
 	t.Run("legacy .sig", func(t *testing.T) {
 		repo, _ := name.NewRepository(reg.Host + "/transplant/legacy")
@@ -115,7 +115,7 @@ func TestTransplantedSignaturesFail(t *testing.T) {
 		if err := remote.Write(repo.Tag(strings.Replace(victim.DigestStr(), ":", "-", 1)+".sig"), sig); err != nil {
 			t.Fatal(err)
 		}
-		want(t, g.Check(ctx, client(t), victim), gate.Unverified, "over "+signed.DigestStr()+", another digest")
+		want(t, g.Check(ctx, victim), gate.Unverified, "over "+signed.DigestStr()+", another digest")
 	})
 	t.Run("bundle", func(t *testing.T) {
 		key := gatetest.NewKey(t)
@@ -124,8 +124,8 @@ func TestTransplantedSignaturesFail(t *testing.T) {
 		victim := push(t, reg.Host, "transplant/bundle")
 		h, _ := v1.NewHash(signed.DigestStr())
 		gatetest.PushBundle(t, victim, key.Bundle(t, gatetest.Statement(h, gatetest.CosignSign)), gatetest.CosignSign)
-		g := load(t, gate.Options{Keys: []string{kpub}, IgnoreTlog: true})
-		want(t, g.Check(ctx, client(t), victim), gate.Unverified, "over another digest")
+		g := load(t, gate.Options{Keys: []string{kpub}, IgnoreTlog: true}, client(t))
+		want(t, g.Check(ctx, victim), gate.Unverified, "over another digest")
 	})
 }
 
@@ -158,17 +158,17 @@ func TestKeylessSignaturesVerify(t *testing.T) {
 		t.Run(d.RepositoryStr(), func(t *testing.T) {
 			c := client(t)
 			right := gate.Options{Identity: id, Issuer: gatetest.Issuer, TrustedRoot: trusted}
-			want(t, load(t, right).Check(ctx, c, d), gate.Verified, id, gatetest.Issuer)
+			want(t, load(t, right, c).Check(ctx, d), gate.Verified, id, gatetest.Issuer)
 			re := gate.Options{IdentityRegexp: `^https://github\.com/acme/app/`, Issuer: gatetest.Issuer, TrustedRoot: trusted}
-			want(t, load(t, re).Check(ctx, c, d), gate.Verified, id)
+			want(t, load(t, re, c).Check(ctx, d), gate.Verified, id)
 			wrongID := gate.Options{Identity: gatetest.Identity("mallory/app", "release.yml", "refs/heads/main"), Issuer: gatetest.Issuer, TrustedRoot: trusted}
-			want(t, load(t, wrongID).Check(ctx, c, d), gate.Unverified, "signed by "+id, "not the identity asked for")
+			want(t, load(t, wrongID, c).Check(ctx, d), gate.Unverified, "signed by "+id, "not the identity asked for")
 			wrongIssuer := gate.Options{Identity: id, Issuer: "https://accounts.google.com", TrustedRoot: trusted}
-			want(t, load(t, wrongIssuer).Check(ctx, c, d), gate.Unverified, "not the identity asked for")
+			want(t, load(t, wrongIssuer, c).Check(ctx, d), gate.Unverified, "not the identity asked for")
 			elsewhere := gate.Options{Identity: id, Issuer: gatetest.Issuer, TrustedRoot: foreign}
-			want(t, load(t, elsewhere).Check(ctx, c, d), gate.Unverified)
+			want(t, load(t, elsewhere, c).Check(ctx, d), gate.Unverified)
 			keyOnly := gate.Options{Keys: []string{filepath.Join(regtest.Cosign(""), "cosign.pub")}, IgnoreTlog: true}
-			want(t, load(t, keyOnly).Check(ctx, c, d), gate.Unverified, "no --certificate-identity")
+			want(t, load(t, keyOnly, c).Check(ctx, d), gate.Unverified, "no --certificate-identity")
 		})
 	}
 }
@@ -188,9 +188,9 @@ func TestLegacyLogEntryIsChecked(t *testing.T) {
 	l.Annotations["dev.sigstore.cosign/bundle"] = strings.Replace(l.Annotations["dev.sigstore.cosign/bundle"], `"logIndex":1000`, `"logIndex":1001`, 1)
 	gatetest.PushLegacy(t, d, l)
 	o := gate.Options{Identity: id, Issuer: gatetest.Issuer, TrustedRoot: trusted}
-	want(t, load(t, o).Check(context.Background(), client(t), d), gate.Unverified, "transparency-log")
+	want(t, load(t, o, client(t)).Check(context.Background(), d), gate.Unverified, "transparency-log")
 	o.IgnoreTlog = true
-	want(t, load(t, o).Check(context.Background(), client(t), d), gate.Verified, id)
+	want(t, load(t, o, client(t)).Check(context.Background(), d), gate.Verified, id)
 }
 
 // TestIndexPassesByItsImages: an index with no signature of its own (a
@@ -201,7 +201,7 @@ func TestIndexPassesByItsImages(t *testing.T) {
 	reg := regtest.InProcess(t, regtest.WithReferrers())
 	key := gatetest.NewKey(t)
 	pub := key.Public(t, t.TempDir(), "k.pub")
-	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true})
+	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true}, client(t))
 	idx := digest(t, reg.Host+"/multi/app@"+regtest.PushIndex(t, reg.Host+"/multi/app:build").String())
 	m, err := remote.Index(idx)
 	if err != nil {
@@ -216,14 +216,14 @@ func TestIndexPassesByItsImages(t *testing.T) {
 		}
 		gatetest.PushBundle(t, child, key.Bundle(t, gatetest.Statement(c.Digest, gatetest.CosignSign)), gatetest.CosignSign)
 	}
-	want(t, g.Check(context.Background(), client(t), idx), gate.Verified, "each of its 2 images")
+	want(t, g.Check(context.Background(), idx), gate.Verified, "each of its 2 images")
 
 	other := digest(t, reg.Host+"/multi/half@"+regtest.PushIndex(t, reg.Host+"/multi/half:build").String())
 	m, _ = remote.Index(other)
 	im, _ = m.IndexManifest()
 	first := other.Context().Digest(im.Manifests[0].Digest.String())
 	gatetest.PushLegacy(t, first, key.Legacy(t, first))
-	want(t, g.Check(context.Background(), client(t), other), gate.None, "its image "+im.Manifests[1].Digest.String())
+	want(t, g.Check(context.Background(), other), gate.None, "its image "+im.Manifests[1].Digest.String())
 }
 
 // TestNothingAttachedAndUnreadable: no signature is none; a fallback tag
@@ -232,15 +232,15 @@ func TestNothingAttachedAndUnreadable(t *testing.T) {
 	t.Parallel()
 	reg := regtest.InProcess(t)
 	pub := filepath.Join(regtest.Cosign(""), "cosign.pub")
-	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true})
+	g := load(t, gate.Options{Keys: []string{pub}, IgnoreTlog: true}, client(t))
 	d := push(t, reg.Host, "bare/app")
-	want(t, g.Check(context.Background(), client(t), d), gate.None, "no signature")
+	want(t, g.Check(context.Background(), d), gate.None, "no signature")
 
 	fallback := "/manifests/" + strings.Replace(d.DigestStr(), ":", "-", 1)
 	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestGet, fallback, 500, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`),
 		regtest.FailPath(regtest.KindManifestHead, fallback, 500, ""))
 	through := digest(t, proxy.Ref("bare/app@"+d.DigestStr()))
-	want(t, g.Check(context.Background(), client(t), through), gate.Unknown, "reading what is attached")
+	want(t, g.Check(context.Background(), through), gate.Unknown, "reading what is attached")
 }
 
 // TestBadGateInput: flags that cannot make a gate are bad input before
@@ -273,7 +273,7 @@ func TestBadGateInput(t *testing.T) {
 		{Keys: []string{filepath.Join(dir, "missing.pub")}, IgnoreTlog: true},
 		{Identity: "x", Issuer: "y", TrustedRoot: notRoot},
 	} {
-		_, err := gate.Load(context.Background(), o, nil)
+		err := gate.New(o, nil).Prepare(context.Background())
 		if errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%+v: %v (exit %d), want bad input", o, err, errkind.ExitCode(err))
 		}

@@ -9,6 +9,7 @@ package gate
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -79,7 +80,9 @@ func (o Options) Problems() []error {
 // https://token.actions.githubusercontent.com)".
 func (o Options) Wants() string {
 	var by []string
-	by = append(by, o.Keys...)
+	for _, k := range o.Keys {
+		by = append(by, filepath.Base(k))
+	}
 	if o.keyless() {
 		id := o.Identity
 		if id == "" {

@@ -96,7 +96,18 @@ const (
 	Resolve          = "resolve"
 	AllowPartial     = "allow-partial"
 	Verify           = "verify"
+
+	SignatureKey         = "signature-key"
+	CertIdentity         = "certificate-identity"
+	CertIdentityRegexp   = "certificate-identity-regexp"
+	CertOIDCIssuer       = "certificate-oidc-issuer"
+	CertOIDCIssuerRegexp = "certificate-oidc-issuer-regexp"
+	TrustedRoot          = "trusted-root"
+	InsecureIgnoreTlog   = "insecure-ignore-tlog"
 )
+
+// gated are the commands the signature gate guards.
+var gated = []string{Audit, Check, PinCmd, Promote, Restore}
 
 // Table returns every option, common ones first.
 func Table() []Option {
@@ -156,6 +167,13 @@ func Table() []Option {
 		{Name: Verify, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "check instead of write: exit 0 when every digest the compose files pin is the ledger's and still exists, 1 when one differs or was pruned, 3 when it cannot tell"},
 		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
 		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},
+		{Name: SignatureKey, Type: List, Commands: gated, Usage: "the signature gate: PEM public keys (cosign.pub) a digest must carry a verified signature of (repeat the flag); promote, check --digest, restore and pin --verify then refuse a digest none verifies for, audit reports it unverified"},
+		{Name: CertIdentity, Type: String, Commands: gated, Usage: "the signature gate, keyless: the certificate identity a signature must carry (a workflow's https://github.com/OWNER/REPO/.github/workflows/FILE@REF); needs --certificate-oidc-issuer"},
+		{Name: CertIdentityRegexp, Type: String, Commands: gated, Usage: "as --certificate-identity, a regular expression (Go syntax) the identity must match"},
+		{Name: CertOIDCIssuer, Type: String, Commands: gated, Usage: "the OIDC issuer of the keyless identity (GitHub Actions: https://token.actions.githubusercontent.com)"},
+		{Name: CertOIDCIssuerRegexp, Type: String, Commands: gated, Usage: "as --certificate-oidc-issuer, a regular expression the issuer must match"},
+		{Name: TrustedRoot, Type: String, Commands: gated, Usage: "a Sigstore trusted_root.json to verify against (a private instance, or offline); default: the public-good instance's, through sigstore-go's TUF client, cached in ~/.sigstore"},
+		{Name: InsecureIgnoreTlog, Type: Bool, Default: "false", Commands: gated, Usage: "pass a key-signed signature that has no transparency-log entry (cosign sign --tlog-upload=false); a keyless one still needs a timestamp"},
 		{Name: AllowBackward, Type: Bool, Default: "false", Commands: []string{Restore}, Usage: "move a floating tag (latest, 1, 1.2) back even when a newer release has moved it forward since it was recorded (rolling latest back on purpose); without it such a tag is left where it is"},
 	}
 }

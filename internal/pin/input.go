@@ -18,6 +18,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -52,6 +53,9 @@ type Options struct {
 	AllowPartial bool
 	Event        event.Context
 	Jobs         int
+	// Gate is the signature gate (nil when off): every digest pinned, or
+	// checked with --verify, must verify.
+	Gate *gate.Gate
 
 	Registry Registry
 	GitHub   ledgers.Releases

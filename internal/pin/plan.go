@@ -35,6 +35,9 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if err := Validate(o); err != nil {
 		return nil, err
 	}
+	if err := o.Gate.Prepare(ctx); err != nil {
+		return nil, err
+	}
 	var l *ledger.Ledger
 	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify, allowPartial: o.AllowPartial}
 	got, err := ledgers.Combine(ctx, o.sources())
@@ -80,6 +83,9 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	default:
 		r.Output = list(l)
 	}
+	if o.Gate != nil && err == nil {
+		err = signatures(ctx, o, r, l)
+	}
 	if o.Verify || r.Kind == Compose {
 		warnFloating(ctx, o, r, byName)
 	}
@@ -89,7 +95,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		// could not be read; the rows and the headline name those.
 		err = nil
 	}
-	if !o.Verify && r.blocked && err == nil {
+	if !o.Verify && r.blocked && (err == nil || len(r.unverified) > 0) {
 		// Nothing is written, and the override is not printed: say why
 		// where a script sees it.
 		r.Output = ""

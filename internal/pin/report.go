@@ -7,6 +7,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/report"
@@ -26,6 +27,7 @@ const (
 	NotPinned  State = "not-pinned" // --verify: a recorded image followed by tag, not pinned by digest
 	Other      State = "other"      // --verify: an image the ledger records nothing of: not judged
 	Unknown    State = "unknown"    // --verify: the registry could not be read
+	Unverified State = "unverified" // --verify: at the ledger's digest, but no signature over it verifies (the signature gate)
 )
 
 // Service is one compose service.
@@ -39,6 +41,8 @@ type Service struct {
 	Reason   string `json:"reason,omitempty"`
 	// Fix is what to do next, for a row that blocks a deploy.
 	Fix string `json:"fix,omitempty"`
+	// Signature is the signature gate's verdict on the pinned digest.
+	Signature *gate.Verdict `json:"signature,omitempty"`
 
 	recordedRepo bool // unrecorded, but its repository is one the ledger records
 }
@@ -64,7 +68,14 @@ type Report struct {
 	allowPartial bool
 	Output       string `json:"output"`  // what is written
 	Written      string `json:"written"` // the file it went to (--output)
-	blocked      bool
+	// Signatures are the signature gate's verdicts on every digest a
+	// kustomize list or lock list pins (compose rows carry their own).
+	Signatures []gate.Named `json:"signatures,omitempty"`
+	blocked    bool
+	// unverified names the pins the gate refused (not with --verify,
+	// whose rows say it): nothing is written.
+	unverified []string
+	unknown    int // pins the gate could not tell of (not with --verify)
 }
 
 func (r *Report) finish() {
@@ -77,14 +88,19 @@ func (r *Report) finish() {
 		}
 	}
 	switch {
-	case r.Verify && counts[Differs]+counts[Pruned]+counts[NotPinned] > 0:
+	case r.unknown > 0:
+		r.Summary = fmt.Sprintf("INCOMPLETE: the signature gate could not read what is attached to %s: nothing written", report.Plural(r.unknown, "pinned digest"))
+	case len(r.unverified) > 0:
+		r.blocked = true
+		r.Summary = fmt.Sprintf("BLOCKED by the signature gate: %s not verified (%s): nothing written", report.Plural(len(r.unverified), "pinned digest"), gate.Clip(r.unverified, 3))
+	case r.Verify && counts[Differs]+counts[Pruned]+counts[NotPinned]+counts[Unverified] > 0:
 		// Known to differ: the deploy is due, whatever could not be read.
 		r.blocked = true
 		var parts []string
 		for _, p := range []struct {
 			n    int
 			what string
-		}{{counts[Differs], "pinned elsewhere than " + r.Ledger + " records"}, {counts[Pruned], "pruned"}, {counts[NotPinned], "not pinned (following a tag)"}} {
+		}{{counts[Differs], "pinned elsewhere than " + r.Ledger + " records"}, {counts[Pruned], "pruned"}, {counts[NotPinned], "not pinned (following a tag)"}, {counts[Unverified], "not verified by the signature gate"}} {
 			if p.n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
 			}
@@ -136,6 +152,8 @@ func (r *Report) fix(s Service) string {
 			return fmt.Sprintf("the release pins %s: write the override again (tagguard pin %s --compose ...), or, if this pin is the newer release's, verify against that release's ledger", s.Recorded, from)
 		}
 		return fmt.Sprintf("pin the service from the ledger (tagguard pin %s --compose ...), or verify against the ledger that records this digest", from)
+	case Unverified:
+		return "sign the release's digest (cosign sign), or verify with the key or identity that signed it; do not deploy what no trusted signature covers"
 	case Pruned:
 		return "the digest is gone and cannot be pulled: deploy a release whose digest still exists (audit names which), or rebuild, record and pin again"
 	}
@@ -186,6 +204,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if s.Reason != "" {
 			fmt.Fprintf(&b, "           %s\n", s.Reason)
 		}
+		if s.Signature != nil && s.Signature.Passed() {
+			fmt.Fprintf(&b, "           signature: %s\n", s.Signature)
+		}
 		if s.Fix != "" {
 			fmt.Fprintf(&b, "           fix: %s\n", s.Fix)
 		}
@@ -205,7 +226,7 @@ func (r *Report) Show() report.Shown {
 	for _, svc := range r.Services {
 		lvl := report.Good
 		switch svc.State {
-		case Differs, Pruned:
+		case Differs, Pruned, Unverified:
 			lvl = report.Bad
 			s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + svc.Service + " " + string(svc.State), Message: svc.Service + ": " + svc.Reason})
 		case NotPinned:
@@ -217,6 +238,11 @@ func (r *Report) Show() report.Shown {
 		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(svc.State), svc.Service, svc.Image, svc.Pinned, svc.Reason}})
 	}
 	s.Tables = []report.Table{t}
+	if len(r.Signatures) > 0 {
+		st, notes := gate.Table(r.Signatures)
+		s.Tables = append(s.Tables, st)
+		s.Annotations = append(s.Annotations, notes...)
+	}
 	s.Outputs = []report.Output{{Name: "pins", Value: r.Output}}
 	if r.Verify {
 		// The gate's answer, for a workflow's if: (exit 1 sets it too).
@@ -241,6 +267,8 @@ func cmpOr(a, b string) string {
 // next is the step after this pin, in the workflow's terms.
 func (r *Report) next() string {
 	switch {
+	case len(r.unverified) > 0:
+		return "do not deploy what no trusted signature covers: sign the release's digests, or pin from a release whose digests verify"
 	case r.Verify && r.blocked:
 		return "do not deploy yet: write the override again from the ledger and deploy with it (each row's fix says how)"
 	case r.Verify && strings.HasPrefix(r.Summary, "OK"):

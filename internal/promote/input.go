@@ -20,6 +20,7 @@ import (
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -57,7 +58,10 @@ type Options struct {
 	// Referrers reads what is attached to the sources and to what is
 	// published, and carries it along a copy to another registry.
 	Referrers bool
-	GitHub    record.Releases // nil without a token
+	// Gate is the signature gate (nil when off): every source must pass
+	// before anything is written.
+	Gate   *gate.Gate
+	GitHub record.Releases // nil without a token
 
 	Event      event.Context
 	Jobs       int

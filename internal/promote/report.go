@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
@@ -59,6 +60,8 @@ type Source struct {
 	// index source names, by digest (--referrers).
 	Attached map[string]*ledger.Attached `json:"attached,omitempty"`
 	Problem  string                      `json:"problem,omitempty"`
+	// Signature is the signature gate's verdict (with the gate on).
+	Signature *gate.Verdict `json:"signature,omitempty"`
 }
 
 // Published is what the tags point at.
@@ -190,6 +193,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if s.Problem != "" {
 			fmt.Fprintf(&b, "    %s\n", s.Problem)
 		}
+		if s.Signature != nil {
+			fmt.Fprintf(&b, "    signature: %s\n", s.Signature)
+		}
 	}
 	if r.Published.Digest != "" {
 		how := "the source's exact bytes"
@@ -266,6 +272,17 @@ func (r *Report) Show() report.Shown {
 		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(tg.State), tg.Ref, tagwrite.OrAbsent(tg.From), tg.Now, tg.Reason}})
 	}
 	s.Tables = []report.Table{t}
+	var signed []gate.Named
+	for _, src := range r.Sources {
+		if src.Signature != nil {
+			signed = append(signed, gate.Named{Ref: src.Ref, Verdict: *src.Signature})
+		}
+	}
+	if len(signed) > 0 {
+		st, notes := gate.Table(signed)
+		s.Tables = append(s.Tables, st)
+		s.Annotations = append(s.Annotations, notes...)
+	}
 	if r.Check != nil {
 		cs := r.Check.Show()
 		if len(cs.Tables) > 1 {

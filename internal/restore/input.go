@@ -16,6 +16,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -50,6 +51,9 @@ type Options struct {
 	AllowBackward bool
 	// Referrers shows in the plan what is attached to each target digest.
 	Referrers bool
+	// Gate is the signature gate (nil when off): every target digest
+	// must pass before the first write.
+	Gate *gate.Gate
 	// UndoFile, when set, is where the undo ledger is written after an
 	// apply: restore --from-ledger on it reverses the restore.
 	UndoFile string

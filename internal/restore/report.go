@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
@@ -60,6 +61,8 @@ type Tag struct {
 	RecordedIn string `json:"recordedIn,omitempty"`
 	// Attached is what is attached to the target digest (--referrers).
 	Attached *ledger.Attached `json:"attached,omitempty"`
+	// Signature is the signature gate's verdict on the target digest.
+	Signature *gate.Verdict `json:"signature,omitempty"`
 
 	target  target
 	failure error
@@ -193,6 +196,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		if t.Attached != nil {
 			fmt.Fprintf(&b, "          attached to the target: %s\n", registry.FromRecord(t.Attached))
+		}
+		if t.Signature != nil {
+			fmt.Fprintf(&b, "          signature: %s\n", t.Signature)
 		}
 		if t.Reason != "" {
 			fmt.Fprintf(&b, "          %s\n", t.Reason)
