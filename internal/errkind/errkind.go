@@ -51,11 +51,11 @@ func (k Kind) Meaning() string {
 // have to guess which.
 var blockedBy = map[string]string{
 	"check":   "blocked by a guard",
-	"promote": "blocked by a guard, or a source not whole: nothing written",
+	"promote": "blocked by a guard (the signature gate too), or a source not whole: nothing written",
 	"record":  "refused: a tag is not at the expected digest, or the release notes cannot take the ledger",
-	"restore": "the pre-flight refused: a target digest is missing (pruned), or the release's notes and ledger asset disagree (tampered): nothing written; or a floating tag was held (a newer version no ledger read records)",
-	"audit":   "drift: a recorded tag drifted, is missing, unrestorable, inconsistent, unsigned or unconfirmed, or a release's notes and ledger asset disagree (tampered)",
-	"pin":     "verify: a pinned digest differs from the ledger's or was pruned, a recorded image is not pinned, or no service runs a recorded image; or the release's notes and ledger asset disagree (tampered)",
+	"restore": "the pre-flight refused: a target digest is missing (pruned) or not verified by the signature gate, or the release's notes and ledger asset disagree (tampered): nothing written; or a floating tag was held (a newer version no ledger read records)",
+	"audit":   "drift: a recorded tag drifted, is missing, unrestorable, inconsistent, unsigned, unverified or unconfirmed, or a release's notes and ledger asset disagree (tampered)",
+	"pin":     "a digest to pin is not verified by the signature gate; verify: a pinned digest differs from the ledger's, was pruned or is not verified, a recorded image is not pinned, or no service runs a recorded image; or the release's notes and ledger asset disagree (tampered)",
 }
 
 // Commands that never write cannot be partly applied.

@@ -36,7 +36,7 @@ func TestExitOneInEachCommandsTerms(t *testing.T) {
 	t.Parallel()
 	for cmd, want := range map[string]string{
 		"check":   "1 blocked by a guard",
-		"promote": "1 blocked by a guard, or a source not whole",
+		"promote": "1 blocked by a guard (the signature gate too), or a source not whole",
 		"record":  "1 refused: a tag is not at the expected digest",
 		"restore": "1 the pre-flight refused",
 		"audit":   "1 drift:",
