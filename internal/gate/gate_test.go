@@ -193,6 +193,24 @@ func TestLegacyLogEntryIsChecked(t *testing.T) {
 	want(t, load(t, o, client(t)).Check(context.Background(), d), gate.Verified, id)
 }
 
+// TestTimestampOnlyBundle: a keyless bundle with no log entry, its time
+// from a timestamp authority alone (GitHub's attestations for a private
+// repository), verifies with --insecure-ignore-tlog and not without it.
+func TestTimestampOnlyBundle(t *testing.T) {
+	t.Parallel()
+	reg := regtest.InProcess(t, regtest.WithReferrers())
+	ss := gatetest.NewSigstore(t)
+	trusted := ss.TrustedRoot(t, t.TempDir())
+	id := gatetest.Identity("acme/private", "release.yml", "refs/tags/v1.0.0")
+	d := push(t, reg.Host, "private/app")
+	h, _ := v1.NewHash(d.DigestStr())
+	gatetest.PushBundle(t, d, ss.BundleNoLog(t, id, gatetest.Statement(h, gatetest.SLSA)), gatetest.SLSA)
+	o := gate.Options{Identity: id, Issuer: gatetest.Issuer, TrustedRoot: trusted}
+	want(t, load(t, o, client(t)).Check(context.Background(), d), gate.Unverified, "transparency-log")
+	o.IgnoreTlog = true
+	want(t, load(t, o, client(t)).Check(context.Background(), d), gate.Verified, id)
+}
+
 // TestIndexPassesByItsImages: an index with no signature of its own (a
 // merged index is new bytes) passes when every image it names passes,
 // and names the image that does not otherwise.

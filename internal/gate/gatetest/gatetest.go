@@ -117,6 +117,19 @@ func Statement(subject v1.Hash, predicateType string) []byte {
 // holding statement, signed as identity.
 func (s *Sigstore) Bundle(t testing.TB, identity string, statement []byte) []byte {
 	t.Helper()
+	return s.bundle(t, identity, statement, true)
+}
+
+// BundleNoLog is Bundle with no log entry, its time from the timestamp
+// authority alone: what GitHub's attest actions make for a private
+// repository (GitHub's own Sigstore instance keeps no public log).
+func (s *Sigstore) BundleNoLog(t testing.TB, identity string, statement []byte) []byte {
+	t.Helper()
+	return s.bundle(t, identity, statement, false)
+}
+
+func (s *Sigstore) bundle(t testing.TB, identity string, statement []byte, logged bool) []byte {
+	t.Helper()
 	e, err := s.vs.AttestAtTime(identity, Issuer, statement, time.Now().Add(time.Minute), true)
 	if err != nil {
 		t.Fatal(err)
@@ -127,8 +140,10 @@ func (s *Sigstore) Bundle(t testing.TB, identity string, statement []byte) []byt
 	entries, _ := e.TlogEntries()
 	ts, _ := e.Timestamps()
 	vm := &protobundle.VerificationMaterial{
-		Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
-		TlogEntries: []*protorekor.TransparencyLogEntry{s.entry(t, entries[0])},
+		Content: &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
+	}
+	if logged {
+		vm.TlogEntries = []*protorekor.TransparencyLogEntry{s.entry(t, entries[0])}
 	}
 	for _, b := range ts {
 		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: b}}}
