@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/floating"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -246,45 +244,6 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 	}
 }
 
-// checkSignatures verifies every recorded digest still at its tag (the
-// signature gate): one whose signature was deleted, or replaced by
-// another key's, is unverified (exit 1); one whose attachments could not
-// be read is unknown (exit 3). A ref already not ok keeps its state, the
-// finding added to its reason.
-func checkSignatures(ctx context.Context, g *gate.Gate, recs []*record, refs []Ref) {
-	var ds []name.Digest
-	for i, rec := range recs {
-		if refs[i].State == Unknown || refs[i].State == Missing {
-			continue
-		}
-		ds = append(ds, rec.tag.Context().Digest(rec.image.Digest))
-	}
-	verdicts, err := g.CheckAll(ctx, ds)
-	for i, rec := range recs {
-		ref := &refs[i]
-		if ref.State == Unknown || ref.State == Missing {
-			continue
-		}
-		v, ok := verdicts[registry.AttachedKey(rec.tag.Context().Digest(rec.image.Digest))]
-		if !ok {
-			v = gate.Verdict{Digest: rec.image.Digest, State: gate.Unknown, Why: report.OneLine(fmt.Sprint(err))}
-		}
-		ref.Signature = &v
-		if v.Passed() {
-			continue
-		}
-		why := "signature gate: " + v.String()
-		switch {
-		case ref.State == OK && v.State == gate.Unknown:
-			ref.State, ref.err, ref.Reason = Unknown, errors.New(why), why
-		case ref.State == OK:
-			ref.State, ref.Reason = Unverified, why
-		default:
-			ref.Reason = strings.TrimPrefix(ref.Reason+"; "+why, "; ")
-		}
-	}
-}
-
 // needsRead reports whether a recorded Attached needs a read to be
 // checked: something recorded beyond inline BuildKit attestations, which
 // the index's own bytes hold.
@@ -296,49 +255,3 @@ func needsRead(a *ledger.Attached) bool {
 	x.Attestations = slices.DeleteFunc(slices.Clone(x.Attestations), func(w string) bool { return w == registry.Inline })
 	return !x.Empty()
 }
-
-// prefetch reads where recorded tags point now while the ledgers are still
-// being read (release pages stream): one HEAD per distinct tag, at most
-// jobs at a time, each started as soon as a ledger names the tag. A read
-// that failed is kept: the ref is then unknown, not read twice.
-type prefetch struct {
-	ctx     context.Context
-	reg     Registry
-	sem     chan struct{}
-	wg      sync.WaitGroup
-	started map[string]bool // start's own: the ledger walk calls it from one goroutine
-	reads   fanout.Memo[string, registry.Descriptor]
-}
-
-func newPrefetch(ctx context.Context, reg Registry, jobs int) *prefetch {
-	return &prefetch{ctx: ctx, reg: reg, sem: make(chan struct{}, max(jobs, 1)), started: map[string]bool{},
-		reads: fanout.Memo[string, registry.Descriptor]{KeepFailures: true}}
-}
-
-// start reads t in the background, once. It waits for a free slot before
-// it starts the read, so the ledger walk that calls it is paced by the
-// registry, as the floor client is (a goroutine per recorded tag waiting
-// for a slot was 21,000 parked goroutines at 10,000 releases × 5 refs).
-func (p *prefetch) start(t name.Tag) {
-	if p.started[t.Name()] {
-		return
-	}
-	p.started[t.Name()] = true
-	select {
-	case p.sem <- struct{}{}:
-	case <-p.ctx.Done():
-		return
-	}
-	p.wg.Go(func() {
-		defer func() { <-p.sem }()
-		_, _, _ = p.reads.Do(p.ctx, t.Name(), func() (registry.Descriptor, error) { return p.reg.Resolve(p.ctx, t) })
-	})
-}
-
-// get is where t points now: the read started for it, or a read now.
-func (p *prefetch) get(ctx context.Context, t name.Tag) (registry.Descriptor, error) {
-	d, _, err := p.reads.Do(ctx, t.Name(), func() (registry.Descriptor, error) { return p.reg.Resolve(ctx, t) })
-	return d, err
-}
-
-func (p *prefetch) wait() { p.wg.Wait() }

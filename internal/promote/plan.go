@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
@@ -132,32 +131,6 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	r.finish()
 	return p, nil
-}
-
-// gate verifies every source's signature before anything is written: a
-// source none verifies for blocks the run (exit 1), one whose attachments
-// could not be read stops it (exit 3). stop says the run ends here.
-func (p *Plan) gate(ctx context.Context, r *Report) (stop bool, err error) {
-	verdicts, err := p.o.Gate.CheckAll(ctx, p.in.sources)
-	if err != nil {
-		r.stop("the signature gate could not start: nothing was written")
-		return true, err
-	}
-	for i, d := range p.in.sources {
-		v := verdicts[registry.AttachedKey(d)]
-		r.Sources[i].Signature = &v
-	}
-	out := gate.Judge(p.in.sources, verdicts)
-	switch {
-	case out.Passed:
-		return false, nil
-	case out.Unknown:
-		r.stop("the signature gate could not read what is attached to a source: nothing was written")
-		return true, errkind.Remotef("the signature gate could not tell: %s", gate.Clip(out.Failed, 3))
-	}
-	r.Blocked = true
-	r.stop(fmt.Sprintf("BLOCKED by the signature gate: %d of %s not verified (%s): nothing was written", len(out.Failed), report.Plural(len(out.Lines), "source"), p.o.Gate.Options().Wants()))
-	return true, nil
 }
 
 // Report is the plan's report: what a dry run prints.

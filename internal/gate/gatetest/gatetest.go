@@ -8,29 +8,16 @@
 package gatetest
 
 import (
-	"bytes"
-	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -41,8 +28,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
-	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 )
 
 // Predicate types.
@@ -212,76 +197,6 @@ func (s *Sigstore) Legacy(t testing.TB, subject name.Digest, identity string) La
 	}}
 }
 
-// Key is a signing key as cosign generate-key-pair makes (ECDSA P-256).
-type Key struct{ priv *ecdsa.PrivateKey }
-
-// NewKey makes one.
-func NewKey(t testing.TB) Key {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Key{priv: priv}
-}
-
-// Public writes the public key (cosign.pub's PEM) into dir as file.
-func (k Key) Public(t testing.TB, dir, file string) string {
-	t.Helper()
-	b, err := cryptoutils.MarshalPublicKeyToPEM(k.priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func (k Key) signer(t testing.TB) signature.SignerVerifier {
-	s, err := signature.LoadECDSASignerVerifier(k.priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// Legacy is a key-signed legacy layer with no log entry (cosign sign
-// --key --tlog-upload=false).
-func (k Key) Legacy(t testing.TB, subject name.Digest) Layer {
-	t.Helper()
-	payload := SimpleSigning(subject)
-	sig, err := k.signer(t).SignMessage(bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Layer{Payload: payload, Annotations: map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}}
-}
-
-// Bundle is a key-signed bundle with no log entry of a DSSE envelope
-// holding statement (cosign v3 sign --key with no log).
-func (k Key) Bundle(t testing.TB, statement []byte) []byte {
-	t.Helper()
-	pub, _ := cryptoutils.MarshalPublicKeyToDER(k.priv.Public())
-	sum := sha256.Sum256(pub)
-	es, err := dsse.NewEnvelopeSigner(&sigdsse.SignerAdapter{SignatureSigner: k.signer(t), Pub: k.priv.Public()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := es.SignPayload(context.Background(), "application/vnd.in-toto+json", statement)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return marshal(t, &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: base64.StdEncoding.EncodeToString(sum[:])}},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: protoEnvelope(t, env)},
-	})
-}
-
 func protoEnvelope(t testing.TB, env *dsse.Envelope) *protodsse.Envelope {
 	t.Helper()
 	payload, err := base64.StdEncoding.DecodeString(env.Payload)
@@ -311,94 +226,3 @@ func marshal(t testing.TB, pb *protobundle.Bundle) []byte {
 	}
 	return raw
 }
-
-// SimpleSigning is cosign's payload for subject.
-func SimpleSigning(subject name.Digest) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"critical": map[string]any{
-			"identity": map[string]string{"docker-reference": subject.Context().Name()},
-			"image":    map[string]string{"docker-manifest-digest": subject.DigestStr()},
-			"type":     "cosign container image signature",
-		},
-		"optional": nil,
-	})
-	return b
-}
-
-// Layer is one legacy signature: the payload and its annotations.
-type Layer struct {
-	Payload     []byte
-	Annotations map[string]string
-}
-
-// PushLegacy writes the .sig image for subject holding layers, at its
-// tag (sha256-<hex>.sig), as cosign does; it returns its digest.
-func PushLegacy(t testing.TB, subject name.Digest, layers ...Layer) v1.Hash {
-	t.Helper()
-	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
-	for _, l := range layers {
-		var err error
-		img, err = mutate.Append(img, mutate.Addendum{
-			Layer:       static.NewLayer(l.Payload, "application/vnd.dev.cosign.simplesigning.v1+json"),
-			Annotations: l.Annotations,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	tag := subject.Context().Tag(strings.Replace(subject.DigestStr(), ":", "-", 1) + ".sig")
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatalf("pushing %s: %v", tag, err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// PushBundle attaches bundle to subject as cosign v3 does: an OCI 1.1
-// artifact of the bundle's type, the bundle its one layer, annotated with
-// its predicate type. It returns the referrer's digest.
-func PushBundle(t testing.TB, subject name.Digest, bundleJSON []byte, predicateType string) v1.Hash {
-	t.Helper()
-	const bt = "application/vnd.dev.sigstore.bundle.v0.3+json"
-	desc, err := remote.Head(subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer := static.NewLayer(bundleJSON, bt)
-	cfg := static.NewLayer([]byte("{}"), "application/vnd.oci.empty.v1+json")
-	for _, l := range []v1.Layer{layer, cfg} {
-		if err := remote.WriteLayer(subject.Context(), l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ld, _ := layer.Digest()
-	raw, err := json.Marshal(map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     types.OCIManifestSchema1,
-		"artifactType":  bt,
-		"config":        map[string]any{"mediaType": "application/vnd.oci.empty.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
-		"layers":        []any{map[string]any{"mediaType": bt, "size": len(bundleJSON), "digest": ld.String()}},
-		"annotations":   map[string]string{"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": predicateType},
-		"subject":       map[string]any{"mediaType": desc.MediaType, "size": desc.Size, "digest": desc.Digest.String()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, _, err := v1.SHA256(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Put(subject.Context().Digest(d.String()), rawManifest{raw}); err != nil {
-		t.Fatalf("pushing a bundle for %s: %v", subject, err)
-	}
-	return d
-}
-
-// rawManifest is a manifest's exact bytes, for remote.Put.
-type rawManifest struct{ raw []byte }
-
-func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
