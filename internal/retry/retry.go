@@ -8,7 +8,6 @@ package retry
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -258,69 +257,4 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// CapBody returns rc, failing a read past n bytes with tooLarge: a body
-// from outside is never read whole without a bound.
-func CapBody(rc io.ReadCloser, n int64, tooLarge error) io.ReadCloser {
-	return &capped{ReadCloser: rc, left: n + 1, err: tooLarge}
-}
-
-type capped struct {
-	io.ReadCloser
-	left int64
-	err  error
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, c.err
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.ReadCloser.Read(p)
-	c.left -= int64(n)
-	if c.left <= 0 && err == nil {
-		return n, c.err
-	}
-	return n, err
-}
-
-// plainHTTPAnswer: an HTTPS request met a server that answers in plain
-// HTTP.
-func plainHTTPAnswer(err error) bool {
-	var rh tls.RecordHeaderError
-	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
-}
-
-// LogRequests tells log every request sent: method, URL (without user info
-// or query), status and time (--verbose). Put beneath the retrier, each
-// attempt is its own line; the masker stands between log and a terminal.
-func LogRequests(inner http.RoundTripper, log func(format string, args ...any)) http.RoundTripper {
-	return requestLog{inner: inner, log: log}
-}
-
-type requestLog struct {
-	inner http.RoundTripper
-	log   func(format string, args ...any)
-}
-
-func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := time.Now()
-	resp, err := l.inner.RoundTrip(req)
-	u := *req.URL
-	u.RawQuery = "" // a token service's query names scopes, an upload's may hold state
-	if err != nil {
-		if u.Scheme == "https" && plainHTTPAnswer(err) {
-			// go-containerregistry tries HTTPS before plain HTTP for a
-			// loopback or --insecure-registry host: expected, not a fault.
-			l.log("%s %s: speaks plain HTTP, not HTTPS; trying http:// (%s)", req.Method, u.Redacted(), time.Since(start).Round(time.Millisecond))
-			return nil, err
-		}
-		l.log("%s %s: %v (%s)", req.Method, u.Redacted(), err, time.Since(start).Round(time.Millisecond))
-		return nil, err
-	}
-	l.log("%s %s %d (%s)", req.Method, u.Redacted(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
-	return resp, nil
 }
