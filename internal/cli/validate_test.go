@@ -64,7 +64,7 @@ func malformed(reg, dir string) map[string][]string {
 		// no gate to apply to), and a key that is not one.
 		options.SignatureKey:         {filepath.Join(dir, "missing.pub"), filepath.Join(dir, "bad-images.txt"), "/dev/zero"},
 		options.CertIdentity:         {"https://github.com/org/app/.github/workflows/release.yml@refs/heads/main"},
-		options.CertIdentityRegexp:   {"(", "^https://github.com/org/"},
+		options.CertIdentityRegexp:   {"(", "^https://github.com/org/", "github.com/org/"},
 		options.CertOIDCIssuer:       {"https://token.actions.githubusercontent.com"},
 		options.CertOIDCIssuerRegexp: {"(", "^https://token"},
 		options.TrustedRoot:          {filepath.Join(dir, "trusted_root.json")},

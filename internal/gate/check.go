@@ -1,11 +1,14 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,6 +16,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Registry is what the gate reads: what is attached to a digest, the
@@ -73,7 +77,8 @@ func (v Verdict) String() string {
 // signature of a digest in one .sig manifest, and a referrers list may be
 // long; a real one holds a handful.
 const (
-	maxCandidates = 32       // signatures tried per digest
+	maxCandidates = 64       // signatures tried per digest
+	maxImages     = 64       // distinct images an index tree may name
 	maxBundle     = 1 << 20  // one Sigstore bundle (a few KiB with its certificate)
 	maxPayload    = 64 << 10 // one simple-signing payload (a few hundred bytes)
 	maxDepth      = 2        // index of index of images
@@ -84,13 +89,7 @@ func (g *Gate) Check(ctx context.Context, d name.Digest) Verdict {
 	if err := g.Prepare(ctx); err != nil {
 		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
 	}
-	v, _, err := g.verdicts.Do(ctx, registry.AttachedKey(d), func() (Verdict, error) {
-		return g.check(ctx, g.reg, d, 0), nil
-	})
-	if err != nil {
-		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
-	}
-	return v
+	return g.memo(ctx, g.reg, d, 0, new(atomic.Int64))
 }
 
 // CheckAll is the verdict of every digest, keyed by registry.AttachedKey,
@@ -121,38 +120,53 @@ func errString(err error) string {
 
 // check applies the rule: d's own signatures first; an index none of whose
 // own verifies passes when every image it names does (a merged index is
-// new bytes that only its images' signatures cover).
-func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int) Verdict {
+// new bytes that only its images' signatures cover). Each image is
+// checked once, through the run's verdicts, and an index tree may name at
+// most maxImages distinct images: a real one names a handful, and one of
+// a thousand copies of a thousand copies would be hours of requests.
+func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int, budget *atomic.Int64) Verdict {
+	if !sha256Digest.MatchString(d.DigestStr()) {
+		return Verdict{Digest: report.Clip(d.DigestStr(), 100), State: Unknown, Why: "not a sha256 digest: tagguard verifies sha256 digests only"}
+	}
 	own := g.own(ctx, reg, d)
 	if own.Passed() || depth >= maxDepth {
 		return own
 	}
+	unknown := func(why string) Verdict {
+		if own.State != None {
+			why += "; its own signatures: " + own.Why
+		}
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: why}
+	}
 	m, err := reg.Manifest(ctx, d)
 	if err != nil {
-		if own.State == None {
-			return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
-		}
-		return own
+		// Whether it is an index, whose images could make it pass, is
+		// not known: never a refusal on what was not read.
+		return unknown("reading its manifest (is it an index?): " + report.OneLine(err.Error()))
 	}
 	if !m.MediaType.IsIndex() {
 		return own
 	}
-	idx, err := v1.ParseIndexManifest(strings.NewReader(string(m.Raw)))
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
 	if err != nil {
-		return own
+		return unknown("its index does not parse: " + report.OneLine(err.Error()))
 	}
 	var children []name.Digest
 	for _, c := range idx.Manifests {
-		if !oci.IsAttestation(c) {
-			children = append(children, d.Context().Digest(c.Digest.String()))
+		child := d.Context().Digest(c.Digest.String())
+		if !oci.IsAttestation(c) && !slices.ContainsFunc(children, func(x name.Digest) bool { return x.DigestStr() == child.DigestStr() }) {
+			children = append(children, child)
 		}
 	}
 	if len(children) == 0 {
 		return own
 	}
+	if budget.Add(int64(len(children))) > maxImages {
+		return unknown(fmt.Sprintf("an index tree naming over %d images: refused (a real one names a handful)", maxImages))
+	}
 	verdicts := make([]Verdict, len(children))
 	fanout.Each(ctx, min(len(children), 8), len(children), func(i int) {
-		verdicts[i] = g.check(ctx, reg, children[i], depth+1)
+		verdicts[i] = g.memo(ctx, reg, children[i], depth+1, budget)
 	})
 	for i, v := range verdicts {
 		if v.Digest == "" {
@@ -179,27 +193,61 @@ func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int
 	return Verdict{Digest: d.DigestStr(), State: Verified, By: strings.Join(by, ", "), Via: fmt.Sprintf("each of its %d images", len(children))}
 }
 
+// memo is check through the run's verdicts: an image two indexes (or two
+// entries of one) name is checked once. The depth is part of the key: a
+// nested index checked at the depth limit judges by its own signatures
+// alone.
+func (g *Gate) memo(ctx context.Context, reg Registry, d name.Digest, depth int, budget *atomic.Int64) Verdict {
+	v, _, err := g.verdicts.Do(ctx, fmt.Sprintf("%s#%d", registry.AttachedKey(d), depth), func() (Verdict, error) {
+		return g.check(ctx, reg, d, depth, budget), nil
+	})
+	if err != nil {
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: err.Error()}
+	}
+	return v
+}
+
+// sha256Digest is the only digest form the gate verifies.
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
 const noSignature = "no signature is attached"
 
 // rank orders the states that fail: an index is as bad as its worst part.
 var rank = map[State]int{None: 1, Unverified: 2, Unknown: 3}
 
-// own is d's verdict by the signatures attached to d itself.
+// own is d's verdict by the signatures attached to d itself: cosign's
+// .sig tag first (its layers), then each referrer, by digest; at most
+// maxCandidates are verified. Anyone with push rights can attach more:
+// when some were left untried and none tried verifies, the verdict is
+// unknown, never a refusal of a signature that was not looked at.
 func (g *Gate) own(ctx context.Context, reg Registry, d name.Digest) Verdict {
 	a, readErr := reg.Attachments(ctx, d)
+	ms := slices.Clone(a.Manifests)
+	slices.SortStableFunc(ms, func(x, y registry.Attachment) int {
+		if (x.Tag == "") != (y.Tag == "") {
+			return strings.Compare(y.Tag, x.Tag) // a legacy tag (non-empty) first
+		}
+		return strings.Compare(x.Digest.DigestStr(), y.Digest.DigestStr())
+	})
 	var tried []candidate
-	for _, m := range a.Manifests {
+	untried := 0
+	for _, m := range ms {
 		switch {
 		case strings.HasSuffix(m.Tag, ".sig"):
-			tried = append(tried, g.legacy(ctx, reg, d, m)...)
+			cs, more := g.legacy(ctx, reg, d, m, maxCandidates-len(tried))
+			tried, untried = append(tried, cs...), untried+more
+		case m.Tag == "" && len(tried) >= maxCandidates:
+			if g.isBundle(ctx, reg, m) {
+				untried++
+			}
 		case m.Tag == "":
 			if c, ok := g.referrer(ctx, reg, d, m); ok {
 				tried = append(tried, c)
 			}
 		}
-		if len(tried) >= maxCandidates {
-			break
-		}
+	}
+	for i := range tried {
+		tried[i].via, tried[i].by = report.Clip(tried[i].via, 200), report.Clip(tried[i].by, 300)
 	}
 	slices.SortStableFunc(tried, func(a, b candidate) int { return strings.Compare(a.via, b.via) })
 	var whys []string
@@ -207,24 +255,27 @@ func (g *Gate) own(ctx context.Context, reg Registry, d name.Digest) Verdict {
 		if c.err == nil {
 			return Verdict{Digest: d.DigestStr(), State: Verified, By: c.by, Via: c.via}
 		}
-		if w := c.via + ": " + c.err.Error(); !slices.Contains(whys, w) {
+		if w := c.via + ": " + report.Clip(c.err.Error(), 500); !slices.Contains(whys, w) {
 			whys = append(whys, w)
 		}
+	}
+	if len(whys) > 3 {
+		whys = append(whys[:3], fmt.Sprintf("%d more", len(whys)-3))
 	}
 	switch {
 	case readErr != nil:
 		// Part of what is attached could not be read: a signature that
 		// would verify may be in that part. Unknown, never unsigned.
-		why := "reading what is attached: " + readErr.Error()
+		why := "reading what is attached: " + report.OneLine(readErr.Error())
 		if len(whys) > 0 {
 			why += "; " + strings.Join(whys, "; ")
 		}
 		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: why}
+	case untried > 0:
+		why := fmt.Sprintf("%d signatures are attached, more than the %d verified per digest, and none of those verifies (someone flooding the digest with signatures?)", len(tried)+untried, maxCandidates)
+		return Verdict{Digest: d.DigestStr(), State: Unknown, Why: why + "; " + strings.Join(whys, "; ")}
 	case len(tried) == 0:
 		return Verdict{Digest: d.DigestStr(), State: None, Why: noSignature}
-	}
-	if len(whys) > 3 {
-		whys = append(whys[:3], fmt.Sprintf("%d more", len(whys)-3))
 	}
 	state := Unverified
 	for _, c := range tried {

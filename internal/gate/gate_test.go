@@ -273,6 +273,8 @@ func TestBadGateInput(t *testing.T) {
 		{gate.Options{Issuer: "x"}, "needs --certificate-identity"},
 		{gate.Options{Identity: "x", IdentityRegexp: "y", Issuer: "i"}, "give one, not both"},
 		{gate.Options{IdentityRegexp: "(", Issuer: "i"}, "not a regular expression"},
+		{gate.Options{IdentityRegexp: `@acme\.com$`, Issuer: "i"}, "not anchored"},
+		{gate.Options{Identity: "x", IssuerRegexp: "token.actions.githubusercontent.com"}, "not anchored"},
 		{gate.Options{TrustedRoot: "tr.json"}, "the gate is off"},
 		{gate.Options{IgnoreTlog: true}, "the gate is off"},
 	} {

@@ -40,28 +40,28 @@ const (
 // have) and verified by sigstore-go over the payload's bytes; then the
 // payload must name d (a real signature copied under another image's .sig
 // tag verifies, and names its own image).
-func (g *Gate) legacy(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment) []candidate {
+func (g *Gate) legacy(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment, limit int) (out []candidate, untried int) {
 	man, err := reg.Manifest(ctx, m.Digest)
 	if err != nil {
-		return []candidate{{via: legacyVia, err: fmt.Errorf("%w: %v", errRead, err)}}
+		return []candidate{{via: legacyVia, err: fmt.Errorf("%w: %v", errRead, err)}}, 0
 	}
 	parsed, err := v1.ParseManifest(bytes.NewReader(man.Raw))
 	if err != nil {
-		return []candidate{{via: legacyVia, err: fmt.Errorf("not an image manifest: %v", err)}}
+		return []candidate{{via: legacyVia, err: fmt.Errorf("not an image manifest: %v", err)}}, 0
 	}
-	var out []candidate
 	for _, l := range parsed.Layers {
 		if string(l.MediaType) != simpleSigning {
 			continue
 		}
-		if len(out) == maxCandidates {
-			break
+		if len(out) >= limit {
+			untried++
+			continue
 		}
 		c := candidate{via: legacyVia}
 		c.by, c.err = g.legacyLayer(ctx, reg, d, l)
 		out = append(out, c)
 	}
-	return out
+	return out, untried
 }
 
 func (g *Gate) legacyLayer(ctx context.Context, reg Registry, d name.Digest, l v1.Descriptor) (string, error) {

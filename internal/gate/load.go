@@ -29,6 +29,7 @@ type Gate struct {
 	keys     []trustedKey
 	keyless  *verify.Verifier // nil without an identity
 	identity verify.CertificateIdentity
+	trusted  root.TrustedMaterial // the trusted root, nil when none is needed
 	verdicts fanout.Memo[string, Verdict]
 }
 
@@ -36,6 +37,11 @@ type Gate struct {
 type trustedKey struct {
 	name     string // the file's base name, as reports show it
 	verifier *verify.Verifier
+	// offline verifies the signature alone, no log (nil with
+	// --insecure-ignore-tlog, where verifier does): only to tell a
+	// signature by this key whose log entry is missing from one by
+	// another key, for the report.
+	offline *verify.Verifier
 }
 
 // maxKeyFile bounds a --signature-key file: a PEM public key is under a
@@ -117,19 +123,23 @@ func (g *Gate) load(ctx context.Context, read func(ctx context.Context, path str
 		}
 		key := root.NewExpiringKey(sv, time.Time{}, time.Time{})
 		material := root.TrustedMaterialCollection{root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return key, nil })}
-		opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
-		if !o.IgnoreTlog {
-			material = append(material, trusted)
-			opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
-		}
-		v, err := verify.NewVerifier(material, opts...)
+		offline, err := verify.NewVerifier(material, verify.WithNoObserverTimestamps())
 		if err != nil {
 			return errkind.BadInputf("--signature-key %s: %v", path, err)
 		}
+		v := offline
+		if !o.IgnoreTlog {
+			if v, err = verify.NewVerifier(append(material, trusted), verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)); err != nil {
+				return errkind.BadInputf("--signature-key %s: %v", path, err)
+			}
+		} else {
+			offline = nil
+		}
 		der, _ := cryptoutils.MarshalPublicKeyToDER(pub)
 		sum := sha256.Sum256(der)
-		g.keys = append(g.keys, trustedKey{name: filepath.Base(path) + " (" + hex.EncodeToString(sum[:])[:12] + ")", verifier: v})
+		g.keys = append(g.keys, trustedKey{name: filepath.Base(path) + " (" + hex.EncodeToString(sum[:])[:12] + ")", verifier: v, offline: offline})
 	}
+	g.trusted = trusted
 	if o.keyless() {
 		id, err := verify.NewShortCertificateIdentity(o.Issuer, o.IssuerRegexp, o.Identity, o.IdentityRegexp)
 		if err != nil {

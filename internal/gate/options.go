@@ -62,6 +62,10 @@ func (o Options) Problems() []error {
 		}
 		if _, err := regexp.Compile(re.expr); err != nil {
 			bad("%s %q: not a regular expression: %v", re.flag, re.expr, err)
+		} else if !strings.HasPrefix(re.expr, "^") {
+			// sigstore-go, as cosign, matches anywhere in the value: an
+			// unanchored @acme\.com passes eve@acme.com.evil.example.
+			bad("%s %q: not anchored: it would match anywhere in the value (@acme\\.com matches eve@acme.com.evil.example); start it with ^ (and end it with $ to match the whole value)", re.flag, re.expr)
 		}
 	}
 	if !o.On() {

@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 const bundleVia = "Sigstore bundle"
@@ -26,22 +27,12 @@ const bundleVia = "Sigstore bundle"
 // a referrer that is no bundle (an SBOM, a notation signature).
 func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment) (candidate, bool) {
 	c := candidate{via: bundleVia + " " + short(m.Digest.DigestStr())}
-	man, err := reg.Manifest(ctx, m.Digest)
+	mf, err := bundleManifest(ctx, reg, m)
 	if err != nil {
 		c.err = fmt.Errorf("%w: %v", errRead, err)
 		return c, true
 	}
-	var mf struct {
-		ArtifactType string `json:"artifactType"`
-		Config       struct {
-			MediaType string `json:"mediaType"`
-		} `json:"config"`
-		Layers []v1.Descriptor `json:"layers"`
-	}
-	if err := json.Unmarshal(man.Raw, &mf); err != nil {
-		return c, false
-	}
-	if !isBundle(mf.ArtifactType) && !isBundle(mf.Config.MediaType) {
+	if mf == nil {
 		return c, false
 	}
 	i := slices.IndexFunc(mf.Layers, func(l v1.Descriptor) bool { return isBundle(string(l.MediaType)) })
@@ -64,7 +55,11 @@ func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m regi
 		c.err = fmt.Errorf("not a Sigstore bundle: %v", err)
 		return c, true
 	}
-	want, _ := hex.DecodeString(strings.TrimPrefix(d.DigestStr(), "sha256:"))
+	want, err := hex.DecodeString(strings.TrimPrefix(d.DigestStr(), "sha256:"))
+	if err != nil || len(want) != 32 {
+		c.err = fmt.Errorf("%s is not a sha256 digest: tagguard verifies sha256 digests only", d.DigestStr())
+		return c, true
+	}
 	if env, err := b.Envelope(); err == nil && env != nil {
 		s, err := env.Statement()
 		if err != nil {
@@ -81,11 +76,60 @@ func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m regi
 			c.err = fmt.Errorf("the signature is over another digest: its statement does not name %s", d.DigestStr())
 			return c, true
 		}
-		c.via += " (" + s.GetPredicateType() + ")"
+		pt := s.GetPredicateType()
+		c.via += " (" + report.Clip(pt, 100) + ")"
+		if !evidence(pt) {
+			c.err = fmt.Errorf("an attestation of type %q: neither a signature nor build provenance, so not evidence the gate takes (a scan or an SBOM by the same identity says nothing of who built the image)", report.Clip(pt, 100))
+			return c, true
+		}
 	}
 	c.by, c.err = g.verifyEntity(&b, func() verify.ArtifactPolicyOption { return verify.WithArtifactDigest("sha256", want) })
 	return c, true
 }
+
+// referrerManifest is what the gate reads of a referrer's manifest.
+type referrerManifest struct {
+	ArtifactType string `json:"artifactType"`
+	Config       struct {
+		MediaType string `json:"mediaType"`
+	} `json:"config"`
+	Layers []v1.Descriptor `json:"layers"`
+}
+
+// bundleManifest is m's manifest when it holds a Sigstore bundle, nil
+// when it is something else (an SBOM, a notation signature). The
+// manifest was read when the referrers were listed: this is the cache.
+func bundleManifest(ctx context.Context, reg Registry, m registry.Attachment) (*referrerManifest, error) {
+	man, err := reg.Manifest(ctx, m.Digest)
+	if err != nil {
+		return nil, err
+	}
+	var mf referrerManifest
+	if err := json.Unmarshal(man.Raw, &mf); err != nil || (!isBundle(mf.ArtifactType) && !isBundle(mf.Config.MediaType)) {
+		return nil, nil
+	}
+	return &mf, nil
+}
+
+// isBundle reports whether m holds a Sigstore bundle; one that cannot be
+// read counts as one (it might).
+func (g *Gate) isBundle(ctx context.Context, reg Registry, m registry.Attachment) bool {
+	mf, err := bundleManifest(ctx, reg, m)
+	return err != nil || mf != nil
+}
+
+// evidence reports whether a statement's predicate type vouches for the
+// digest it names: cosign's signature, or SLSA build provenance (what
+// actions/attest-build-provenance writes). Any other attestation by the
+// same identity (a vulnerability scan, an SBOM, test results) is that
+// identity's statement about an image, not that it built or signed it:
+// a release workflow that scans base images must not make them pass.
+func evidence(predicateType string) bool {
+	return predicateType == CosignSignPredicate || strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
+}
+
+// CosignSignPredicate is the predicate type of cosign v3's signature.
+const CosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
 func isBundle(mediaType string) bool {
 	return strings.HasPrefix(mediaType, "application/vnd.dev.sigstore.bundle")

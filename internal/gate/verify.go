@@ -8,6 +8,8 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // verifyEntity hands e to sigstore-go with each trusted key, or with the
@@ -20,14 +22,13 @@ func (g *Gate) verifyEntity(e verify.SignedEntity, artifact func() verify.Artifa
 		return "", err
 	}
 	if cert := vc.Certificate(); cert != nil {
-		who := identityOf(cert)
 		if g.keyless == nil {
-			return "", fmt.Errorf("a keyless signature by %s; no --certificate-identity was given to trust one", who)
+			return "", fmt.Errorf("a keyless signature (its certificate, not checked, names %s); no --certificate-identity was given to trust one", identityOf(cert))
 		}
 		if _, err := g.keyless.Verify(e, verify.NewPolicy(artifact(), verify.WithCertificateIdentity(g.identity))); err != nil {
-			return "", explain(err, "signed by "+who+", not the identity asked for")
+			return "", g.explainKeyless(err, cert)
 		}
-		return who, nil
+		return identityOf(cert), nil
 	}
 	if len(g.keys) == 0 {
 		return "", errors.New("signed with a key; no --signature-key was given to trust one")
@@ -38,43 +39,77 @@ func (g *Gate) verifyEntity(e verify.SignedEntity, artifact func() verify.Artifa
 		if err == nil {
 			return "key " + k.name, nil
 		}
+		if k.offline != nil && isLog(err) {
+			// sigstore-go checks the log before the key: whether the
+			// signature is this key's at all decides what to say.
+			if _, derr := k.offline.Verify(e, verify.NewPolicy(artifact(), verify.WithKey())); derr == nil {
+				return "", fmt.Errorf("signed by key %s, but no transparency-log entry for it verifies (one made without a log passes only with --insecure-ignore-tlog): %s", k.name, clean(err))
+			} else {
+				err = derr
+			}
+		}
 		last = err
 	}
 	names := make([]string, len(g.keys))
 	for i, k := range g.keys {
 		names[i] = k.name
 	}
-	return "", explain(last, "not signed by "+strings.Join(names, " or "))
+	if strings.Contains(last.Error(), "artifact digest") || strings.Contains(last.Error(), "subject") {
+		return "", fmt.Errorf("the signature is over another digest: %s", clean(last))
+	}
+	return "", errors.New("not signed by " + strings.Join(names, " or "))
 }
 
-// explain turns sigstore-go's error into the reason a release engineer
-// acts on: the log entry is missing, the subject is another digest, or
-// the signature is someone else's (mismatch says whose).
-func explain(err error, mismatch string) error {
+// explainKeyless says why a keyless signature failed, in the order a
+// person acts on: a certificate from no trusted Fulcio (anyone can make
+// one naming any identity: what it names is not repeated as fact), an
+// identity other than the one asked for, then the log or the time.
+func (g *Gate) explainKeyless(err error, cert *x509.Certificate) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "log inclusion") || strings.Contains(msg, "transparency log") || strings.Contains(msg, "verified log entries") || strings.Contains(msg, "tlog"):
-		return fmt.Errorf("no transparency-log entry verifies (a signature made without one passes only with --insecure-ignore-tlog): %v", err)
-	case strings.Contains(msg, "timestamp"):
-		return fmt.Errorf("no verified time for the signature (a log entry or a timestamp): %v", err)
-	case strings.Contains(msg, "artifact digest") || strings.Contains(msg, "subject"):
-		return fmt.Errorf("the signature is over another digest: %v", err)
-	case strings.Contains(msg, "certificate identity"):
-		return errors.New(mismatch)
-	case strings.Contains(msg, "leaf certificate"):
-		return fmt.Errorf("the certificate does not chain to the trusted root: %v", err)
-	case strings.Contains(msg, "verify signature"):
-		return errors.New(mismatch)
+	chained := !strings.Contains(msg, "leaf certificate")
+	if chained && (isLog(err) || strings.Contains(msg, "timestamp")) {
+		// The log and the time are checked before the chain: check it.
+		_, cerr := verify.VerifyLeafCertificate(cert.NotBefore, cert, g.trusted)
+		chained = cerr == nil
 	}
-	return err
+	switch {
+	case !chained:
+		return fmt.Errorf("its certificate does not chain to the trusted root's Fulcio (a certificate anyone could make; it names %s)", identityOf(cert))
+	case strings.Contains(msg, "certificate identity"):
+		return fmt.Errorf("signed by %s, not the identity asked for", identityOf(cert))
+	}
+	if s, serr := certificate.SummarizeCertificate(cert); serr == nil && g.identity.Verify(s) != nil {
+		return fmt.Errorf("signed by %s, not the identity asked for", identityOf(cert))
+	}
+	switch {
+	case isLog(err):
+		return fmt.Errorf("signed by %s, but no transparency-log entry for it verifies: %s", identityOf(cert), clean(err))
+	case strings.Contains(msg, "timestamp"):
+		return fmt.Errorf("no verified time for the signature (a log entry or a timestamp authority's): %s", clean(err))
+	case strings.Contains(msg, "artifact digest") || strings.Contains(msg, "subject"):
+		return fmt.Errorf("the signature is over another digest: %s", clean(err))
+	}
+	return fmt.Errorf("the signature does not verify with its certificate: %s", clean(err))
+}
+
+// isLog reports a failure of the transparency-log check.
+func isLog(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "log inclusion") || strings.Contains(msg, "verified log entries") || strings.Contains(msg, "transparency log")
+}
+
+// clean is sigstore-go's error as one line, without its printf debris.
+func clean(err error) string {
+	return report.Clip(strings.ReplaceAll(err.Error(), "%!w(<nil>)", ""), 300)
 }
 
 // identityOf is a Fulcio certificate's identity as reports show it:
-// "SAN (issuer ISSUER)".
+// "SAN (issuer ISSUER)", each one line and bounded (a certificate is
+// anyone's to write until it is verified).
 func identityOf(cert *x509.Certificate) string {
 	s, err := certificate.SummarizeCertificate(cert)
 	if err != nil {
 		return "an unreadable certificate"
 	}
-	return s.SubjectAlternativeName + " (issuer " + s.Extensions.Issuer + ")"
+	return report.Clip(s.SubjectAlternativeName, 200) + " (issuer " + report.Clip(s.Extensions.Issuer, 200) + ")"
 }

@@ -18,8 +18,14 @@ const (
 )
 
 // IsAttestation reports whether an index entry is a BuildKit attestation
-// manifest.
-func IsAttestation(d v1.Descriptor) bool { return d.Annotations[RefType] == AttestationManifest }
+// manifest: annotated as one, and of the platform unknown/unknown that no
+// runtime selects. The annotation alone is anyone's to write: an entry a
+// runtime could pull for a platform is an image, whatever it says of
+// itself, and is judged as one.
+func IsAttestation(d v1.Descriptor) bool {
+	return d.Annotations[RefType] == AttestationManifest && d.Platform != nil &&
+		d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+}
 
 // InlineAttestations reads an index's BuildKit attestation entries: the
 // digest of each image one attests. Bytes that are no index hold none.

@@ -21,6 +21,16 @@ func TestInlineAttestations(t *testing.T) {
 			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"unknown","architecture":"unknown"},
 			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
 			map[string]bool{img: true}},
+		// The annotation is anyone's to write: an entry a runtime pulls
+		// for linux/amd64 is an image, whatever it says of itself.
+		{"annotated, of a real platform", `{"schemaVersion":2,"manifests":[
+			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"linux","architecture":"amd64"},
+			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
+			map[string]bool{}},
+		{"annotated, of no platform", `{"schemaVersion":2,"manifests":[
+			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
+			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
+			map[string]bool{}},
 		{"no attestation", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1}]}`, map[string]bool{}},
 		{"attestation naming nothing", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
 			"annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}`, map[string]bool{}},
