@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -125,11 +126,8 @@ func (g *Gate) isBundle(ctx context.Context, reg Registry, m registry.Attachment
 // identity's statement about an image, not that it built or signed it:
 // a release workflow that scans base images must not make them pass.
 func evidence(predicateType string) bool {
-	return predicateType == CosignSignPredicate || strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
+	return predicateType == oci.CosignSignPredicate || strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
 }
-
-// CosignSignPredicate is the predicate type of cosign v3's signature.
-const CosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
 func isBundle(mediaType string) bool {
 	return strings.HasPrefix(mediaType, "application/vnd.dev.sigstore.bundle")

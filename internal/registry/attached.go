@@ -1,17 +1,14 @@
 package registry
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // Where an attachment was found.
@@ -114,7 +111,7 @@ func kindOf(artifactType string, annotations map[string]string) string {
 		// cosign v3 stores a signature as a bundle too, and marks it with
 		// its own predicate type: only another predicate is an attestation.
 		switch annotations["dev.sigstore.bundle.predicateType"] {
-		case "", cosignSignPredicate:
+		case "", oci.CosignSignPredicate:
 			return "signature"
 		}
 		return "attestation"
@@ -126,62 +123,6 @@ func kindOf(artifactType string, annotations map[string]string) string {
 		return "sbom"
 	}
 	return ""
-}
-
-// cosignSignPredicate is the predicate type cosign v3 gives the bundle of
-// a plain signature (cosign sign), stored as an OCI 1.1 referrer.
-const cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
-
-// legacySuffixes are cosign's legacy tags and what each holds.
-var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".att", "attestation"}, {".sbom", "sbom"}}
-
-// Attachments reads what is attached to d: one referrers request (the
-// referrers API, else one GET of the fallback tag where the registry has
-// no API), then a GET of each referrer listed (present: at most
-// MaxReferrers, four at a time, each under the manifest bounds), and a
-// HEAD of each of cosign's three legacy tags, in parallel within --jobs.
-// An index's inline BuildKit attestations are read from its bytes
-// (InlineAttestations).
-func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
-	var a Attached
-	var mu sync.Mutex
-	errs := make([]error, 1+len(legacySuffixes))
-	hex := strings.TrimPrefix(d.DigestStr(), "sha256:")
-	fanout.Each(ctx, 1+len(legacySuffixes), 1+len(legacySuffixes), func(i int) {
-		if i == 0 {
-			refs, where, err := c.referrers(ctx, d)
-			there, gone, foreign, herr := c.present(ctx, d, refs)
-			mu.Lock()
-			defer mu.Unlock()
-			errs[0] = errors.Join(err, herr)
-			for _, r := range there {
-				if k := kindOf(r.ArtifactType, r.Annotations); k != "" {
-					a.add(k, where)
-				}
-				a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(r.Digest.String())})
-			}
-			a.Gone = append(a.Gone, gone...)
-			a.Foreign = append(a.Foreign, foreign...)
-			return
-		}
-		l := legacySuffixes[i-1]
-		tag := d.Context().Tag("sha256-" + hex + l.suffix)
-		desc, err := c.Resolve(ctx, tag)
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			errs[i] = err
-		default:
-			a.add(l.kind, LegacyTag)
-			a.Manifests = append(a.Manifests, Attachment{Digest: d.Context().Digest(desc.Digest.String()), Tag: tag.TagStr()})
-		}
-	})
-	if err := ctx.Err(); err != nil {
-		return a, err
-	}
-	return a, errors.Join(errs...)
 }
 
 // Record is a as the ledger keeps it: an empty Attached when nothing is
@@ -211,25 +152,3 @@ func (a Attached) Named() bool {
 // digest. One digest lives in several repositories after a promote, each
 // with its own attachments: one must never answer for another.
 func AttachedKey(d name.Digest) string { return d.Context().Name() + "@" + d.DigestStr() }
-
-// AttachmentsOf reads Attachments of every digest, each once, in parallel
-// (the client's --jobs bounds the requests). inline names the images an
-// index holds a BuildKit attestation for: they count as attested, Inline.
-func (c *Client) AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]Attached, error) {
-	ds = slices.CompactFunc(slices.SortedFunc(slices.Values(ds), func(a, b name.Digest) int { return strings.Compare(a.Name(), b.Name()) }),
-		func(a, b name.Digest) bool { return a.Name() == b.Name() })
-	out := make([]Attached, len(ds))
-	errs := make([]error, len(ds))
-	fanout.Each(ctx, min(len(ds), 64), len(ds), func(i int) {
-		out[i], errs[i] = c.Attachments(ctx, ds[i])
-		out[i].Err = errs[i]
-		if inline[ds[i].DigestStr()] {
-			out[i].add("attestation", Inline)
-		}
-	})
-	m := make(map[string]Attached, len(ds))
-	for i, d := range ds {
-		m[AttachedKey(d)] = out[i]
-	}
-	return m, errors.Join(errs...)
-}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	stack "github.com/tagguard/tagguard/internal/registry/transport"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -91,7 +93,7 @@ func TestBlobsOfRepositoriesNamedLikeEndpoints(t *testing.T) {
 		"/v2/ci/app/tags/list":                       "",
 		"/token":                                     "",
 	} {
-		if got := endpoint(path); got != want {
+		if got := stack.Endpoint(path); got != want {
 			t.Errorf("endpoint(%q) = %q, want %q", path, got, want)
 		}
 	}

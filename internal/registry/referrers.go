@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
+
+	stack "github.com/tagguard/tagguard/internal/registry/transport"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,10 +19,10 @@ import (
 // where the registry answers it, else the fallback tag. Which of the two
 // answered is seen on the wire (probe).
 func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor, string, error) {
-	pr := &probe{}
-	idx, err := remote.Referrers(d, remote.Reuse(c.puller), remote.WithContext(context.WithValue(ctx, probeKey{}, pr)))
+	pctx, pr := stack.WithProbe(ctx)
+	idx, err := remote.Referrers(d, remote.Reuse(c.puller), remote.WithContext(pctx))
 	where := FallbackTag
-	if pr.api.Load() {
+	if pr.API() {
 		where = ReferrersAPI
 	}
 	if errors.Is(err, errTooLarge) {
@@ -138,9 +139,3 @@ func referrerOf(raw []byte) (referrer, error) {
 	}
 	return r, nil
 }
-
-// probeKey carries a *probe through a referrers request.
-type probeKey struct{}
-
-// probe notes whether the registry answered the referrers API itself.
-type probe struct{ api atomic.Bool }

@@ -28,12 +28,13 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // Predicate types.
 const (
-	CosignSign = "https://sigstore.dev/cosign/sign/v1" // cosign v3's signature
-	SLSA       = "https://slsa.dev/provenance/v1"      // attest-build-provenance
+	CosignSign = oci.CosignSignPredicate          // cosign v3's signature
+	SLSA       = "https://slsa.dev/provenance/v1" // attest-build-provenance
 	Issuer     = "https://token.actions.githubusercontent.com"
 )
 

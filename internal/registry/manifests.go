@@ -6,16 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
-	"sync"
+
+	stack "github.com/tagguard/tagguard/internal/registry/transport"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // Manifest is a manifest's raw bytes with the media type it was served as.
@@ -37,8 +36,8 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, er
 			return Manifest{Descriptor: Descriptor{Digest: h, MediaType: m.mt, Size: int64(len(m.raw))}, Raw: m.raw}, nil
 		}
 	}
-	seen := &announced{}
-	d, err := c.puller.Get(context.WithValue(ctx, announcedKey{}, seen), ref)
+	actx, seen := stack.WithAnnounced(ctx)
+	d, err := c.puller.Get(actx, ref)
 	if errors.Is(err, errTooLarge) {
 		return Manifest{}, tooLarge(ref)
 	}
@@ -53,7 +52,7 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, er
 	if dg, ok := ref.(name.Digest); ok && dg.DigestStr() != got.String() {
 		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry served bytes that hash to %s, not the digest asked for: refused (a registry or proxy that lies about content)", ref, got)
 	}
-	if a := seen.get(); a != "" && a != got.String() {
+	if a := seen.Digest(); a != "" && a != got.String() {
 		return Manifest{}, errkind.Remotef("fetching manifest of %s: the registry announced %s but served bytes that hash to %s: refused (a registry or proxy that lies about content)", ref, a, got)
 	}
 	if err := vet(ref, d.MediaType, d.Manifest); err != nil {
@@ -100,51 +99,4 @@ func vet(ref name.Reference, mt types.MediaType, raw []byte) error {
 		return errkind.BadInputf("index %s names %d manifests, more than the %d tagguard accepts: refused before any copy", ref, len(v.Manifests), MaxChildren)
 	}
 	return nil
-}
-
-// announcedKey carries an *announced through a request's context, so the
-// transport can hand back the Docker-Content-Digest that
-// go-containerregistry does not expose.
-type announcedKey struct{}
-
-type announced struct {
-	mu     sync.Mutex
-	digest string
-}
-
-func (a *announced) set(d string) {
-	a.mu.Lock()
-	a.digest = d
-	a.mu.Unlock()
-}
-
-func (a *announced) get() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.digest
-}
-
-// digestRecorder notes the Docker-Content-Digest of a manifest GET for the
-// Manifest call that made it, and refuses a manifest body over MaxManifest
-// (by its length, else as it is read) so it is never read whole.
-type digestRecorder struct{ inner http.RoundTripper }
-
-func (r digestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.inner.RoundTrip(req)
-	if err == nil && req.Method == http.MethodGet && endpoint(req.URL.Path) != "" && resp.StatusCode == http.StatusOK {
-		if resp.ContentLength > MaxManifest {
-			resp.Body.Close()
-			return nil, errTooLarge
-		}
-		resp.Body = retry.CapBody(resp.Body, MaxManifest, errTooLarge)
-	}
-	if pr, ok := req.Context().Value(probeKey{}).(*probe); ok && err == nil && endpoint(req.URL.Path) == "referrers" &&
-		resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), string(types.OCIImageIndex)) {
-		pr.api.Store(true)
-	}
-	if a, ok := req.Context().Value(announcedKey{}).(*announced); ok && err == nil &&
-		req.Method == http.MethodGet && endpoint(req.URL.Path) == "manifests" && resp.StatusCode == http.StatusOK {
-		a.set(strings.TrimSpace(resp.Header.Get("Docker-Content-Digest")))
-	}
-	return resp, err
 }

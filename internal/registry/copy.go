@@ -3,11 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,10 +14,6 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
 )
-
-// maxConfig bounds a config blob tagguard reads for a platform: configs are
-// a few kilobytes; a registry that serves more is not trusted with memory.
-const maxConfig = 4 << 20
 
 // CopyStats says what a copy did.
 type CopyStats struct {
@@ -158,69 +150,4 @@ func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manife
 		}
 	}
 	return c.classify(ref, "writing", err)
-}
-
-// config reads the config blob digest of repo, hashed and bounded (or
-// from what the client already read), and keeps it for a copy.
-func (c *Client) config(ctx context.Context, repo name.Repository, digest v1.Hash) ([]byte, error) {
-	return c.Blob(ctx, repo, digest, maxConfig)
-}
-
-// Blob GETs a small blob (a config, a signature's payload, a Sigstore
-// bundle) whole, at most max bytes, and hashes it itself: bytes that are
-// not the digest asked for are refused. Each is read once a run.
-func (c *Client) Blob(ctx context.Context, repo name.Repository, digest v1.Hash, max int64) ([]byte, error) {
-	if got, ok := c.read.get(repo, digest.String()); ok {
-		return got.raw, nil
-	}
-	ref := repo.Digest(digest.String())
-	layer, err := c.puller.Layer(ctx, ref)
-	if err != nil {
-		return nil, c.classify(ref, "reading blob", err)
-	}
-	rc, err := layer.Compressed()
-	if err != nil {
-		return nil, c.classify(ref, "reading blob", err)
-	}
-	defer rc.Close()
-	raw, err := io.ReadAll(io.LimitReader(rc, max+1))
-	if err != nil {
-		return nil, c.classify(ref, "reading blob", err)
-	}
-	if int64(len(raw)) > max {
-		return nil, errkind.Remotef("reading blob %s: it is larger than %d KiB: refused (no real one of its kind is)", ref, max>>10)
-	}
-	sum := sha256.Sum256(raw)
-	if "sha256:"+hex.EncodeToString(sum[:]) != digest.String() {
-		return nil, errkind.Remotef("reading blob %s: the registry served other bytes than that digest", ref)
-	}
-	c.read.put(repo, digest.String(), "", raw)
-	return raw, nil
-}
-
-// ErrNoPlatform is a config that names no os or architecture: the image
-// can be published alone, but cannot join an index.
-var ErrNoPlatform = errors.New("no platform")
-
-// Platform reads the platform of an image manifest from its config blob,
-// which it hashes before use.
-func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
-	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
-	if err != nil {
-		return nil, errkind.Remotef("reading manifest %s in %s: %v", m.Digest, repo, err)
-	}
-	raw, err := c.config(ctx, repo, man.Config.Digest)
-	if err != nil {
-		return nil, err
-	}
-	ref := repo.Digest(man.Config.Digest.String())
-	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
-	if err != nil {
-		return nil, errkind.Remotef("reading config %s: %v", ref, err)
-	}
-	p := cf.Platform()
-	if p == nil || p.OS == "" || p.Architecture == "" {
-		return nil, errkind.New(errkind.BadInput, fmt.Errorf("image %s in %s names no platform in its config (os and architecture): it cannot join an index: %w", m.Digest, repo, ErrNoPlatform))
-	}
-	return p, nil
 }
