@@ -23,7 +23,6 @@ import (
 
 // Registry is what audit reads. It has no method that writes.
 type Registry interface {
-	ParseTag(s string) (name.Tag, error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	// Tags lists a repository's tags: whether a floating tag advanced.

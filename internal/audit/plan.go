@@ -15,6 +15,7 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -78,12 +79,12 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		}
 		keep(o, records, got)
 		for _, im := range got.Ledger.Images {
-			if t, err := o.Registry.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name(), strings.Replace(t.Name(), "index.docker.io/", "docker.io/", 1))) {
+			if t, err := refs.ParseTag(im.Ref); err == nil && (len(o.Tags) == 0 || policy.MatchRef(o.Tags, t.TagStr(), t.String(), t.Name(), strings.Replace(t.Name(), "index.docker.io/", "docker.io/", 1))) {
 				pf.start(t)
 			}
 		}
 		for _, im := range got.Ledger.Images {
-			if t, err := o.Registry.ParseTag(im.Ref); err == nil {
+			if t, err := refs.ParseTag(im.Ref); err == nil {
 				recorded[t.Name()+" "+im.Digest] = true
 			}
 		}
@@ -153,7 +154,7 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 	mirrors := map[string]map[string][]string{} // repository path:tag → digest → hosts
 	tags := map[string]name.Tag{}
 	for _, im := range l.Images {
-		t, err := o.Registry.ParseTag(im.Ref)
+		t, err := refs.ParseTag(im.Ref)
 		if err != nil {
 			continue // a ledger validates its refs; one the client refuses is not audited
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -88,7 +89,7 @@ func TestAuditEveryRelease(t *testing.T) {
 func mustDigest(t testing.TB, ref string) string {
 	t.Helper()
 	c := fixture.Client(t)
-	tag, err := c.ParseTag(ref)
+	tag, err := refs.ParseTag(ref)
 	if err != nil {
 		t.Fatal(err)
 	}

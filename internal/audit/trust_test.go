@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -287,7 +288,7 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	sig := regtest.SignLegacy(t, subject, ".sig")
 	att := regtest.Refer(t, subject, regtest.InToto)
 	c := fixture.Client(t)
-	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	tag, _ := refs.ParseTag(reg.Ref("org/app:1.0.0"))
 	found, err := c.AttachmentsOf(context.Background(), []name.Digest{tag.Context().Digest(d)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +327,7 @@ func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
 	regtest.Refer(t, subject, regtest.CosignSignature)
 	regtest.SignLegacy(t, subject, ".att")
 	c := fixture.Client(t)
-	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	tag, _ := refs.ParseTag(reg.Ref("org/app:1.0.0"))
 	found, err := c.AttachmentsOf(context.Background(), []name.Digest{tag.Context().Digest(d)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -360,8 +361,8 @@ func TestEachRepositorysAttachmentsAreItsOwn(t *testing.T) {
 	reg := regtest.Distribution(t, regtest.WithDelete())
 	d := regtest.PushImage(t, reg.Ref("org/a:1.0.0")).String()
 	c := fixture.Client(t)
-	a, _ := c.ParseTag(reg.Ref("org/a:1.0.0"))
-	b, _ := c.ParseTag(reg.Ref("org/b:1.0.0"))
+	a, _ := refs.ParseTag(reg.Ref("org/a:1.0.0"))
+	b, _ := refs.ParseTag(reg.Ref("org/b:1.0.0"))
 	if _, err := c.Copy(context.Background(), a.Context().Digest(d), b.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := fixture.Client(t)
-	tag, _ := c.ParseTag(reg.Ref("org/app:1.0.0"))
+	tag, _ := refs.ParseTag(reg.Ref("org/app:1.0.0"))
 	ds := []name.Digest{tag.Context().Digest(d)}
 	sigs := map[string]v1.Hash{}
 	for _, m := range idx.Manifests {

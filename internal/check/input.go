@@ -24,7 +24,6 @@ import (
 
 // Registry is what check reads from a registry.
 type Registry interface {
-	ParseTags(list []string) ([]name.Tag, []error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
 }
@@ -87,7 +86,7 @@ func validate(o Options) (input, error) {
 		return p, errkind.BadInputf("no images to check: give --images (REPO:TAG, comma- or newline-separated)")
 	}
 	var bad []error
-	p.refs, bad = o.Registry.ParseTags(o.Images)
+	p.refs, bad = refs.ParseTags(o.Images)
 	if o.Gate != nil && o.Digest == "" && !o.Promote {
 		bad = append(bad, errors.New("the signature gate verifies the digest being published: give --digest (build-push-action's digest output)"))
 	}

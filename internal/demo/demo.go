@@ -19,6 +19,7 @@ import (
 	"github.com/tagguard/tagguard/internal/app"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/options"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -217,7 +218,7 @@ func (s *story) raw(ref string) ([]byte, error) {
 }
 
 func mustTag(c *registry.Client, ref string) name.Tag {
-	t, err := c.ParseTag(ref)
+	t, err := refs.ParseTag(ref)
 	if err != nil {
 		panic(err) // the demo's own references
 	}

@@ -30,7 +30,6 @@ import (
 // Registry is what promote reads and writes.
 type Registry interface {
 	check.Registry
-	ParseTag(s string) (name.Tag, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	Put(ctx context.Context, tag name.Tag, m registry.Manifest) error
 	// Platform reads an image manifest's config for its platform.
@@ -106,7 +105,7 @@ func validate(o Options) (input, error) {
 	if len(o.Images) == 0 {
 		bad = append(bad, errors.New("no tags to write: give --images (REPO:TAG, comma- or newline-separated)"))
 	}
-	targets, badRefs := o.Registry.ParseTags(o.Images)
+	targets, badRefs := refs.ParseTags(o.Images)
 	in.targets, bad = targets, append(bad, badRefs...)
 	// record's options are checked now: after the tags are written it is
 	// too late to find a release tag without a token.

@@ -22,12 +22,10 @@ import (
 
 // Registry is what record reads from a registry.
 type Registry interface {
-	ParseTags(list []string) ([]name.Tag, []error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	// AttachmentsOf reads what is attached to each digest (--referrers).
 	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
-	ParseTag(s string) (name.Tag, error)
 }
 
 // Releases is the GitHub side: find a release, rewrite its notes, or create
@@ -113,7 +111,7 @@ func validate(o Options) (input, error) {
 	if len(images) == 0 && len(bad) == 0 {
 		bad = append(bad, errors.New("no images to record: give --images (the refs pushed), or --metadata with an image.name"))
 	}
-	refs, badRefs := o.Registry.ParseTags(images)
+	refs, badRefs := refs.ParseTags(images)
 	in.refs, bad = refs, append(bad, badRefs...)
 	digests := map[string]string{}
 	if o.Digest != "" {

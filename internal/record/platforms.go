@@ -11,6 +11,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -83,7 +84,7 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 		if e.Verdict != Recorded {
 			continue
 		}
-		t, err := o.Registry.ParseTag(e.Ref)
+		t, err := refs.ParseTag(e.Ref)
 		if err != nil {
 			continue
 		}
@@ -103,7 +104,7 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 		if e.Verdict != Recorded {
 			continue
 		}
-		t, perr := o.Registry.ParseTag(e.Ref)
+		t, perr := refs.ParseTag(e.Ref)
 		if perr != nil {
 			continue
 		}

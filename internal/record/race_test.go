@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -148,7 +149,7 @@ func mustDigest(t *testing.T, ref string) string {
 
 func mustTag(t *testing.T, ref string) name.Tag {
 	t.Helper()
-	tag, err := fixture.Client(t).ParseTag(ref)
+	tag, err := refs.ParseTag(ref)
 	if err != nil {
 		t.Fatal(err)
 	}

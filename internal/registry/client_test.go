@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -60,7 +61,7 @@ func TestResolve(t *testing.T) {
 	srv := regtest.InProcess(t)
 	want := regtest.PushIndex(t, srv.Ref("org/app:1.0.0"))
 	c, _ := New(Config{})
-	ref, err := c.ParseTag(srv.Ref("org/app:1.0.0"))
+	ref, err := refs.ParseTag(srv.Ref("org/app:1.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,43 +69,17 @@ func TestResolve(t *testing.T) {
 	if err != nil || d.Digest != want || d.MediaType != "application/vnd.oci.image.index.v1+json" {
 		t.Errorf("Resolve = %+v, %v; want %s as an OCI index", d, err, want)
 	}
-	absent, _ := c.ParseTag(srv.Ref("org/app:9.9.9"))
+	absent, _ := refs.ParseTag(srv.Ref("org/app:9.9.9"))
 	if _, err := c.Resolve(context.Background(), absent); !errors.Is(err, ErrNotFound) {
 		t.Errorf("absent tag: %v, want ErrNotFound", err)
 	}
-	other, _ := c.ParseTag(srv.Ref("org/none:1.0.0"))
+	other, _ := refs.ParseTag(srv.Ref("org/none:1.0.0"))
 	if _, err := c.Resolve(context.Background(), other); !errors.Is(err, ErrNotFound) {
 		t.Errorf("absent repository: %v, want ErrNotFound", err)
 	}
 	tags, err := c.Tags(context.Background(), other.Context())
 	if err != nil || len(tags) != 0 {
 		t.Errorf("tags of absent repository: %v, %v", tags, err)
-	}
-}
-
-func TestParseTag(t *testing.T) {
-	t.Parallel()
-	c, _ := New(Config{Insecure: []string{"reg.internal:5000"}})
-	for in, want := range map[string]string{
-		"ghcr.io/org/app:1.2.3":       "ghcr.io/org/app:1.2.3",
-		"org/app:1.2.3":               "index.docker.io/org/app:1.2.3",
-		"localhost:5000/app:v1":       "localhost:5000/app:v1",
-		" reg.internal:5000/a/b:c ":   "reg.internal:5000/a/b:c",
-		"127.0.0.1:5000/org/app:sha1": "127.0.0.1:5000/org/app:sha1",
-	} {
-		got, err := c.ParseTag(in)
-		if err != nil || got.Name() != want {
-			t.Errorf("ParseTag(%q) = %v, %v; want %s", in, got, err, want)
-		}
-	}
-	insecure, _ := c.ParseTag("reg.internal:5000/a/b:c")
-	if insecure.Scheme() != "http" {
-		t.Errorf("host named insecure gets scheme %s", insecure.Scheme())
-	}
-	for _, bad := range []string{"ghcr.io/org/app", "localhost:5000/app", "app@sha256:" + strings.Repeat("a", 64), "Org/App:1", "app:", "", "org/app:-bad", "org/app:.hidden"} {
-		if _, err := c.ParseTag(bad); err == nil {
-			t.Errorf("ParseTag(%q) accepted", bad)
-		}
 	}
 }
 
@@ -133,7 +108,7 @@ func TestTokenEndpoint404IsNotAbsent(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := New(Config{Attempts: 1})
-	ref, err := c.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1.0.0")
+	ref, err := refs.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}

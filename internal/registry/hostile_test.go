@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 func sha(b []byte) string {
@@ -62,7 +63,7 @@ func TestBytesThatAreNotTheDigestAreRefused(t *testing.T) {
 		srv := httptest.NewServer(l)
 		c, _ := New(Config{Attempts: 1})
 		host := strings.TrimPrefix(srv.URL, "http://")
-		tag, _ := c.ParseTag(host + "/org/app:1")
+		tag, _ := refs.ParseTag(host + "/org/app:1")
 		_, err := c.Manifest(context.Background(), tag.Context().Digest(asked))
 		if errkind.Of(err) != errkind.Remote || !strings.Contains(err.Error(), "refused") {
 			t.Errorf("%s: err %v, want a refusal (exit 3)", name, err)
@@ -75,7 +76,7 @@ func TestBytesThatAreNotTheDigestAreRefused(t *testing.T) {
 	srv := httptest.NewServer(l)
 	defer srv.Close()
 	c, _ := New(Config{Attempts: 1})
-	tag, _ := c.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1")
+	tag, _ := refs.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1")
 	if _, err := c.Manifest(context.Background(), tag); err == nil || !strings.Contains(err.Error(), "announced "+asked) {
 		t.Errorf("by tag: err %v, want the announced digest named", err)
 	}
@@ -94,7 +95,7 @@ func TestSchema1IsRefused(t *testing.T) {
 	srv := httptest.NewServer(&liar{body: body, mediaType: "application/vnd.docker.distribution.manifest.v1+json", digest: sha([]byte(body))})
 	defer srv.Close()
 	c, _ := New(Config{Attempts: 1})
-	tag, _ := c.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1")
+	tag, _ := refs.ParseTag(strings.TrimPrefix(srv.URL, "http://") + "/org/app:1")
 	_, err := c.Manifest(context.Background(), tag.Context().Digest(sha([]byte(body))))
 	if errkind.Of(err) != errkind.Remote || !strings.Contains(err.Error(), "schema1 manifests are not supported") {
 		t.Errorf("err %v", err)

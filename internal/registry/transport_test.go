@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 func TestParseCredentialsNeverEchoesSecret(t *testing.T) {
@@ -67,7 +68,7 @@ func TestPlainHTTPRegistryNamesTheFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := c.ParseTag("registry.example:5003/org/app:1.0.0")
+	tag, err := refs.ParseTag("registry.example:5003/org/app:1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,12 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
 // Registry is what restore reads and writes.
 type Registry interface {
-	ParseTag(s string) (name.Tag, error)
-	ParsePin(s string) (name.Tag, v1.Hash, error)
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	Put(ctx context.Context, tag name.Tag, m registry.Manifest) error
@@ -93,7 +92,7 @@ func Validate(o Options) error {
 		}
 	}
 	for _, p := range o.Pins {
-		if _, _, err := o.Registry.ParsePin(p); err != nil {
+		if _, _, err := refs.ParsePin(p); err != nil {
 			bad = append(bad, err)
 		}
 	}

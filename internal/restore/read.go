@@ -13,6 +13,7 @@ import (
 	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledgers"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -25,7 +26,7 @@ func targets(ctx context.Context, o Options) (source string, evidence ledgers.Lo
 	case len(o.Pins) > 0:
 		source = "--pin"
 		for _, p := range o.Pins {
-			t, d, err := o.Registry.ParsePin(p)
+			t, d, err := refs.ParsePin(p)
 			if err != nil {
 				bad = append(bad, err)
 				continue
@@ -40,7 +41,7 @@ func targets(ctx context.Context, o Options) (source string, evidence ledgers.Lo
 		l := got.Ledger
 		source, evidence = got.From, got
 		for i, im := range l.Images {
-			t, err := o.Registry.ParseTag(im.Ref)
+			t, err := refs.ParseTag(im.Ref)
 			if err != nil {
 				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
 				continue

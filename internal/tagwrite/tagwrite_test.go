@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
@@ -22,13 +23,13 @@ func TestApplyWritesReadsBackAndHonoursRecheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	src, _ := c.ParseTag(srv.Ref("org/app:src"))
+	src, _ := refs.ParseTag(srv.Ref("org/app:src"))
 	m, err := c.Manifest(ctx, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := c.ParseTag(srv.Ref("org/app:a"))
-	b, _ := c.ParseTag(srv.Ref("org/app:b"))
+	a, _ := refs.ParseTag(srv.Ref("org/app:a"))
+	b, _ := refs.ParseTag(srv.Ref("org/app:b"))
 	srv.ResetCounts()
 	out := Apply(ctx, c, Options{Jobs: 2}, []Write{
 		{Tag: a, Manifest: m},
