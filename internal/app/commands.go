@@ -8,7 +8,7 @@ import (
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/options"
 	"github.com/tagguard/tagguard/internal/pin"
 	"github.com/tagguard/tagguard/internal/promote"
@@ -134,7 +134,7 @@ func restoreOptions(d deps) restore.Options {
 func auditOptions(d deps) audit.Options {
 	v := d.vals
 	return audit.Options{
-		GitHub:       github[ledgers.Releases](d),
+		GitHub:       github[load.Releases](d),
 		FromReleases: v.Bool(options.FromReleases),
 		FromRelease:  v.String(options.FromRelease),
 		FromLedgers:  v.List(options.FromLedger),
@@ -168,7 +168,7 @@ func promoteOptions(d deps) promote.Options {
 func pinOptions(d deps) pin.Options {
 	v := d.vals
 	o := pin.Options{
-		GitHub:       github[ledgers.Releases](d),
+		GitHub:       github[load.Releases](d),
 		FromRelease:  v.String(options.FromRelease),
 		FromLedgers:  v.List(options.FromLedger),
 		Compose:      v.List(options.ComposeFile),

@@ -16,7 +16,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
 )
@@ -47,13 +47,13 @@ type Options struct {
 	Event    event.Context
 	Jobs     int
 	Registry Registry
-	GitHub   ledgers.Releases // nil without a token
+	GitHub   load.Releases // nil without a token
 	ReadFile func(string) ([]byte, error)
 	Now      func() time.Time
 }
 
-func (o Options) sources() ledgers.Sources {
-	return ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, AllReleases: o.FromReleases,
+func (o Options) sources() load.Sources {
+	return load.Sources{Files: o.FromLedgers, Release: o.FromRelease, AllReleases: o.FromReleases,
 		Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
@@ -24,11 +24,11 @@ type record struct {
 	tag          name.Tag
 	image        ledger.Image
 	created      time.Time       // the ledger's own date, as it says
-	date         time.Time       // what orders records: see ledgers.Loaded.Date
+	date         time.Time       // what orders records: see load.Loaded.Date
 	suspect      bool            // the ledger's own date cannot be believed
 	since        *semver.Version // a floating tag's version as recorded, when the ledger says
 	from         string
-	evidence     ledgers.Evidence
+	evidence     load.Evidence
 	inconsistent string // why this ledger's mirrors, or two records as new as each other, disagree
 }
 
@@ -56,7 +56,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	records := map[string]*record{}
 	recorded := map[string]bool{} // ref name + " " + digest, every record read: evidence of a release
 	ledgersRead := 0
-	var flags []ledgers.Problem
+	var flags []load.Problem
 	src := o.sources()
 	src.Now = o.Now
 	// Registry reads start with the first ledger, while later release pages
@@ -66,7 +66,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 	defer pf.wait()
 	evidence := map[string]int{}
 	var tampered []Tampered
-	problems, err := ledgers.Each(ctx, src, func(got ledgers.Loaded) error {
+	problems, err := load.Each(ctx, src, func(got load.Loaded) error {
 		ledgersRead++
 		evidence[string(got.Evidence)]++
 		if len(got.Tampered) > 0 {
@@ -75,7 +75,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 			tampered = append(tampered, Tampered{From: got.From, Evidence: string(got.Evidence), Differences: got.Tampered})
 		}
 		if got.Suspect != "" {
-			flags = append(flags, ledgers.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
+			flags = append(flags, load.Problem{From: got.From, Reason: got.Suspect + ": its records never outrank another"})
 		}
 		keep(o, records, got)
 		for _, im := range got.Ledger.Images {
@@ -149,7 +149,7 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 // outranks another, and two records as new as each other that disagree
 // are inconsistent. Within one ledger, a tag recorded in several
 // registries (a mirror) at different digests is inconsistent.
-func keep(o Options, records map[string]*record, got ledgers.Loaded) {
+func keep(o Options, records map[string]*record, got load.Loaded) {
 	l := got.Ledger
 	mirrors := map[string]map[string][]string{} // repository path:tag → digest → hosts
 	tags := map[string]name.Tag{}
@@ -173,7 +173,7 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 		key := t.Name()
 		suspect := got.Suspect != ""
 		if prev, ok := records[key]; ok {
-			stronger, weaker := ledgers.Stronger(got.Evidence, prev.evidence), ledgers.Stronger(prev.evidence, got.Evidence)
+			stronger, weaker := load.Stronger(got.Evidence, prev.evidence), load.Stronger(prev.evidence, got.Evidence)
 			differ := prev.image.Digest != im.Digest
 			switch {
 			case differ && (stronger || weaker):
@@ -214,7 +214,7 @@ func keep(o Options, records map[string]*record, got ledgers.Loaded) {
 		}
 		rec := &record{tag: t, image: im, created: l.Created, date: got.Date, suspect: suspect, from: got.From, evidence: got.Evidence,
 			since: floating.RecordedVersion(l.Images, t, im.Digest)}
-		if prev, ok := records[key]; ok && prev.image.Digest != im.Digest && ledgers.Stronger(got.Evidence, prev.evidence) {
+		if prev, ok := records[key]; ok && prev.image.Digest != im.Digest && load.Stronger(got.Evidence, prev.evidence) {
 			rec.inconsistent = fmt.Sprintf("%s (%s) records it at %s, %s (%s) at %s: a record never outranks one of stronger evidence; find out who wrote the weaker one",
 				got.From, got.Evidence, im.Digest, prev.from, prev.evidence, prev.image.Digest)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -34,11 +34,11 @@ type Report struct {
 	Ledgers int    `json:"ledgers"`
 	// Problems are releases whose ledger section could not be read: the
 	// audit is incomplete while there are any.
-	Problems []ledgers.Problem `json:"problems"`
+	Problems []load.Problem `json:"problems"`
 	// Flags are ledgers whose own date cannot be believed: read, but
 	// never allowed to outrank another record.
-	Flags []ledgers.Problem `json:"flags"`
-	Refs  []Ref             `json:"refs"`
+	Flags []load.Problem `json:"flags"`
+	Refs  []Ref          `json:"refs"`
 	// Tampered are releases whose notes and ledger asset disagree: the
 	// asset's record is the one audited, and the release is drift (exit
 	// 1) until a person has looked.
@@ -66,11 +66,11 @@ type Tampered struct {
 // evidenceLine counts the ledgers by what they were read from, strongest
 // first: "2 sealed, 1 notes only".
 func evidenceLine(e map[string]int) string {
-	if len(e) == 0 || (len(e) == 1 && e[string(ledgers.File)] > 0) {
+	if len(e) == 0 || (len(e) == 1 && e[string(load.File)] > 0) {
 		return "" // ledger files only: no release to say it of
 	}
 	var parts []string
-	for _, k := range []ledgers.Evidence{ledgers.Sealed, ledgers.AssetOnly, ledgers.NotesOnly, ledgers.File} {
+	for _, k := range []load.Evidence{load.Sealed, load.AssetOnly, load.NotesOnly, load.File} {
 		if n := e[string(k)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -22,7 +22,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "unreadable: %s: %s\n", p.From, p.Reason)
 	}
 	for _, t := range r.Tampered {
-		fmt.Fprintf(&b, "tampered: %s: its notes and its ledger asset disagree; the asset%s is audited:\n", t.From, ledgers.Describe(ledgers.Evidence(t.Evidence)))
+		fmt.Fprintf(&b, "tampered: %s: its notes and its ledger asset disagree; the asset%s is audited:\n", t.From, load.Describe(load.Evidence(t.Evidence)))
 		for _, d := range t.Differences {
 			fmt.Fprintf(&b, "  %s\n", d)
 		}

@@ -22,7 +22,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/registry"
 )
@@ -153,7 +153,7 @@ func records(l *ledger.Ledger, ref name.Tag, digest string) bool {
 // ReleaseLedgers looks a version's release up on GitHub (tag v1.2.3, then
 // 1.2.3) and reads the ledger in its notes, once per version: the Release
 // of an Evidence. A release without a readable ledger is no evidence.
-func ReleaseLedgers(gh ledgers.Releases, repository string) func(ctx context.Context, tag string) (*ledger.Ledger, error) {
+func ReleaseLedgers(gh load.Releases, repository string) func(ctx context.Context, tag string) (*ledger.Ledger, error) {
 	owner, repo, _ := strings.Cut(repository, "/")
 	var memo fanout.Memo[string, *ledger.Ledger] // a release read once; a failed read asked again
 	return func(ctx context.Context, tag string) (*ledger.Ledger, error) {
@@ -170,7 +170,7 @@ func ReleaseLedgers(gh ledgers.Releases, repository string) func(ctx context.Con
 				// release whose notes disagree with its asset, or a draft
 				// (anyone with write access can make one), confirms
 				// nothing.
-				got, ok, rerr := ledgers.ReadRelease(ctx, gh, owner, repo, rel)
+				got, ok, rerr := load.ReadRelease(ctx, gh, owner, repo, rel)
 				if rerr != nil && errkind.Of(rerr) == errkind.Remote {
 					return nil, rerr
 				}

@@ -20,7 +20,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -58,7 +58,7 @@ type Options struct {
 	Gate *gate.Gate
 
 	Registry Registry
-	GitHub   ledgers.Releases
+	GitHub   load.Releases
 	ReadFile func(string) ([]byte, error)
 	Getenv   func(string) string // the compose interpolation's environment
 	// LookupEnv, when set, tells a variable set to "" from an unset one.
@@ -67,8 +67,8 @@ type Options struct {
 	Now       func() time.Time
 }
 
-func (o Options) sources() ledgers.Sources {
-	return ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
+func (o Options) sources() load.Sources {
+	return load.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
 }
 
 // kind is what is written, from --format.

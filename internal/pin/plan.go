@@ -9,7 +9,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 )
 
 // Plan is a pin worked out: what is written (or, with --verify, what was
@@ -40,12 +40,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	var l *ledger.Ledger
 	r := &Report{Command: "pin", Kind: o.kind(), Verify: o.Verify, allowPartial: o.AllowPartial}
-	got, err := ledgers.Combine(ctx, o.sources())
+	got, err := load.Combine(ctx, o.sources())
 	if err != nil {
 		return nil, err
 	}
 	l, r.Ledger = got.Ledger, got.From
-	r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == ledgers.Sealed, got.Tampered
+	r.LedgerSource, r.Sealed, r.Tampered = string(got.Evidence), got.Evidence == load.Sealed, got.Tampered
 	if r.Tampered == nil {
 		r.Tampered = []string{}
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -195,7 +195,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "tagguard pin --verify: %s\n", r.Summary)
-	if d := ledgers.Describe(ledgers.Evidence(r.LedgerSource)); d != "" {
+	if d := load.Describe(load.Evidence(r.LedgerSource)); d != "" {
 		fmt.Fprintf(&b, "from %s%s\n", r.Ledger, d)
 	}
 	b.WriteString("\n")
@@ -218,7 +218,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // Show is what the action shows: a row per service, an error annotation
 // per pin that differs or was pruned, and the pins output.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + ledgers.Describe(ledgers.Evidence(r.LedgerSource)) + "."}}
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + load.Describe(load.Evidence(r.LedgerSource)) + "."}}
 	for _, t := range r.Tampered {
 		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Ledger + " tampered", Message: t})
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -223,8 +223,8 @@ func TestLedgerTooLargeForTheNotes(t *testing.T) {
 		t.Fatalf("re-run on the sealed release: %v, %+v", err, r.Release)
 	}
 	got := 0
-	_, err = ledgers.Each(context.Background(), ledgers.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests")}, func(l ledgers.Loaded) error {
-		if l.Evidence != ledgers.Sealed || len(l.Tampered) > 0 {
+	_, err = load.Each(context.Background(), load.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests")}, func(l load.Loaded) error {
+		if l.Evidence != load.Sealed || len(l.Tampered) > 0 {
 			t.Errorf("evidence %s, tampered %v", l.Evidence, l.Tampered)
 		}
 		got = len(l.Ledger.Images)
@@ -273,8 +273,8 @@ func TestPendingAssetAloneIsPutInPlace(t *testing.T) {
 	if err := c.RenameAsset(context.Background(), "org", "app", final.ID, pendingName); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ledgers.Each(context.Background(), ledgers.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: c}, func(l ledgers.Loaded) error {
-		if l.Evidence != ledgers.AssetOnly || len(l.Tampered) > 0 {
+	_, err := load.Each(context.Background(), load.Sources{Release: "v1.0.0", Repository: "org/app", GitHub: c}, func(l load.Loaded) error {
+		if l.Evidence != load.AssetOnly || len(l.Tampered) > 0 {
 			t.Errorf("the pending asset alone reads as %s, tampered %v", l.Evidence, l.Tampered)
 		}
 		return nil

@@ -18,7 +18,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -36,7 +36,7 @@ type Registry interface {
 }
 
 // Releases finds the release whose notes hold a ledger.
-type Releases = ledgers.Releases
+type Releases = load.Releases
 
 // Options is one restore run. Exactly one of FromRelease, FromLedger and Pins
 // is the source.
@@ -109,6 +109,6 @@ func Validate(o Options) error {
 }
 
 // sources is where the ledger comes from, for the one loader.
-func (o Options) sources() ledgers.Sources {
-	return ledgers.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
+func (o Options) sources() load.Sources {
+	return load.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -38,7 +38,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	p := &Plan{o: o}
 	r := &p.report
-	*r = Report{Command: "restore", Source: source, LedgerSource: string(evidence.Evidence), Sealed: evidence.Evidence == ledgers.Sealed, Tampered: evidence.Tampered}
+	*r = Report{Command: "restore", Source: source, LedgerSource: string(evidence.Evidence), Sealed: evidence.Evidence == load.Sealed, Tampered: evidence.Tampered}
 	if r.Tampered == nil {
 		r.Tampered = []string{}
 	}

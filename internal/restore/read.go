@@ -11,7 +11,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/floating"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -20,7 +20,7 @@ import (
 // targets reads the source (a ledger file or a release's notes; pins are
 // read as they are) into the targets, refusing any that does not parse.
 // Validate has checked the options. Nothing here writes.
-func targets(ctx context.Context, o Options) (source string, evidence ledgers.Loaded, ts []target, err error) {
+func targets(ctx context.Context, o Options) (source string, evidence load.Loaded, ts []target, err error) {
 	var bad []error
 	switch {
 	case len(o.Pins) > 0:
@@ -34,7 +34,7 @@ func targets(ctx context.Context, o Options) (source string, evidence ledgers.Lo
 			ts = append(ts, target{tag: t, digest: d})
 		}
 	default:
-		got, err := load(ctx, o)
+		got, err := loadLedger(ctx, o)
 		if err != nil {
 			return "", got, nil, err
 		}
@@ -100,10 +100,10 @@ func dedupe(ts []target) ([]target, error) {
 	return out, errors.Join(bad...)
 }
 
-// load reads the ledger from a file or a release's notes, through the one
+// loadLedger reads the ledger from a file or a release's notes, through the one
 // loader restore and audit share.
-func load(ctx context.Context, o Options) (ledgers.Loaded, error) {
-	return ledgers.Combine(ctx, o.sources())
+func loadLedger(ctx context.Context, o Options) (load.Loaded, error) {
+	return load.Combine(ctx, o.sources())
 }
 
 // refSpellings are the ways a --tags glob may spell a reference: as

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/ledgers"
+	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
@@ -182,7 +182,7 @@ func (r *Report) WouldRefuse() error {
 // WriteText writes the human report.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s%s\n", r.Summary, r.Source, ledgers.Describe(ledgers.Evidence(r.LedgerSource)))
+	fmt.Fprintf(&b, "tagguard restore: %s\nfrom %s%s\n", r.Summary, r.Source, load.Describe(load.Evidence(r.LedgerSource)))
 	for _, t := range r.Tampered {
 		fmt.Fprintf(&b, "tampered: %s\n", t)
 	}
@@ -237,7 +237,7 @@ func (r *Report) Blocking() bool { return false }
 // Show is what the action shows of a restore: a row per tag, a notice per
 // restored tag, an error per failed or skipped one, and the outputs.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + ledgers.Describe(ledgers.Evidence(r.LedgerSource)) + "."}}
+	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + load.Describe(load.Evidence(r.LedgerSource)) + "."}}
 	for _, t := range r.Tampered {
 		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Source + " tampered", Message: t})
 	}

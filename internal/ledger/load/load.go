@@ -1,9 +1,9 @@
-// Package ledgers is the one way tagguard loads "every ledger from these
+// Package load is the one way tagguard loads "every ledger from these
 // sources": ledger files, one release's notes, or every release of the
 // repository. restore and audit both read their ledgers through it. Release
 // notes are streamed a page at a time, so memory stays flat in the number
 // of releases.
-package ledgers
+package load
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ledgers
+package load
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/" + name)
+	b, err := os.ReadFile("../../../testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestEachFromEverySource(t *testing.T) {
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
 	var from []string
 	problems, err := Each(context.Background(), Sources{
-		Files:       []string{"../../testdata/ledgers/v1-image.json", "../../testdata/ledgers/v1-index.json"},
+		Files:       []string{"../../../testdata/ledgers/v1-image.json", "../../../testdata/ledgers/v1-index.json"},
 		AllReleases: true, Repository: "octo-org/app", GitHub: c,
 	}, func(l Loaded) error {
 		from = append(from, l.From)
@@ -42,7 +42,7 @@ func TestEachFromEverySource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "ledger file ../../testdata/ledgers/v1-image.json,ledger file ../../testdata/ledgers/v1-index.json,release v1.2.3,release v1.2.1"
+	want := "ledger file ../../../testdata/ledgers/v1-image.json,ledger file ../../../testdata/ledgers/v1-index.json,release v1.2.3,release v1.2.1"
 	if strings.Join(from, ",") != want {
 		t.Errorf("loaded from %v", from)
 	}
@@ -52,7 +52,7 @@ func TestEachFromEverySource(t *testing.T) {
 
 	// A future schema in a file, a named release without a ledger: bad input.
 	for _, s := range []Sources{
-		{Files: []string{"../../testdata/ledgers/v2-future.json"}},
+		{Files: []string{"../../../testdata/ledgers/v2-future.json"}},
 		{Release: "v1.2.2", Repository: "octo-org/app", GitHub: c},
 		{AllReleases: true, Repository: "octo-org/app"},
 	} {
