@@ -23,6 +23,7 @@ var legacySuffixes = []struct{ suffix, kind string }{{".sig", "signature"}, {".a
 // An index's inline BuildKit attestations are read from its bytes
 // (InlineAttestations).
 func (c *Client) Attachments(ctx context.Context, d name.Digest) (Attached, error) {
+	d = c.homeDigest(d)
 	var a Attached
 	var mu sync.Mutex
 	errs := make([]error, 1+len(legacySuffixes))

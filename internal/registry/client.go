@@ -57,11 +57,12 @@ type Config struct {
 // Client reads and writes manifests and tags. It is safe for concurrent use
 // and reuses one token exchange per repository.
 type Client struct {
-	keys   *sourced
-	puller *remote.Puller
-	pusher *remote.Pusher
-	read   *readCache // what this run read and hashed, for its copies
-	jobs   int        // --jobs: the width of the client's own fan-outs
+	insecure []string // --insecure-registry: hosts re-homed as plain HTTP (home.go)
+	keys     *sourced
+	puller   *remote.Puller
+	pusher   *remote.Pusher
+	read     *readCache // what this run read and hashed, for its copies
+	jobs     int        // --jobs: the width of the client's own fan-outs
 	// copies: each manifest is copied into a repository once a run ("
 	// registry/repository@digest"); a copy that failed is tried again.
 	copies fanout.Memo[string, CopyStats]
@@ -123,5 +124,5 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up registry client: %w", err)
 	}
-	return &Client{keys: keys, puller: p, pusher: w, read: &readCache{}, jobs: cfg.Jobs}, nil
+	return &Client{insecure: cfg.Insecure, keys: keys, puller: p, pusher: w, read: &readCache{}, jobs: cfg.Jobs}, nil
 }

@@ -38,6 +38,7 @@ func (s CopyStats) String() string {
 // lists twice, or that two sources share, is copied by the first caller
 // and waited for by the others, who get its outcome.
 func (c *Client) Copy(ctx context.Context, src name.Digest, dst name.Repository) (CopyStats, error) {
+	src, dst = c.homeDigest(src), c.homeRepo(dst)
 	return c.copyOnce(ctx, src, dst, false)
 }
 
@@ -138,6 +139,7 @@ func (c *Client) pushImage(ctx context.Context, target name.Digest, img v1.Image
 // no-op, or (a policy against re-pushing) refuses it: a refusal is then
 // answered by a read, and m found there is success.
 func (c *Client) PutManifest(ctx context.Context, repo name.Repository, m Manifest) error {
+	repo = c.homeRepo(repo)
 	ref := repo.Digest(m.Digest.String())
 	err := c.pusher.Put(ctx, ref, rawManifest{m})
 	if err == nil {

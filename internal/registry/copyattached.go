@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -30,6 +31,11 @@ import (
 // referrer while the other waits: the fallback tag is not updated twice
 // at the same moment from here.
 func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
+	dst = c.homeRepo(dst)
+	a.Manifests = slices.Clone(a.Manifests) // the caller's stays as it is
+	for i := range a.Manifests {
+		a.Manifests[i].Digest = c.homeDigest(a.Manifests[i].Digest)
+	}
 	var referrers, legacy []Attachment
 	for _, m := range a.Manifests {
 		if m.Tag == "" {

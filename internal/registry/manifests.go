@@ -30,6 +30,7 @@ type Manifest struct {
 // refused, and so is every schema1 manifest: it cannot be restored
 // faithfully.
 func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, error) {
+	ref = c.homeRef(ref)
 	if dg, ok := ref.(name.Digest); ok {
 		if m, ok := c.read.get(dg.Context(), dg.DigestStr()); ok && m.mt != "" {
 			h, _ := v1.NewHash(dg.DigestStr())

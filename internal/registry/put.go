@@ -30,6 +30,7 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.m.MediaType
 // Put points tag at m: one manifest PUT of m's bytes with m's media type. No
 // blob moves; the manifest must already be in the repository by digest.
 func (c *Client) Put(ctx context.Context, tag name.Tag, m Manifest) error {
+	tag = c.homeTag(tag)
 	err := c.pusher.Put(ctx, tag, rawManifest{m})
 	if err == nil {
 		return nil

@@ -31,6 +31,7 @@ type Descriptor struct {
 // answer HEAD without Docker-Content-Digest (or Content-Type) get a GET and
 // the body is hashed. An absent tag is ErrNotFound.
 func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Descriptor, error) {
+	ref = c.homeRef(ref)
 	d, err := c.puller.Head(ctx, ref)
 	if err == nil {
 		return Descriptor{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}, nil

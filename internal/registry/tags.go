@@ -18,6 +18,7 @@ import (
 // next page points back at a page already read, or that never stops, is a
 // registry failure that says so, not a loop until --timeout.
 func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
+	repo = c.homeRepo(repo)
 	lctx, pg := stack.WithPages(ctx)
 	tags, err := c.puller.List(lctx, repo)
 	if loop := pg.Failure(); loop != nil {

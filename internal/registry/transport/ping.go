@@ -25,6 +25,11 @@ type pingOnce struct {
 type pingAnswer struct {
 	status int
 	header http.Header
+	// scheme is what answered: https, or http where the scheme guard
+	// found the host to speak plain HTTP. go-containerregistry reads it
+	// off the answer's request (its challenge's Insecure) to allow an
+	// http token realm: every later caller must see the same.
+	scheme string
 }
 
 func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -36,7 +41,11 @@ func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
 	a, ran, aerr := p.answers.Do(req.Context(), req.URL.Scheme+"://"+req.URL.Host, func() (pingAnswer, error) {
 		resp, err = p.inner.RoundTrip(req)
 		if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
-			return pingAnswer{resp.StatusCode, resp.Header.Clone()}, nil
+			scheme := req.URL.Scheme
+			if resp.Request != nil && resp.Request.URL != nil {
+				scheme = resp.Request.URL.Scheme
+			}
+			return pingAnswer{resp.StatusCode, resp.Header.Clone(), scheme}, nil
 		}
 		return pingAnswer{}, errPingNotKept
 	})
@@ -48,10 +57,15 @@ func (p *pingOnce) RoundTrip(req *http.Request) (*http.Response, error) {
 	case aerr != nil:
 		return nil, aerr
 	}
+	answered := req
+	if a.scheme != "" && a.scheme != req.URL.Scheme {
+		answered = req.Clone(req.Context())
+		answered.URL.Scheme = a.scheme
+	}
 	return &http.Response{
 		Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)), StatusCode: a.status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: a.header.Clone(), Body: http.NoBody, Request: req,
+		Header: a.header.Clone(), Body: http.NoBody, Request: answered,
 	}, nil
 }
 
