@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/tagguard/tagguard/internal/gate/gatetest"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -180,6 +182,32 @@ func TestPinGate(t *testing.T) {
 	}
 	if _, err := os.Stat(out2); err == nil {
 		t.Errorf("%s was written: nothing may be", out2)
+	}
+	// A kustomize list pins one digest a repository, the highest
+	// version's: an older latest at an unsigned digest is not in it, and
+	// does not block it.
+	older := s.reg.Pusher().PushImage(t, s.reg.Ref("ci/good:latest"))
+	kl := filepath.Join(dir, "k.json")
+	writeLedgerFile(t, kl, s.reg.Ref("ci/good:1.0.0"), s.good.DigestStr(), s.reg.Ref("ci/good:latest"), older.String())
+	code, out, errOut = runCLI(t, append([]string{"pin", "--from-ledger", kl, "--format", "kustomize"}, gateFlags...)...)
+	if code != 0 || !strings.Contains(out, s.good.DigestStr()) || strings.Contains(out, older.String()) {
+		t.Fatalf("pin --format kustomize: exit %d, want 0 pinning the signed 1.0.0 alone\n%s\n%s", code, out, errOut)
+	}
+}
+
+// writeLedgerFile writes a ledger of ref, digest pairs.
+func writeLedgerFile(t *testing.T, path string, pairs ...string) {
+	t.Helper()
+	l := &ledger.Ledger{Schema: ledger.Schema, Created: time.Now().UTC().Truncate(time.Second)}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		l.Images = append(l.Images, ledger.Image{Ref: pairs[i], Digest: pairs[i+1]})
+	}
+	b, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

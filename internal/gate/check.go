@@ -154,7 +154,7 @@ func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int
 	var children []name.Digest
 	for _, c := range idx.Manifests {
 		child := d.Context().Digest(c.Digest.String())
-		if !oci.IsAttestation(c) && !slices.ContainsFunc(children, func(x name.Digest) bool { return x.DigestStr() == child.DigestStr() }) {
+		if oci.Pullable(c) && !slices.ContainsFunc(children, func(x name.Digest) bool { return x.DigestStr() == child.DigestStr() }) {
 			children = append(children, child)
 		}
 	}

@@ -62,8 +62,8 @@ func Clip(lines []string, n int) string {
 
 // Named is a verdict with the reference it was asked for.
 type Named struct {
-	Ref     string
-	Verdict Verdict
+	Ref     string  `json:"ref"`
+	Verdict Verdict `json:"signature"`
 }
 
 // Table is the job summary's table of verdicts, one row per digest, and

@@ -17,14 +17,20 @@ const (
 	AttestationManifest = "attestation-manifest"
 )
 
-// IsAttestation reports whether an index entry is a BuildKit attestation
-// manifest: annotated as one, and of the platform unknown/unknown that no
-// runtime selects. The annotation alone is anyone's to write: an entry a
-// runtime could pull for a platform is an image, whatever it says of
-// itself, and is judged as one.
-func IsAttestation(d v1.Descriptor) bool {
-	return d.Annotations[RefType] == AttestationManifest && d.Platform != nil &&
-		d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+// IsAttestation reports whether an index entry is marked as a BuildKit
+// attestation manifest: how promote lays out a merged index and record
+// lists platforms. The mark is anyone's to write: what must be verified
+// is decided by Pullable.
+func IsAttestation(d v1.Descriptor) bool { return d.Annotations[RefType] == AttestationManifest }
+
+// Pullable reports whether a runtime could pull an index entry for some
+// platform: every entry but a BuildKit attestation of the platform
+// unknown/unknown, which no runtime selects. An entry marked as an
+// attestation with a real platform, or none, is an image like any other
+// (containerd and Docker select by platform and ignore the mark): the
+// signature gate judges it.
+func Pullable(d v1.Descriptor) bool {
+	return !IsAttestation(d) || d.Platform == nil || d.Platform.OS != "unknown" || d.Platform.Architecture != "unknown"
 }
 
 // InlineAttestations reads an index's BuildKit attestation entries: the

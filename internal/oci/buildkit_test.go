@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 const (
@@ -21,16 +22,6 @@ func TestInlineAttestations(t *testing.T) {
 			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"unknown","architecture":"unknown"},
 			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
 			map[string]bool{img: true}},
-		// The annotation is anyone's to write: an entry a runtime pulls
-		// for linux/amd64 is an image, whatever it says of itself.
-		{"annotated, of a real platform", `{"schemaVersion":2,"manifests":[
-			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"linux","architecture":"amd64"},
-			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
-			map[string]bool{}},
-		{"annotated, of no platform", `{"schemaVersion":2,"manifests":[
-			{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
-			 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`,
-			map[string]bool{}},
 		{"no attestation", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1}]}`, map[string]bool{}},
 		{"attestation naming nothing", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
 			"annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}`, map[string]bool{}},
@@ -42,6 +33,28 @@ func TestInlineAttestations(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestPullable: only a BuildKit attestation of platform unknown/unknown
+// is out of a runtime's reach; the mark alone, on an entry of a real
+// platform or of none, is anyone's to write and hides nothing.
+func TestPullable(t *testing.T) {
+	mark := map[string]string{RefType: AttestationManifest}
+	for _, tc := range []struct {
+		name string
+		d    v1.Descriptor
+		want bool
+	}{
+		{"an image", v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}, true},
+		{"buildx attestation", v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"}, Annotations: mark}, false},
+		{"marked, of a real platform", v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}, Annotations: mark}, true},
+		{"marked, of no platform", v1.Descriptor{Annotations: mark}, true},
+		{"unknown/unknown, unmarked", v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"}}, true},
+	} {
+		if got := Pullable(tc.d); got != tc.want {
+			t.Errorf("%s: Pullable = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

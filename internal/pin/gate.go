@@ -13,8 +13,8 @@ import (
 )
 
 // signatures is the signature gate on the deploy side: every digest pin
-// writes (a compose row pinned or resolved, every image of a kustomize or
-// lock list) or, with --verify, every pin at the ledger's digest must
+// writes (a compose row pinned or resolved, the one image per repository
+// of a kustomize list, every image of a lock list) or, with --verify, every pin at the ledger's digest must
 // verify in its repository. With --verify a pin that does not is its own
 // row state (unverified, exit 1); otherwise nothing is written (exit 1).
 // One whose attachments could not be read is unknown (exit 3).
@@ -36,7 +36,11 @@ func signatures(ctx context.Context, o Options, r *Report, l *ledger.Ledger) err
 			}
 		}
 	default:
-		for _, im := range l.Images {
+		images := l.Images
+		if r.Kind == Kustomize {
+			images = r.written // one per repository: what the list names
+		}
+		for _, im := range images {
 			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
 				pins = append(pins, pin{d: t.Context().Digest(im.Digest)})
 			}

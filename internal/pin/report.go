@@ -8,6 +8,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/tagguard/tagguard/internal/gate"
+	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/report"
@@ -76,6 +77,9 @@ type Report struct {
 	// whose rows say it): nothing is written.
 	unverified []string
 	unknown    int // pins the gate could not tell of (not with --verify)
+	// written are the ledger entries a kustomize list pins: one per
+	// repository, the highest version's.
+	written []ledger.Image
 }
 
 func (r *Report) finish() {

@@ -188,6 +188,9 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 		repos = append(repos, repo)
 	}
 	slices.Sort(repos)
+	for _, repo := range repos {
+		r.written = append(r.written, chosen[repo])
+	}
 	used := make([]bool, len(o.Rename))
 	for _, repo := range repos {
 		newName := ""

@@ -125,3 +125,22 @@ func TestPromoteRecordsInlineAttestationsAsRecordDoes(t *testing.T) {
 		t.Errorf("the ledger's linux/amd64: %q; want attested (inline BuildKit), as record says", got)
 	}
 }
+
+// TestMarkedAttestationsWithoutPlatformMerge: two source indexes whose
+// BuildKit attestation entries lost their platform (as some copy tools
+// leave them) merge as before: the mark decides the layout of a merged
+// index; only the signature gate asks whether a runtime could pull it.
+func TestMarkedAttestationsWithoutPlatformMerge(t *testing.T) {
+	h := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+	idx := func(img, att, arch string) source {
+		raw := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1,"platform":{"os":"linux","architecture":"` + arch + `"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,
+ "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}}]}`)
+		d, _ := v1.NewHash(h('f'))
+		return source{m: registry.Manifest{Descriptor: registry.Descriptor{Digest: d, MediaType: types.OCIImageIndex}, Raw: raw}}
+	}
+	if _, err := buildIndex([]source{idx(h('1'), h('2'), "amd64"), idx(h('3'), h('4'), "arm64")}); err != nil {
+		t.Fatalf("buildIndex: %v", err)
+	}
+}

@@ -133,8 +133,9 @@ func TestPathologicalManifestsAreRefusedBeforeAnyCopy(t *testing.T) {
 	other, _ := name.NewRepository(srv.Ref("other/app"))
 	for what, raw := range map[string][]byte{"10,000 layers": many, "over 4 MiB": huge} {
 		ref := putRaw(t, srv.Ref("org/app:bad"), raw)
+		// Bounded by a deadline, not timed: a refusal that read the body
+		// would run into it and fail as a read, not as bad input.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		start := time.Now()
 		if _, err := c.Manifest(ctx, ref); errkind.Of(err) != errkind.BadInput {
 			t.Errorf("%s: read: %v: want bad input", what, err)
 		}
@@ -142,9 +143,6 @@ func TestPathologicalManifestsAreRefusedBeforeAnyCopy(t *testing.T) {
 			t.Errorf("%s: copy: %v: want bad input", what, err)
 		}
 		cancel()
-		if d := time.Since(start); d > 3*time.Second {
-			t.Errorf("%s: refusing took %s", what, d)
-		}
 	}
 	if _, err := c.Resolve(context.Background(), other.Tag("bad")); err == nil {
 		t.Error("something was copied")

@@ -259,6 +259,19 @@ func (r *Report) Show() report.Shown {
 		}
 	}
 	s.Tables = []report.Table{t}
+	var signed []gate.Named
+	seen := map[string]bool{}
+	for _, tag := range r.Tags {
+		if d := tag.target.tag.Context().Digest(tag.To).String(); tag.Signature != nil && !seen[d] {
+			seen[d] = true
+			signed = append(signed, gate.Named{Ref: d, Verdict: *tag.Signature})
+		}
+	}
+	if len(signed) > 0 {
+		st, notes := gate.Table(signed)
+		s.Tables = append(s.Tables, st)
+		s.Annotations = append(s.Annotations, notes...)
+	}
 	s.Outputs = []report.Output{{Name: "changed", Value: r.Outputs.Changed}, {Name: "undo", Value: r.Outputs.Undo}}
 	s.Next = r.next()
 	return s
