@@ -84,3 +84,14 @@ func Table(rows []Named) (report.Table, []report.Annotation) {
 	}
 	return t, notes
 }
+
+// Show adds the verdicts' table and their annotations to a job summary,
+// when there are verdicts (the gate was on).
+func Show(s *report.Shown, rows []Named) {
+	if len(rows) == 0 {
+		return
+	}
+	t, notes := Table(rows)
+	s.Tables = append(s.Tables, t)
+	s.Annotations = append(s.Annotations, notes...)
+}

@@ -242,11 +242,7 @@ func (r *Report) Show() report.Shown {
 		t.Rows = append(t.Rows, report.Row{Level: lvl, Cells: []string{string(svc.State), svc.Service, svc.Image, svc.Pinned, svc.Reason}})
 	}
 	s.Tables = []report.Table{t}
-	if len(r.Signatures) > 0 {
-		st, notes := gate.Table(r.Signatures)
-		s.Tables = append(s.Tables, st)
-		s.Annotations = append(s.Annotations, notes...)
-	}
+	gate.Show(&s, r.Signatures)
 	s.Outputs = []report.Output{{Name: "pins", Value: r.Output}}
 	if r.Verify {
 		// The gate's answer, for a workflow's if: (exit 1 sets it too).

@@ -111,11 +111,7 @@ func (r *Report) Show() report.Shown {
 			signed = append(signed, gate.Named{Ref: src.Ref, Verdict: *src.Signature})
 		}
 	}
-	if len(signed) > 0 {
-		st, notes := gate.Table(signed)
-		s.Tables = append(s.Tables, st)
-		s.Annotations = append(s.Annotations, notes...)
-	}
+	gate.Show(&s, signed)
 	if r.Check != nil {
 		cs := r.Check.Show()
 		if len(cs.Tables) > 1 {

@@ -267,11 +267,7 @@ func (r *Report) Show() report.Shown {
 			signed = append(signed, gate.Named{Ref: d, Verdict: *tag.Signature})
 		}
 	}
-	if len(signed) > 0 {
-		st, notes := gate.Table(signed)
-		s.Tables = append(s.Tables, st)
-		s.Annotations = append(s.Annotations, notes...)
-	}
+	gate.Show(&s, signed)
 	s.Outputs = []report.Output{{Name: "changed", Value: r.Outputs.Changed}, {Name: "undo", Value: r.Outputs.Undo}}
 	s.Next = r.next()
 	return s
