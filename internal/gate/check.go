@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -147,12 +146,12 @@ func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int
 	if !m.MediaType.IsIndex() {
 		return own
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	entries, err := oci.Entries(m.Raw)
 	if err != nil {
 		return unknown("its index does not parse: " + report.OneLine(err.Error()))
 	}
 	var children []name.Digest
-	for _, c := range idx.Manifests {
+	for _, c := range entries {
 		child := d.Context().Digest(c.Digest.String())
 		if oci.Pullable(c) && !slices.ContainsFunc(children, func(x name.Digest) bool { return x.DigestStr() == child.DigestStr() }) {
 			children = append(children, child)

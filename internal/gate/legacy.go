@@ -19,6 +19,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -45,7 +46,7 @@ func (g *Gate) legacy(ctx context.Context, reg Registry, d name.Digest, m regist
 	if err != nil {
 		return []candidate{{via: legacyVia, err: fmt.Errorf("%w: %v", errRead, err)}}, 0
 	}
-	parsed, err := v1.ParseManifest(bytes.NewReader(man.Raw))
+	parsed, err := oci.Image(man.Raw)
 	if err != nil {
 		return []candidate{{via: legacyVia, err: fmt.Errorf("not an image manifest: %v", err)}}, 0
 	}

@@ -3,8 +3,6 @@
 package oci
 
 import (
-	"bytes"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -36,12 +34,12 @@ func Pullable(d v1.Descriptor) bool {
 // InlineAttestations reads an index's BuildKit attestation entries: the
 // digest of each image one attests. Bytes that are no index hold none.
 func InlineAttestations(raw []byte) map[string]bool {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	entries, err := Entries(raw)
 	if err != nil {
 		return nil
 	}
 	out := map[string]bool{}
-	for _, m := range idx.Manifests {
+	for _, m := range entries {
 		if IsAttestation(m) && m.Annotations[RefDigest] != "" {
 			out[m.Annotations[RefDigest]] = true
 		}

@@ -30,11 +30,11 @@ func buildIndex(ss []source) (registry.Manifest, error) {
 	for _, s := range ss {
 		switch {
 		case s.m.MediaType.IsIndex():
-			idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
+			es, err := oci.Entries(s.m.Raw)
 			if err != nil {
 				return registry.Manifest{}, errkind.Remotef("reading index %s: %v", s.ref, err)
 			}
-			entries = append(entries, idx.Manifests...)
+			entries = append(entries, es...)
 		default:
 			entries = append(entries, v1.Descriptor{MediaType: s.m.MediaType, Digest: s.m.Digest, Size: int64(len(s.m.Raw)), Platform: s.platform})
 		}
@@ -118,11 +118,11 @@ func sortKey(d v1.Descriptor, all []v1.Descriptor) string {
 // image source) and refuses a label the config contradicts: merged as it
 // is, such an index would send hosts of one platform another's image.
 func checkLabels(ctx context.Context, reg Registry, index name.Digest, m registry.Manifest) error {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	entries, err := oci.Entries(m.Raw)
 	if err != nil {
 		return errkind.Remotef("reading index %s: %v", index, err)
 	}
-	for _, d := range idx.Manifests {
+	for _, d := range entries {
 		if oci.IsAttestation(d) || d.Platform == nil || !d.MediaType.IsImage() {
 			continue
 		}

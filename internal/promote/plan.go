@@ -1,7 +1,6 @@
 package promote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -257,14 +256,14 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 	for i, s := range p.sources {
 		mine := []name.Digest{s.ref}
 		if s.m.MediaType.IsIndex() {
-			idx, err := v1.ParseIndexManifest(bytes.NewReader(s.m.Raw))
+			entries, err := oci.Entries(s.m.Raw)
 			if err != nil {
 				return err
 			}
 			// Every entry, attestation manifests included: cosign sign
 			// --recursive signs those too, and their signatures travel
 			// with them.
-			for _, d := range idx.Manifests {
+			for _, d := range entries {
 				mine = append(mine, s.ref.Context().Digest(d.Digest.String()))
 			}
 			for d := range oci.InlineAttestations(s.m.Raw) {

@@ -1,12 +1,10 @@
 package record
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
@@ -49,12 +47,12 @@ func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger
 // IndexPlatforms lists the platforms of an image index's raw bytes, as a
 // ledger records them.
 func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	entries, err := oci.Entries(raw)
 	if err != nil {
 		return nil, err
 	}
 	var out []ledger.Platform
-	for _, d := range idx.Manifests {
+	for _, d := range entries {
 		// buildx adds attestation manifests as unknown/unknown entries:
 		// they are not platforms anyone runs.
 		if oci.IsAttestation(d) || d.Platform == nil {

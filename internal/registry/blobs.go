@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // maxConfig bounds a config blob tagguard reads for a platform: configs are
@@ -71,7 +72,7 @@ var ErrNoPlatform = errors.New("no platform")
 // which it hashes before use.
 func (c *Client) Platform(ctx context.Context, repo name.Repository, m Manifest) (*v1.Platform, error) {
 	repo = c.homeRepo(repo)
-	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
+	man, err := oci.Image(m.Raw)
 	if err != nil {
 		return nil, errkind.Remotef("reading manifest %s in %s: %v", m.Digest, repo, err)
 	}

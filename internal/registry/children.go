@@ -1,16 +1,15 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // Reader reads what a reference points at (Client.Resolve, one HEAD) and
@@ -72,11 +71,11 @@ type walker struct {
 }
 
 func (w *walker) walk(ctx context.Context, index name.Digest, m Manifest, depth int) error {
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	entries, err := oci.Entries(m.Raw)
 	if err != nil {
 		return errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", index, err))
 	}
-	for _, d := range idx.Manifests {
+	for _, d := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

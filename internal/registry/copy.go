@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // CopyStats says what a copy did.
@@ -75,12 +75,12 @@ func (c *Client) copy(ctx context.Context, src name.Digest, dst name.Repository,
 				return CopyStats{}, err
 			}
 		}
-		idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+		entries, err := oci.Entries(m.Raw)
 		if err != nil {
 			return CopyStats{}, errkind.Remotef("reading index %s: %v", src, err)
 		}
 		var children []string
-		for _, d := range idx.Manifests {
+		for _, d := range entries {
 			if !slices.Contains(children, d.Digest.String()) {
 				children = append(children, d.Digest.String())
 			}

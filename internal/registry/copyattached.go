@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/tagguard/tagguard/internal/fanout"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // CopyAttached makes a's attached manifests present in dst, by digest, and
@@ -150,7 +150,7 @@ func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag,
 		if err != nil {
 			return nil, nil, err
 		}
-		man, err := v1.ParseManifest(bytes.NewReader(mf.Raw))
+		man, err := oci.Image(mf.Raw)
 		if err != nil || len(man.Layers) == 0 {
 			return nil, nil, fmt.Errorf("%s at %s is not a cosign signature manifest: not merged", tag, d)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // maxCached bounds the bytes the read cache holds: manifests and configs
@@ -76,7 +77,7 @@ type readImage struct {
 // when a blob is streamed, and mounted instead when src and dst share a
 // registry.
 func (c *Client) image(ctx context.Context, src name.Digest, dst name.Repository, m Manifest) (v1.Image, error) {
-	man, err := v1.ParseManifest(bytes.NewReader(m.Raw))
+	man, err := oci.Image(m.Raw)
 	if err != nil {
 		return nil, errkind.Remotef("reading manifest %s: %v", src, err)
 	}
