@@ -86,41 +86,40 @@ type deps struct {
 }
 
 // command runs one command through the one contract (report.Run): its
-// typed options filled from the option values, then Validate, NewPlan,
+// typed options filled from the option values, then NewPlan (which
+// validates first, with no I/O: bad input is no plan and no request),
 // and Apply unless the plan refused or dryRun.
 type command func(ctx context.Context, d deps, dryRun bool) (report.Report, error)
 
 var commands = map[string]command{
 	options.Audit: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, audit.Validate, audit.NewPlan, auditOptions(d), dry)
+		return run(ctx, audit.NewPlan, auditOptions(d), dry)
 	},
 	options.Check: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, check.Validate, check.NewPlan, checkOptions(d), dry)
+		return run(ctx, check.NewPlan, checkOptions(d), dry)
 	},
 	options.PinCmd: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, pin.Validate, pin.NewPlan, pinOptions(d), dry)
+		return run(ctx, pin.NewPlan, pinOptions(d), dry)
 	},
 	options.Promote: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, promote.Validate, promote.NewPlan, promoteOptions(d), dry)
+		return run(ctx, promote.NewPlan, promoteOptions(d), dry)
 	},
 	options.Record: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, record.Validate, record.NewPlan, recordOptions(d), dry)
+		return run(ctx, record.NewPlan, recordOptions(d), dry)
 	},
 	options.Restore: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
-		return run(ctx, restore.Validate, restore.NewPlan, restoreOptions(d), dry)
+		return run(ctx, restore.NewPlan, restoreOptions(d), dry)
 	},
 }
 
-// run is the contract: Validate (no I/O), then report.Run (NewPlan, and
-// Apply unless refused or dryRun), with the report as the interface the
-// adapters print: no plan (bad input) is no report, never a typed nil.
+// run is the contract: report.Run (NewPlan, which validates once before
+// any I/O, and Apply unless refused or dryRun), with the report as the
+// interface the adapters print: no plan (bad input) is no report, never a
+// typed nil.
 func run[O any, R report.Report, P interface {
 	comparable
 	report.Plan[R]
-}](ctx context.Context, validate func(O) error, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (report.Report, error) {
-	if err := validate(o); err != nil {
-		return nil, err
-	}
+}](ctx context.Context, newPlan func(context.Context, O) (P, error), o O, dryRun bool) (report.Report, error) {
 	r, err := report.Run(ctx, newPlan, o, dryRun)
 	var none R
 	if any(r) == any(none) {
