@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -31,7 +31,7 @@ func checkSignatures(ctx context.Context, g *gate.Gate, recs []*record, refs []R
 		if ref.State == Unknown || ref.State == Missing {
 			continue
 		}
-		v, ok := verdicts[registry.AttachedKey(rec.tag.Context().Digest(rec.image.Digest))]
+		v, ok := verdicts[oci.AttachedKey(rec.tag.Context().Digest(rec.image.Digest))]
 		if !ok {
 			v = gate.Verdict{Digest: rec.image.Digest, State: gate.Unknown, Why: report.OneLine(fmt.Sprint(err))}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
@@ -191,22 +192,22 @@ func checkAttached(ctx context.Context, o Options, recs []*record, refs []Ref) {
 			if !seen[rec.tag.Context().Digest(pt.digest).Name()] || !needsRead(pt.was) {
 				continue
 			}
-			a, ok := now[registry.AttachedKey(rec.tag.Context().Digest(pt.digest))]
+			a, ok := now[oci.AttachedKey(rec.tag.Context().Digest(pt.digest))]
 			if !ok {
 				unread, unreadErr = append(unread, fmt.Sprintf("%s attachments (%s): %s", pt.what, pt.digest, report.OneLine(fmt.Sprint(err)))), err
 				continue
 			}
-			was := registry.FromRecord(pt.was)
-			if slices.Contains(was.Attestations, registry.Inline) {
+			was := oci.FromRecord(pt.was)
+			if slices.Contains(was.Attestations, oci.Inline) {
 				// An index's inline BuildKit attestation is in the index's
 				// own bytes, which a digest fixes: it is there while the
 				// index is.
-				a.Attestations = append(slices.Clone(a.Attestations), registry.Inline)
+				a.Attestations = append(slices.Clone(a.Attestations), oci.Inline)
 			}
 			if n == 0 {
 				ref.Attached = a.Record()
 			}
-			lost := registry.Lost(was, a)
+			lost := oci.Lost(was, a)
 			switch {
 			case lost == "":
 			case a.Err != nil:
@@ -251,7 +252,7 @@ func needsRead(a *ledger.Attached) bool {
 	if a == nil {
 		return false
 	}
-	x := registry.FromRecord(a)
-	x.Attestations = slices.DeleteFunc(slices.Clone(x.Attestations), func(w string) bool { return w == registry.Inline })
+	x := oci.FromRecord(a)
+	x.Attestations = slices.DeleteFunc(slices.Clone(x.Attestations), func(w string) bool { return w == oci.Inline })
 	return !x.Empty()
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -49,7 +49,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "              %s\n", ref.Reason)
 		}
 		if ref.Attached != nil {
-			fmt.Fprintf(&b, "              attached: %s\n", registry.FromRecord(ref.Attached))
+			fmt.Fprintf(&b, "              attached: %s\n", oci.FromRecord(ref.Attached))
 		}
 	}
 	switch {

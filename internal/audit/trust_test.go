@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/refs"
-	"github.com/tagguard/tagguard/internal/registry"
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
@@ -293,7 +293,7 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()})
+	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[oci.AttachedKey(tag.Context().Digest(d))].Record()})
 	audit := func() (*Report, error) {
 		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	}
@@ -332,20 +332,20 @@ func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := found[registry.AttachedKey(tag.Context().Digest(d))]; len(rec.Signatures) != 1 || len(rec.Attestations) != 1 {
+	if rec := found[oci.AttachedKey(tag.Context().Digest(d))]; len(rec.Signatures) != 1 || len(rec.Attestations) != 1 {
 		t.Fatalf("recorded %+v: want a signature and an attestation", rec)
 	}
 	fallback := "/manifests/" + strings.Replace(d, ":", "-", 1)
 	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestGet, fallback, 500, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`),
 		regtest.FailPath(regtest.KindManifestHead, fallback, 500, ""))
-	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()})
+	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[oci.AttachedKey(tag.Context().Digest(d))].Record()})
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	if errkind.ExitCode(err) != 3 || r == nil || r.Refs[0].State != Unknown || !strings.Contains(r.Refs[0].Reason, "could not read what is attached") {
 		t.Fatalf("exit %d (%v); %+v: want unknown, exit 3", errkind.ExitCode(err), err, r)
 	}
 	// A ledger that recorded only the attestation is answered in full by
 	// what was read: OK, whatever failed beside it.
-	only := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: &ledger.Attached{Attestations: []string{registry.LegacyTag}}})
+	only := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: &ledger.Attached{Attestations: []string{oci.LegacyTag}}})
 	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{only}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
 	if err != nil || r.Refs[0].State != OK {
 		t.Errorf("exit %d (%v); %+v: want ok, every recorded kind read", errkind.ExitCode(err), err, r.Refs)
@@ -369,7 +369,7 @@ func TestEachRepositorysAttachmentsAreItsOwn(t *testing.T) {
 	regtest.Tag(t, reg.Ref("org/b@"+d), reg.Ref("org/b:1.0.0"))
 	sigA := regtest.SignLegacy(t, reg.Ref("org/a@"+d), ".sig")
 	regtest.SignLegacy(t, reg.Ref("org/b@"+d), ".sig")
-	signed := &ledger.Attached{Signatures: []string{registry.LegacyTag}}
+	signed := &ledger.Attached{Signatures: []string{oci.LegacyTag}}
 	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/a:1.0.0"), Digest: d, MediaType: imageType, Attached: signed},
 		ledger.Image{Ref: reg.Ref("org/b:1.0.0"), Digest: d, MediaType: imageType, Attached: signed})
 	del(t, reg.Ref("org/a@"+sigA.String()))
@@ -411,10 +411,10 @@ func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: string(idx.MediaType), Attached: found[registry.AttachedKey(tag.Context().Digest(d))].Record()}
+	img := ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: string(idx.MediaType), Attached: found[oci.AttachedKey(tag.Context().Digest(d))].Record()}
 	for _, m := range idx.Manifests {
-		a := found[registry.AttachedKey(tag.Context().Digest(m.Digest.String()))]
-		a.Attestations = []string{registry.Inline}
+		a := found[oci.AttachedKey(tag.Context().Digest(m.Digest.String()))]
+		a.Attestations = []string{oci.Inline}
 		img.Platforms = append(img.Platforms, ledger.Platform{Platform: m.Platform.String(), Digest: m.Digest.String(), Attached: a.Record()})
 	}
 	path := writeLedger(t, day, img)

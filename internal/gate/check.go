@@ -21,7 +21,7 @@ import (
 // Registry is what the gate reads: what is attached to a digest, the
 // attached manifests, and their layers (the signatures themselves).
 type Registry interface {
-	Attachments(ctx context.Context, d name.Digest) (registry.Attached, error)
+	Attachments(ctx context.Context, d name.Digest) (oci.Attached, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	Blob(ctx context.Context, repo name.Repository, digest v1.Hash, max int64) ([]byte, error)
 }
@@ -91,7 +91,7 @@ func (g *Gate) Check(ctx context.Context, d name.Digest) Verdict {
 	return g.memo(ctx, g.reg, d, 0, new(atomic.Int64))
 }
 
-// CheckAll is the verdict of every digest, keyed by registry.AttachedKey,
+// CheckAll is the verdict of every digest, keyed by oci.AttachedKey,
 // several at once (the client's --jobs bounds the requests). The error is
 // Prepare's: a key or trusted root that could not be read.
 func (g *Gate) CheckAll(ctx context.Context, ds []name.Digest) (map[string]Verdict, error) {
@@ -105,7 +105,7 @@ func (g *Gate) CheckAll(ctx context.Context, ds []name.Digest) (map[string]Verdi
 		if out[i].Digest == "" {
 			out[i] = Verdict{Digest: d.DigestStr(), State: Unknown, Why: "not checked: " + errString(ctx.Err())}
 		}
-		m[registry.AttachedKey(d)] = out[i]
+		m[oci.AttachedKey(d)] = out[i]
 	}
 	return m, nil
 }
@@ -197,7 +197,7 @@ func (g *Gate) check(ctx context.Context, reg Registry, d name.Digest, depth int
 // nested index checked at the depth limit judges by its own signatures
 // alone.
 func (g *Gate) memo(ctx context.Context, reg Registry, d name.Digest, depth int, budget *atomic.Int64) Verdict {
-	v, _, err := g.verdicts.Do(ctx, fmt.Sprintf("%s#%d", registry.AttachedKey(d), depth), func() (Verdict, error) {
+	v, _, err := g.verdicts.Do(ctx, fmt.Sprintf("%s#%d", oci.AttachedKey(d), depth), func() (Verdict, error) {
 		return g.check(ctx, reg, d, depth, budget), nil
 	})
 	if err != nil {
@@ -222,7 +222,7 @@ var rank = map[State]int{None: 1, Unverified: 2, Unknown: 3}
 func (g *Gate) own(ctx context.Context, reg Registry, d name.Digest) Verdict {
 	a, readErr := reg.Attachments(ctx, d)
 	ms := slices.Clone(a.Manifests)
-	slices.SortStableFunc(ms, func(x, y registry.Attachment) int {
+	slices.SortStableFunc(ms, func(x, y oci.Attachment) int {
 		if (x.Tag == "") != (y.Tag == "") {
 			return strings.Compare(y.Tag, x.Tag) // a legacy tag (non-empty) first
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/tagguard/tagguard/internal/oci"
-	"github.com/tagguard/tagguard/internal/registry"
 )
 
 // cosign's legacy signature layer and the annotations it keeps beside it.
@@ -41,7 +40,7 @@ const (
 // have) and verified by sigstore-go over the payload's bytes; then the
 // payload must name d (a real signature copied under another image's .sig
 // tag verifies, and names its own image).
-func (g *Gate) legacy(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment, limit int) (out []candidate, untried int) {
+func (g *Gate) legacy(ctx context.Context, reg Registry, d name.Digest, m oci.Attachment, limit int) (out []candidate, untried int) {
 	man, err := reg.Manifest(ctx, m.Digest)
 	if err != nil {
 		return []candidate{{via: legacyVia, err: fmt.Errorf("%w: %v", errRead, err)}}, 0

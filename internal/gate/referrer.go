@@ -14,7 +14,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/tagguard/tagguard/internal/oci"
-	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -26,7 +25,7 @@ const bundleVia = "Sigstore bundle"
 // against d's digest. A DSSE statement must name d among its subjects;
 // a signature over the manifest's bytes must be over d. ok is false for
 // a referrer that is no bundle (an SBOM, a notation signature).
-func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m registry.Attachment) (candidate, bool) {
+func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m oci.Attachment) (candidate, bool) {
 	c := candidate{via: bundleVia + " " + short(m.Digest.DigestStr())}
 	mf, err := bundleManifest(ctx, reg, m)
 	if err != nil {
@@ -100,7 +99,7 @@ type referrerManifest struct {
 // bundleManifest is m's manifest when it holds a Sigstore bundle, nil
 // when it is something else (an SBOM, a notation signature). The
 // manifest was read when the referrers were listed: this is the cache.
-func bundleManifest(ctx context.Context, reg Registry, m registry.Attachment) (*referrerManifest, error) {
+func bundleManifest(ctx context.Context, reg Registry, m oci.Attachment) (*referrerManifest, error) {
 	man, err := reg.Manifest(ctx, m.Digest)
 	if err != nil {
 		return nil, err
@@ -114,7 +113,7 @@ func bundleManifest(ctx context.Context, reg Registry, m registry.Attachment) (*
 
 // isBundle reports whether m holds a Sigstore bundle; one that cannot be
 // read counts as one (it might).
-func (g *Gate) isBundle(ctx context.Context, reg Registry, m registry.Attachment) bool {
+func (g *Gate) isBundle(ctx context.Context, reg Registry, m oci.Attachment) bool {
 	mf, err := bundleManifest(ctx, reg, m)
 	return err != nil || mf != nil
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -24,7 +24,7 @@ type Outcome struct {
 func Judge(ds []name.Digest, verdicts map[string]Verdict) Outcome {
 	o := Outcome{Passed: true}
 	for _, d := range ds {
-		v, ok := verdicts[registry.AttachedKey(d)]
+		v, ok := verdicts[oci.AttachedKey(d)]
 		if !ok {
 			v = Verdict{Digest: d.DigestStr(), State: Unknown, Why: "not checked"}
 		}

@@ -1,5 +1,8 @@
 // Package oci holds facts about OCI and Docker manifests that several
 // commands read: pure functions of bytes and descriptors, no registry.
+// Where an index or manifest is parsed (manifest.go), BuildKit's entries
+// (buildkit.go), and the model of what is attached to a digest and how an
+// attachment is classified (attached.go).
 package oci
 
 import (

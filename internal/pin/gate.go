@@ -9,7 +9,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // signatures is the signature gate on the deploy side: every digest pin
@@ -56,7 +56,7 @@ func signatures(ctx context.Context, o Options, r *Report, l *ledger.Ledger) err
 	}
 	var unknown []error
 	for _, p := range pins {
-		v := verdicts[registry.AttachedKey(p.d)]
+		v := verdicts[oci.AttachedKey(p.d)]
 		if p.row == nil {
 			r.Signatures = append(r.Signatures, gate.Named{Ref: p.d.String(), Verdict: v})
 		} else {

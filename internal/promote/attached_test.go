@@ -9,7 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tagguard/tagguard/internal/fixture"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -31,7 +31,7 @@ func TestPromoteCarriesWhatIsAttached(t *testing.T) {
 		t.Fatalf("%v\n%+v", err, r)
 	}
 	d := src[strings.Index(src, "@")+1:]
-	if got := registry.FromRecord(r.Published.Attached).String(); got != "signed (legacy tag); attested (fallback tag)" {
+	if got := oci.FromRecord(r.Published.Attached).String(); got != "signed (legacy tag); attested (fallback tag)" {
 		t.Errorf("published attached: %q", got)
 	}
 	c := fixture.Client(t)
@@ -89,7 +89,7 @@ func TestRerunRepairsWhatIsAttached(t *testing.T) {
 		t.Fatalf("%v\n%+v", err, r)
 	}
 	d := src[strings.Index(src, "@")+1:]
-	at := func() registry.Attached {
+	at := func() oci.Attached {
 		a, err := fixture.Client(t).Attachments(context.Background(), digestRef(t, target.Ref("org/app"), d))
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func TestRerunRepairsWhatIsAttached(t *testing.T) {
 	if got := at().String(); got != "signed (legacy tag); attested (fallback tag)" {
 		t.Errorf("after the re-run, in the target: %q; want the lost signature and the new attestation carried", got)
 	}
-	if r.Record == nil || registry.FromRecord(r.Record.Images[0].Attached).String() != "signed (legacy tag); attested (fallback tag)" {
+	if r.Record == nil || oci.FromRecord(r.Record.Images[0].Attached).String() != "signed (legacy tag); attested (fallback tag)" {
 		t.Errorf("the re-run's ledger: %+v", r.Record)
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -20,7 +20,7 @@ func (p *Plan) gate(ctx context.Context, r *Report) (stop bool, err error) {
 		return true, err
 	}
 	for i, d := range p.in.sources {
-		v := verdicts[registry.AttachedKey(d)]
+		v := verdicts[oci.AttachedKey(d)]
 		r.Sources[i].Signature = &v
 	}
 	out := gate.Judge(p.in.sources, verdicts)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tagguard/tagguard/internal/fixture"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -121,7 +122,7 @@ func TestPromoteRecordsInlineAttestationsAsRecordDoes(t *testing.T) {
 	if r.Record == nil || len(r.Record.Images) != 1 || len(r.Record.Images[0].Platforms) != 1 {
 		t.Fatalf("record %+v", r.Record)
 	}
-	if got := registry.FromRecord(r.Record.Images[0].Platforms[0].Attached).String(); got != "attested (inline BuildKit)" {
+	if got := oci.FromRecord(r.Record.Images[0].Platforms[0].Attached).String(); got != "attested (inline BuildKit)" {
 		t.Errorf("the ledger's linux/amd64: %q; want attested (inline BuildKit), as record says", got)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/gate"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -39,9 +40,9 @@ type Registry interface {
 	// PutManifest puts m into repo by its digest, exact bytes, no tag.
 	PutManifest(ctx context.Context, repo name.Repository, m registry.Manifest) error
 	// AttachmentsOf reads what is attached to each digest (--referrers).
-	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]oci.Attached, error)
 	// CopyAttached carries a digest's attachments to dst (--referrers).
-	CopyAttached(ctx context.Context, a registry.Attached, dst name.Repository) (wrote int, gone []string, err error)
+	CopyAttached(ctx context.Context, a oci.Attached, dst name.Repository) (wrote int, gone []string, err error)
 }
 
 // Options is one promote run.

@@ -32,9 +32,9 @@ type Plan struct {
 	in        input
 	sources   []source
 	published registry.Manifest
-	built     bool                         // published is an index built from several sources
-	attached  map[string]registry.Attached // by digest: what a copy carries along
-	digestsOf [][]string                   // per source: its digest and its images'
+	built     bool                    // published is an index built from several sources
+	attached  map[string]oci.Attached // by digest: what a copy carries along
+	digestsOf [][]string              // per source: its digest and its images'
 
 	report Report
 }
@@ -242,7 +242,7 @@ func immutable(t Target) bool { return t.Kind == policy.Immutable }
 // it: two sources in two repositories may share a digest, each with its
 // own attachments.
 func (p *Plan) key(i int, d string) string {
-	return registry.AttachedKey(p.sources[i].ref.Context().Digest(d))
+	return oci.AttachedKey(p.sources[i].ref.Context().Digest(d))
 }
 
 // attach reads what is attached to every source digest and to each image
@@ -290,7 +290,7 @@ func (p *Plan) attach(ctx context.Context, r *Report) error {
 	if !p.built {
 		r.Published.Attached = found[p.key(0, p.published.Digest.String())].Record()
 	} else {
-		r.Published.Attached = registry.Attached{}.Record()
+		r.Published.Attached = oci.Attached{}.Record()
 	}
 	return nil
 }

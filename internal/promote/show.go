@@ -7,7 +7,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/check"
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 )
@@ -19,7 +19,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, s := range r.Sources {
 		fmt.Fprintf(&b, "  %s\n", strings.TrimRight(fmt.Sprintf("%s %s %s", s.Ref, s.MediaType, strings.Join(s.Platforms, ",")), " "))
 		for _, d := range sortedKeys(s.Attached) {
-			if a := registry.FromRecord(s.Attached[d]); a.Named() {
+			if a := oci.FromRecord(s.Attached[d]); a.Named() {
 				fmt.Fprintf(&b, "    %s: %s\n", d, a)
 			}
 		}
@@ -36,7 +36,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			how = "an image index built from the sources"
 		}
 		fmt.Fprintf(&b, "publishes %s (%s, %s)\n", r.Published.Digest, r.Published.MediaType, how)
-		if a := registry.FromRecord(r.Published.Attached); r.Published.Attached != nil && a.Named() {
+		if a := oci.FromRecord(r.Published.Attached); r.Published.Attached != nil && a.Named() {
 			fmt.Fprintf(&b, "  attached: %s\n", a)
 		}
 		if n := r.signedSources(); r.Published.Built && n > 0 {

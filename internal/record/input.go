@@ -15,6 +15,7 @@ import (
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
@@ -25,7 +26,7 @@ type Registry interface {
 	Resolve(ctx context.Context, ref name.Reference) (registry.Descriptor, error)
 	Manifest(ctx context.Context, ref name.Reference) (registry.Manifest, error)
 	// AttachmentsOf reads what is attached to each digest (--referrers).
-	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]oci.Attached, error)
 }
 
 // Releases is the GitHub side: find a release, rewrite its notes, or create

@@ -10,7 +10,6 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/refs"
-	"github.com/tagguard/tagguard/internal/registry"
 )
 
 // platformCache reads each index once however many tags point at it; a
@@ -106,11 +105,11 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 		if perr != nil {
 			continue
 		}
-		if a, ok := found[registry.AttachedKey(t.Context().Digest(e.Digest))]; ok {
+		if a, ok := found[oci.AttachedKey(t.Context().Digest(e.Digest))]; ok {
 			e.Attached = a.Record()
 		}
 		for j := range e.Platforms {
-			if a, ok := found[registry.AttachedKey(t.Context().Digest(e.Platforms[j].Digest))]; ok {
+			if a, ok := found[oci.AttachedKey(t.Context().Digest(e.Platforms[j].Digest))]; ok {
 				e.Platforms[j].Attached = a.Record()
 			}
 		}

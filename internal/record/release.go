@@ -8,7 +8,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -162,8 +162,8 @@ func lostSince(old, now ledger.Image) []string {
 		if was == nil || is == nil {
 			return
 		}
-		if lost := registry.Lost(registry.FromRecord(was), registry.FromRecord(is)); lost != "" {
-			out = append(out, fmt.Sprintf("%s%s was recorded with %s (%s); its %s are gone now, and the ledger records it as read now", now.Ref, what, registry.FromRecord(was), digest, lost))
+		if lost := oci.Lost(oci.FromRecord(was), oci.FromRecord(is)); lost != "" {
+			out = append(out, fmt.Sprintf("%s%s was recorded with %s (%s); its %s are gone now, and the ledger records it as read now", now.Ref, what, oci.FromRecord(was), digest, lost))
 		}
 	}
 	say("", now.Digest, old.Attached, now.Attached)

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -156,12 +156,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "         %s %s\n", e.Digest, e.MediaType)
 		}
 		if e.Attached != nil {
-			fmt.Fprintf(&b, "         attached: %s\n", registry.FromRecord(e.Attached))
+			fmt.Fprintf(&b, "         attached: %s\n", oci.FromRecord(e.Attached))
 		}
 		for _, p := range e.Platforms {
 			fmt.Fprintf(&b, "         %-16s %s\n", p.Platform, p.Digest)
 			if p.Attached != nil {
-				fmt.Fprintf(&b, "         %-16s attached: %s\n", "", registry.FromRecord(p.Attached))
+				fmt.Fprintf(&b, "         %-16s attached: %s\n", "", oci.FromRecord(p.Attached))
 			}
 		}
 		if e.Reason != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -52,7 +53,7 @@ func TestClassifyFromTheManifest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if k := kindOf(r.artifactType, r.annotations); k != tc.kind || r.subject != tc.subject {
+			if k := oci.KindOf(r.artifactType, r.annotations); k != tc.kind || r.subject != tc.subject {
 				t.Errorf("kind %q, subject %q; want %q, %q", k, r.subject, tc.kind, tc.subject)
 			}
 		})
@@ -108,7 +109,7 @@ func TestListedReferrerAboutAnotherDigestIsNotCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attached{Foreign: []string{d.String(), d.String(), otherSig.String()}}
+	want := oci.Attached{Foreign: []string{d.String(), d.String(), otherSig.String()}}
 	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("attached (-want +got):\n%s", diff)
 	}

@@ -30,13 +30,13 @@ import (
 // the same list in the same order, and Copy lets one caller write each
 // referrer while the other waits: the fallback tag is not updated twice
 // at the same moment from here.
-func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Repository) (wrote int, gone []string, err error) {
+func (c *Client) CopyAttached(ctx context.Context, a oci.Attached, dst name.Repository) (wrote int, gone []string, err error) {
 	dst = c.homeRepo(dst)
 	a.Manifests = slices.Clone(a.Manifests) // the caller's stays as it is
 	for i := range a.Manifests {
 		a.Manifests[i].Digest = c.homeDigest(a.Manifests[i].Digest)
 	}
-	var referrers, legacy []Attachment
+	var referrers, legacy []oci.Attachment
 	for _, m := range a.Manifests {
 		if m.Tag == "" {
 			referrers = append(referrers, m)
@@ -80,7 +80,7 @@ func (c *Client) CopyAttached(ctx context.Context, a Attached, dst name.Reposito
 // is gone. Only the source's word skips: a 404 from the target (a
 // repository it will not create, a subject it cannot find) is a failure
 // to carry, never a quiet skip.
-func (c *Client) copyReferrer(ctx context.Context, m Attachment, dst name.Repository) (wrote int, skipped bool, err error) {
+func (c *Client) copyReferrer(ctx context.Context, m oci.Attachment, dst name.Repository) (wrote int, skipped bool, err error) {
 	st, err := c.Copy(ctx, m.Digest, dst)
 	if errors.Is(err, ErrNotFound) {
 		if _, rerr := c.Resolve(ctx, m.Digest); errors.Is(rerr, ErrNotFound) {
@@ -98,7 +98,7 @@ func (c *Client) copyReferrer(ctx context.Context, m Attachment, dst name.Reposi
 
 // copyLegacyTag copies a legacy tag's manifest and points the tag at it,
 // with the bytes the copy read (the source's), then reads the tag back.
-func (c *Client) copyLegacyTag(ctx context.Context, m Attachment, dst name.Repository) (wrote int, err error) {
+func (c *Client) copyLegacyTag(ctx context.Context, m oci.Attachment, dst name.Repository) (wrote int, err error) {
 	st, err := c.Copy(ctx, m.Digest, dst)
 	if err != nil {
 		return 0, fmt.Errorf("copying what is attached (%s): %w", m.Digest.DigestStr(), err)
@@ -142,7 +142,7 @@ func (c *Client) copyLegacyTag(ctx context.Context, m Attachment, dst name.Repos
 // signer) is left alone and the carry fails, said, rather than losing a
 // signature. Registries have no conditional PUT: two merges racing in the
 // instant between that read and the PUT still lose one's layers.
-func (c *Client) mergeLegacyTag(ctx context.Context, m Attachment, tag name.Tag, held v1.Hash) (int, error) {
+func (c *Client) mergeLegacyTag(ctx context.Context, m oci.Attachment, tag name.Tag, held v1.Hash) (int, error) {
 	dst := tag.Context()
 	read := func(d v1.Hash) (v1.Image, *v1.Manifest, error) {
 		ref := dst.Digest(d.String())

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -22,21 +23,21 @@ func TestCosignArtifactsAreReadRight(t *testing.T) {
 	api, dist := regtest.InProcess(t, regtest.WithReferrers()), regtest.Distribution(t)
 	for _, tc := range []struct {
 		fixture string
-		want    func(where string) Attached
+		want    func(where string) oci.Attached
 	}{
-		{"v3.1.3", func(where string) Attached {
-			return Attached{Signatures: []string{where}, Attestations: []string{where}}
+		{"v3.1.3", func(where string) oci.Attached {
+			return oci.Attached{Signatures: []string{where}, Attestations: []string{where}}
 		}},
-		{"v2.6.5-legacy", func(string) Attached {
-			return Attached{Signatures: []string{LegacyTag}, Attestations: []string{LegacyTag}}
+		{"v2.6.5-legacy", func(string) oci.Attached {
+			return oci.Attached{Signatures: []string{oci.LegacyTag}, Attestations: []string{oci.LegacyTag}}
 		}},
-		{"v2.6.5-new-bundle-format", func(where string) Attached {
-			return Attached{Signatures: []string{where}, Attestations: []string{where}}
+		{"v2.6.5-new-bundle-format", func(where string) oci.Attached {
+			return oci.Attached{Signatures: []string{where}, Attestations: []string{where}}
 		}},
 	} {
 		for _, reg := range []struct {
 			name, host, where string
-		}{{"referrers API", api.Host, ReferrersAPI}, {"fallback tag", dist.Host, FallbackTag}} {
+		}{{"referrers API", api.Host, oci.ReferrersAPI}, {"fallback tag", dist.Host, oci.FallbackTag}} {
 			t.Run(tc.fixture+"/"+reg.name, func(t *testing.T) {
 				repo, err := name.NewRepository(reg.host + "/cosign/" + strings.ReplaceAll(tc.fixture, ".", "-"))
 				if err != nil {
@@ -102,7 +103,7 @@ func TestCosignArtifactsCarriedReadTheSame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kinds := func(a Attached) [3]int { return [3]int{len(a.Signatures), len(a.Attestations), len(a.SBOMs)} }
+			kinds := func(a oci.Attached) [3]int { return [3]int{len(a.Signatures), len(a.Attestations), len(a.SBOMs)} }
 			if kinds(there) != kinds(at) || there.Empty() {
 				t.Errorf("at the source %s, at the target %s: want the same kinds", at, there)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	stack "github.com/tagguard/tagguard/internal/registry/transport"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,9 +22,9 @@ import (
 func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor, string, error) {
 	pctx, pr := stack.WithProbe(ctx)
 	idx, err := remote.Referrers(d, remote.Reuse(c.puller), remote.WithContext(pctx))
-	where := FallbackTag
+	where := oci.FallbackTag
 	if pr.API() {
-		where = ReferrersAPI
+		where = oci.ReferrersAPI
 	}
 	if errors.Is(err, errTooLarge) {
 		return nil, where, fmt.Errorf("the referrers of %s: the answer is larger than %d MiB: refused (no real list of signatures is)", d, MaxManifest>>20)
@@ -38,8 +39,8 @@ func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor,
 	if err != nil {
 		return nil, where, fmt.Errorf("reading the referrers of %s: %w", d, err)
 	}
-	if len(m.Manifests) > MaxReferrers {
-		return nil, where, fmt.Errorf("%s lists %d referrers (the %s), over %d: refused (a registry, or a signing loop, gone wrong)", d, len(m.Manifests), where, MaxReferrers)
+	if len(m.Manifests) > oci.MaxReferrers {
+		return nil, where, fmt.Errorf("%s lists %d referrers (the %s), over %d: refused (a registry, or a signing loop, gone wrong)", d, len(m.Manifests), where, oci.MaxReferrers)
 	}
 	return m.Manifests, where, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/gate"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -27,7 +27,7 @@ func signatures(ctx context.Context, g *gate.Gate, r *Report) error {
 		return err
 	}
 	for i := range r.Tags {
-		v := verdicts[registry.AttachedKey(ds[i])]
+		v := verdicts[oci.AttachedKey(ds[i])]
 		r.Tags[i].Signature = &v
 	}
 	ds = slices.CompactFunc(slices.SortedFunc(slices.Values(ds), func(a, b name.Digest) int { return strings.Compare(a.String(), b.String()) }),

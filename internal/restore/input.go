@@ -19,6 +19,7 @@ import (
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -32,7 +33,7 @@ type Registry interface {
 	// Tags lists a repository's tags: whether a floating tag advanced.
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
 	// AttachmentsOf reads what is attached to each digest (--referrers).
-	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]registry.Attached, error)
+	AttachmentsOf(ctx context.Context, ds []name.Digest, inline map[string]bool) (map[string]oci.Attached, error)
 }
 
 // Releases finds the release whose notes hold a ledger.

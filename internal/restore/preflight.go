@@ -15,6 +15,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
@@ -143,7 +144,7 @@ func attach(ctx context.Context, o Options, r *Report) error {
 	}
 	found, err := o.Registry.AttachmentsOf(ctx, ds, nil)
 	for i := range r.Tags {
-		if a, ok := found[registry.AttachedKey(r.Tags[i].target.tag.Context().Digest(r.Tags[i].To))]; ok {
+		if a, ok := found[oci.AttachedKey(r.Tags[i].target.tag.Context().Digest(r.Tags[i].To))]; ok {
 			r.Tags[i].Attached = a.Record()
 		}
 	}

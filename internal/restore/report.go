@@ -8,7 +8,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger/load"
-	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -195,7 +195,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "          as recorded in %s\n", t.RecordedIn)
 		}
 		if t.Attached != nil {
-			fmt.Fprintf(&b, "          attached to the target: %s\n", registry.FromRecord(t.Attached))
+			fmt.Fprintf(&b, "          attached to the target: %s\n", oci.FromRecord(t.Attached))
 		}
 		if t.Signature != nil {
 			fmt.Fprintf(&b, "          signature: %s\n", t.Signature)

@@ -1,4 +1,4 @@
-package registry
+package oci
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/ledger"
-	"github.com/tagguard/tagguard/internal/oci"
 )
 
 // Where an attachment was found.
@@ -94,7 +93,9 @@ func Lost(was, now Attached) string {
 	return strings.Join(gone, ", ")
 }
 
-func (a *Attached) add(kind, where string) {
+// Add notes that something of kind (signature, attestation, sbom) was
+// found where.
+func (a *Attached) Add(kind, where string) {
 	list := map[string]*[]string{"signature": &a.Signatures, "attestation": &a.Attestations, "sbom": &a.SBOMs}[kind]
 	if list != nil && !slices.Contains(*list, where) {
 		*list = append(*list, where)
@@ -102,16 +103,16 @@ func (a *Attached) add(kind, where string) {
 	}
 }
 
-// kindOf classifies an attached manifest by its artifact type (cosign,
+// KindOf classifies an attached manifest by its artifact type (cosign,
 // notation, sigstore bundles, in-toto, SPDX, CycloneDX), "" when unknown.
-func kindOf(artifactType string, annotations map[string]string) string {
+func KindOf(artifactType string, annotations map[string]string) string {
 	t := strings.ToLower(artifactType)
 	switch {
 	case strings.Contains(t, "sigstore.bundle"):
 		// cosign v3 stores a signature as a bundle too, and marks it with
 		// its own predicate type: only another predicate is an attestation.
 		switch annotations["dev.sigstore.bundle.predicateType"] {
-		case "", oci.CosignSignPredicate:
+		case "", CosignSignPredicate:
 			return "signature"
 		}
 		return "attestation"

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -34,8 +35,8 @@ func TestAttachmentsWhereverTheyLive(t *testing.T) {
 		ref   func(string) string
 		where string
 	}{
-		"referrers API": {api.Ref, ReferrersAPI},
-		"fallback tag":  {dist.Ref, FallbackTag},
+		"referrers API": {api.Ref, oci.ReferrersAPI},
+		"fallback tag":  {dist.Ref, oci.FallbackTag},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -58,8 +59,8 @@ func TestAttachmentsWhereverTheyLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Attached{Signatures: []string{LegacyTag, host.where}, Attestations: []string{host.where}, SBOMs: []string{host.where}}
-			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Attached{}, "Manifests"), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			want := oci.Attached{Signatures: []string{oci.LegacyTag, host.where}, Attestations: []string{host.where}, SBOMs: []string{host.where}}
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(oci.Attached{}, "Manifests"), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("attached (-want +got):\n%s", diff)
 			}
 			if len(got.Manifests) != 4 {
@@ -128,14 +129,14 @@ func TestReferrerListedButGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Attached{Signatures: []string{LegacyTag}, Gone: []string{att.String()}}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Attached{}, "Manifests")); diff != "" {
+	want := oci.Attached{Signatures: []string{oci.LegacyTag}, Gone: []string{att.String()}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(oci.Attached{}, "Manifests")); diff != "" {
 		t.Errorf("attached (-want +got):\n%s", diff)
 	}
 	if s := got.String(); !strings.Contains(s, "1 listed but gone ("+att.String()+")") || strings.Contains(s, "attested") {
 		t.Errorf("String() = %q", s)
 	}
-	if lost := Lost(Attached{Signatures: []string{LegacyTag}, Attestations: []string{FallbackTag}}, got); lost != "attestations" {
+	if lost := oci.Lost(oci.Attached{Signatures: []string{oci.LegacyTag}, Attestations: []string{oci.FallbackTag}}, got); lost != "attestations" {
 		t.Errorf("Lost = %q, want attestations", lost)
 	}
 	dst, err := name.NewRepository(reg.Ref("rel/app"))
@@ -146,7 +147,7 @@ func TestReferrerListedButGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A referrer read before it was deleted: skipped, not a failure.
-	got.Manifests = append(got.Manifests, Attachment{Digest: gone})
+	got.Manifests = append(got.Manifests, oci.Attachment{Digest: gone})
 	n, skipped, err := c.CopyAttached(context.Background(), got, dst)
 	if err != nil || n != 2 || len(skipped) != 1 || skipped[0] != att.String() {
 		t.Fatalf("CopyAttached: %d written, %v skipped, %v; want 2 (the signature manifest and its legacy tag), the attestation skipped", n, skipped, err)
@@ -183,7 +184,7 @@ func TestCopyAttachedTargetNotFoundIsAFailure(t *testing.T) {
 }
 
 // TestReferrersThatLie: a referrers API that lists a digest it does not
-// hold, lists more than MaxReferrers, or answers more than MaxManifest
+// hold, lists more than oci.MaxReferrers, or answers more than MaxManifest
 // bytes. The first is counted as gone; the others are refused with a
 // message naming the digest, and nothing over the bound is read whole.
 func TestReferrersThatLie(t *testing.T) {
@@ -236,7 +237,7 @@ func TestReferrersThatLie(t *testing.T) {
 		t.Errorf("an artifact manifest listed: %+v, %v; want it gone, not signed", got, err)
 	}
 
-	answer.Store(func(w http.ResponseWriter) { io.WriteString(w, index(MaxReferrers+1)) })
+	answer.Store(func(w http.ResponseWriter) { io.WriteString(w, index(oci.MaxReferrers+1)) })
 	if _, err := c.Attachments(context.Background(), dg); err == nil || !strings.Contains(err.Error(), "lists 1001 referrers") {
 		t.Errorf("over MaxReferrers: %v", err)
 	}
