@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/tagguard/tagguard/internal/fanout"
@@ -16,33 +15,25 @@ import (
 type prefetch struct {
 	ctx     context.Context
 	reg     Registry
-	sem     chan struct{}
-	wg      sync.WaitGroup
+	reading *fanout.Stream
 	started map[string]bool // start's own: the ledger walk calls it from one goroutine
 	reads   fanout.Memo[string, registry.Descriptor]
 }
 
 func newPrefetch(ctx context.Context, reg Registry, jobs int) *prefetch {
-	return &prefetch{ctx: ctx, reg: reg, sem: make(chan struct{}, max(jobs, 1)), started: map[string]bool{},
+	return &prefetch{ctx: ctx, reg: reg, reading: fanout.NewStream(jobs), started: map[string]bool{},
 		reads: fanout.Memo[string, registry.Descriptor]{KeepFailures: true}}
 }
 
-// start reads t in the background, once. It waits for a free slot before
-// it starts the read, so the ledger walk that calls it is paced by the
-// registry, as the floor client is (a goroutine per recorded tag waiting
-// for a slot was 21,000 parked goroutines at 10,000 releases × 5 refs).
+// start reads t in the background, once, as soon as one of jobs slots is
+// free: the ledger walk that calls it is paced by the registry, as the
+// floor client is (fanout.Stream).
 func (p *prefetch) start(t name.Tag) {
 	if p.started[t.Name()] {
 		return
 	}
 	p.started[t.Name()] = true
-	select {
-	case p.sem <- struct{}{}:
-	case <-p.ctx.Done():
-		return
-	}
-	p.wg.Go(func() {
-		defer func() { <-p.sem }()
+	p.reading.Go(p.ctx, func() {
 		_, _, _ = p.reads.Do(p.ctx, t.Name(), func() (registry.Descriptor, error) { return p.reg.Resolve(p.ctx, t) })
 	})
 }
@@ -53,4 +44,4 @@ func (p *prefetch) get(ctx context.Context, t name.Tag) (registry.Descriptor, er
 	return d, err
 }
 
-func (p *prefetch) wait() { p.wg.Wait() }
+func (p *prefetch) wait() { p.reading.Wait() }
