@@ -124,14 +124,7 @@ func (r *Report) Show() report.Shown {
 	if r.Record != nil {
 		s.Footer = r.Record.Show().Footer
 	}
-	s.Outputs = []report.Output{
-		{Name: "blocked", Value: fmt.Sprint(r.Blocked)},
-		{Name: "digest", Value: r.Outputs.Digest},
-		{Name: "digests", Value: r.Outputs.Digests},
-		{Name: "pinned", Value: r.Outputs.Pinned},
-		{Name: "ledger", Value: r.Outputs.Ledger},
-		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
-	}
+	s.Outputs = append([]report.Output{{Name: "blocked", Value: fmt.Sprint(r.Blocked)}}, r.Outputs.Shown()...)
 	s.Next = r.next()
 	return s
 }

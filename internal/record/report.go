@@ -53,6 +53,18 @@ type Entry struct {
 	inline   map[string]bool // an index's inline BuildKit attestations, by image digest
 }
 
+// Shown are the outputs as the action sets them, in order: record's, and
+// promote's after its blocked.
+func (o Outputs) Shown() []report.Output {
+	return []report.Output{
+		{Name: "digest", Value: o.Digest},
+		{Name: "digests", Value: o.Digests},
+		{Name: "pinned", Value: o.Pinned},
+		{Name: "ledger", Value: o.Ledger},
+		{Name: "ledger-digest", Value: o.LedgerDigest},
+	}
+}
+
 // Outputs are the action outputs of record.
 type Outputs struct {
 	Digest  string            `json:"digest,omitempty"` // when every ref shares one
@@ -247,13 +259,7 @@ func (r *Report) Show() report.Shown {
 			s.Footer = append(s.Footer, fmt.Sprintf("Ledger asset: %s.", r.Release.Asset))
 		}
 	}
-	s.Outputs = []report.Output{
-		{Name: "digest", Value: r.Outputs.Digest},
-		{Name: "digests", Value: r.Outputs.Digests},
-		{Name: "pinned", Value: r.Outputs.Pinned},
-		{Name: "ledger", Value: r.Outputs.Ledger},
-		{Name: "ledger-digest", Value: r.Outputs.LedgerDigest},
-	}
+	s.Outputs = r.Outputs.Shown()
 	s.Next = r.next()
 	return s
 }
