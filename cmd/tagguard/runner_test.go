@@ -296,6 +296,24 @@ func TestRunnerContract(t *testing.T) {
 		assertNoSecret(t, s, regtest.Password, ghToken)
 	})
 
+	t.Run("restore refused", func(t *testing.T) {
+		// A refusal is the report's, and is said where an error is said:
+		// an error annotation and the log line, exit 1, verdict blocked.
+		absent := "sha256:" + strings.Repeat("d", 64)
+		s := runStep(t, map[string]string{"mode": "restore", "registry-auth": auth, "pin": reg.Ref("org/app:0.15.0") + "@" + absent}, env, false)
+		if s.exit != 1 {
+			t.Fatalf("exit %d, want 1\n%s\n%s", s.exit, s.stdout, s.stderr)
+		}
+		if !strings.Contains(s.stdout, "::error::tagguard: pre-flight: 1 target(s) not complete") || !strings.Contains(s.stderr, "tagguard: pre-flight: 1 target(s) not complete") {
+			t.Errorf("the refusal is not said where an error is:\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+		}
+		var rep struct{ Verdict string }
+		if err := json.Unmarshal([]byte(s.outputs["report"]), &rep); err != nil || rep.Verdict != "blocked" || s.outputs["changed"] != "[]" {
+			t.Errorf("report %q, changed %q", s.outputs["report"], s.outputs["changed"])
+		}
+		assertNoSecret(t, s, regtest.Password, ghToken)
+	})
+
 	t.Run("promote push-by-digest sources", func(t *testing.T) {
 		amd := p.PushImage(t, reg.Ref("ci/app:build-amd64"), regtest.WithPlatform("linux/amd64"))
 		arm := p.PushImage(t, reg.Ref("ci/app:build-arm64"), regtest.WithPlatform("linux/arm64"))

@@ -82,7 +82,8 @@ func TestSealedLedgerEndToEnd(t *testing.T) {
 	gh.EditBody("org", "app", "v1.0.0", body)
 
 	code, out, errOut = runWith(t, env, "restore", "--from-release", "v1.0.0")
-	if code != 1 || !strings.Contains(out, "BLOCKED") || !strings.Contains(out, "tampered: "+reg.Ref("org/app:1.0.0")+": the asset records "+good.String()+", the notes "+evil.String()) {
+	if code != 1 || !strings.Contains(out, "BLOCKED") || !strings.Contains(out, "tampered: "+reg.Ref("org/app:1.0.0")+": the asset records "+good.String()+", the notes "+evil.String()) ||
+		!strings.Contains(errOut, "tagguard restore: release v1.0.0: the notes' ledger and the asset "+ledger.AssetName+" disagree") {
 		t.Errorf("restore from tampered notes: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut = runWith(t, env, "pin", "--from-release", "v1.0.0", "--format", "list")

@@ -64,7 +64,7 @@ func RunEnv(ctx context.Context, stdout, stderr io.Writer, getenv func(string) s
 		used[report.Warning]++
 	}
 	out := app.Run(ctx, mode, vals, app.Env{Getenv: getenv, LookupEnv: lookup, ImagesFrom: note, Masker: mask, Stderr: safeErr})
-	if out.Err != nil {
+	if out.Said() != nil {
 		used[report.Bad]++ // fail's line, below
 	}
 	if out.Report != nil {
@@ -77,8 +77,8 @@ func RunEnv(ctx context.Context, stdout, stderr io.Writer, getenv func(string) s
 	if out.Report == nil && out.Err != nil {
 		failReport(out.ExitCode(), out.Err)
 	}
-	if out.Err != nil {
-		return fail(out.Err)
+	if said := out.Said(); said != nil {
+		return fail(said)
 	}
 	return out.ExitCode()
 }

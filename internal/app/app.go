@@ -69,10 +69,24 @@ func (o Outcome) ExitCode() int {
 	if o.Err != nil {
 		return errkind.ExitCode(o.Err)
 	}
-	if o.Report != nil && o.Report.Blocking() {
+	if o.Report != nil && report.Blocks(o.Report) {
 		return int(errkind.Blocked)
 	}
 	return 0
+}
+
+// Said is what the adapters print where an error goes (the CLI's stderr
+// line, the action's error annotation): the error, else the report's
+// refusal as exit 1; nil when the run neither failed nor refused. A
+// guard's block is in the report alone.
+func (o Outcome) Said() error {
+	if o.Err != nil {
+		return o.Err
+	}
+	if o.Report != nil && o.Report.Refused() != "" {
+		return errkind.New(errkind.Blocked, errors.New(o.Report.Refused()))
+	}
+	return nil
 }
 
 // deps are the collaborators every command is built from.

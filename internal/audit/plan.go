@@ -33,7 +33,7 @@ type record struct {
 }
 
 // Plan is an audit done: audit only reads, so its plan is its report and
-// Apply changes nothing.
+// Apply writes only the --drift-file.
 type Plan = report.ReadOnly[*Report]
 
 // NewPlan audits: it loads every ledger, keeps the newest record of each
@@ -41,7 +41,26 @@ type Plan = report.ReadOnly[*Report]
 // should be, whether its recorded digest (and an index's children) still
 // exists. Nothing is written. The error is bad input (2, no plan), or a
 // registry or GitHub failure (3) with the report of what could be read.
-func NewPlan(ctx context.Context, o Options) (*Plan, error) { return report.Read(audit(ctx, o)) }
+func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	r, err := audit(ctx, o)
+	if r == nil || r.loadErr != nil || o.DriftFile == "" {
+		return report.Read(r, err)
+	}
+	return report.ReadThen(r, err, func(ctx context.Context, r *Report) error { return writeDrift(ctx, o.DriftFile, r) })
+}
+
+// writeDrift is audit's one write, in Apply: a file of the operator's, not
+// a write to a registry, and the next step's input (restore
+// --from-ledger), named in the report. It is written whatever the verdict,
+// and when some refs could not be read: what drift was found is still
+// drift.
+func writeDrift(ctx context.Context, path string, r *Report) error {
+	if err := ledger.WriteFile(ctx, path, []byte(r.Outputs.Drift+"\n")); err != nil {
+		return errkind.BadInputf("writing --drift-file %s: %v", path, err)
+	}
+	r.DriftFile = path
+	return nil
+}
 
 func audit(ctx context.Context, o Options) (*Report, error) {
 	if err := Validate(o); err != nil {
@@ -131,14 +150,6 @@ func audit(ctx context.Context, o Options) (*Report, error) {
 		checkSignatures(ctx, o.Gate, recs, r.Refs)
 	}
 	r.finish(o.Now())
-	if o.DriftFile != "" {
-		// A file of the operator's, not a write to a registry: the next
-		// step's input (restore --from-ledger), named in the report.
-		if err := ledger.WriteFile(ctx, o.DriftFile, []byte(r.Outputs.Drift+"\n")); err != nil {
-			return r, errkind.BadInputf("writing --drift-file %s: %v", o.DriftFile, err)
-		}
-		r.DriftFile = o.DriftFile
-	}
 	return r, r.err()
 }
 

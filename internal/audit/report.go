@@ -29,9 +29,10 @@ const (
 
 // Report is the outcome of an audit.
 type Report struct {
-	Command string `json:"-"` // the envelope names it
-	Summary string `json:"-"` // the envelope carries it
-	Ledgers int    `json:"ledgers"`
+	report.Refusal `json:"-"` // why it refused, if it did: exit 1, never an error
+	Command        string     `json:"-"` // the envelope names it
+	Summary        string     `json:"-"` // the envelope carries it
+	Ledgers        int        `json:"ledgers"`
 	// Problems are releases whose ledger section could not be read: the
 	// audit is incomplete while there are any.
 	Problems []load.Problem `json:"problems"`

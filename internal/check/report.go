@@ -13,14 +13,15 @@ import (
 
 // Report is the outcome of a check: the same content in text and JSON.
 type Report struct {
-	Command string  `json:"-"` // the envelope names it
-	Blocked bool    `json:"blocked"`
-	Summary string  `json:"-"` // the envelope carries it
-	Version string  `json:"version"`
-	Digest  string  `json:"digest"`
-	Source  string  `json:"source"`
-	Refs    []Ref   `json:"refs"`
-	Guards  []Guard `json:"guards"`
+	report.Refusal `json:"-"` // why it refused, if it did: exit 1, never an error
+	Command        string     `json:"-"` // the envelope names it
+	Blocked        bool       `json:"blocked"`
+	Summary        string     `json:"-"` // the envelope carries it
+	Version        string     `json:"version"`
+	Digest         string     `json:"digest"`
+	Source         string     `json:"source"`
+	Refs           []Ref      `json:"refs"`
+	Guards         []Guard    `json:"guards"`
 }
 
 // Ref is one image reference's verdict.

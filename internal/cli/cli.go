@@ -280,8 +280,8 @@ func run(ctx context.Context, cmd string, vals *options.Values, stdout, stderr i
 		// bad-input or failed.
 		_ = report.WriteFailure(stdout, cmd, out.ExitCode(), out.Err)
 	}
-	if out.Err != nil {
-		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, out.Err)
+	if said := out.Said(); said != nil {
+		fmt.Fprintf(stderr, "tagguard %s: %v\n", cmd, said)
 	}
 	return out.ExitCode()
 }

@@ -110,7 +110,11 @@ func BadInputf(format string, args ...any) error {
 	return &Error{Kind: BadInput, Err: fmt.Errorf(format, args...)}
 }
 
-// Blockedf reports that a guard refused: exit 1.
+// Blockedf reports that a guard refused: exit 1. A command never returns
+// one with a report: its refusal is the report's (report.Refusal), and a
+// helper's Blockedf travels only as far as the command that puts it
+// there. Only a refusal found before there is a report (two ledgers given
+// that disagree) reaches the app as an error.
 func Blockedf(format string, args ...any) error {
 	return &Error{Kind: Blocked, Err: fmt.Errorf(format, args...)}
 }

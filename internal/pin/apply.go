@@ -5,12 +5,13 @@ import (
 
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // Apply writes the output file when one was asked for.
 func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.report
-	if p.o.Output == "" || p.o.Verify {
+	if p.o.Output == "" || p.o.Verify || report.Blocks(r) {
 		return r, nil
 	}
 	if err := ledger.WriteFile(ctx, p.o.Output, []byte(r.Output)); err != nil {

@@ -54,7 +54,8 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		// asset: nothing is pinned until a person has looked.
 		r.blocked = true
 		r.Summary = "BLOCKED: " + r.Ledger + " is tampered: its notes and its ledger asset " + ledger.AssetName + " disagree (" + strings.Join(r.Tampered, "; ") + "); nothing was pinned"
-		return &Plan{o: o, report: r}, errkind.Blockedf("%s is tampered: its notes and its ledger asset %s disagree; nothing was pinned: compare them by hand, the asset is what tagguard trusts", r.Ledger, ledger.AssetName)
+		r.Refuse("%s is tampered: its notes and its ledger asset %s disagree; nothing was pinned: compare them by hand, the asset is what tagguard trusts", r.Ledger, ledger.AssetName)
+		return &Plan{o: o, report: r}, nil
 	}
 	byName := map[string]recorded{}
 	for _, im := range l.Images {
@@ -96,10 +97,11 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		err = nil
 	}
 	if !o.Verify && r.blocked && (err == nil || len(r.unverified) > 0) {
-		// Nothing is written, and the override is not printed: say why
-		// where a script sees it.
+		// Nothing is written, and the override is not printed: the
+		// refusal says why where a script sees it.
 		r.Output = ""
-		err = errkind.Blockedf("%s", strings.TrimPrefix(r.Summary, "BLOCKED: "))
+		r.Refuse("%s", strings.TrimPrefix(r.Summary, "BLOCKED: "))
+		err = nil
 	}
 	return p, err
 }

@@ -50,11 +50,12 @@ type Service struct {
 
 // Report is the outcome of a pin.
 type Report struct {
-	Command string `json:"-"`
-	Summary string `json:"-"`
-	Kind    string `json:"kind"` // compose, kustomize or list
-	Verify  bool   `json:"verify"`
-	Ledger  string `json:"ledger"` // where the ledger came from
+	report.Refusal `json:"-"` // why it refused, if it did: exit 1, never an error
+	Command        string     `json:"-"`
+	Summary        string     `json:"-"`
+	Kind           string     `json:"kind"` // compose, kustomize or list
+	Verify         bool       `json:"verify"`
+	Ledger         string     `json:"ledger"` // where the ledger came from
 	// LedgerSource is what the ledger was read from: sealed, asset, notes
 	// only, file.
 	LedgerSource string `json:"ledgerSource"`

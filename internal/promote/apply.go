@@ -12,6 +12,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 )
 
@@ -22,8 +23,8 @@ import (
 func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.Report()
 	r.PlanOnly = false
-	if r.Blocked {
-		return r, nil
+	if report.Blocks(r) {
+		return r, nil // refused or blocked: nothing is written
 	}
 	if err := p.place(ctx, r); err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -224,7 +225,7 @@ func (p *Plan) record(ctx context.Context, r *Report) error {
 		return nil // nothing reads back at the digest: nothing to record
 	}
 	rp, err := record.PlanRead(ctx, p.o.recordOptions(images), entries)
-	if err == nil {
+	if err == nil && rp.Report().Refused() == "" {
 		var rec *record.Report
 		rec, err = rp.Apply(ctx)
 		r.Record = rec
@@ -233,6 +234,11 @@ func (p *Plan) record(ctx context.Context, r *Report) error {
 	}
 	if r.Record != nil {
 		r.Outputs = r.Record.Outputs
+		if why := r.Record.Refused(); why != "" && err == nil {
+			// Record refused (a sealed release): for promote, whose tags
+			// are written, that is a record that failed.
+			err = errors.New(why)
+		}
 	}
 	if err != nil {
 		r.Summary += "; the tags are written, but recording them failed"

@@ -70,14 +70,14 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	for _, s := range p.sources {
 		r.Sources = append(r.Sources, sourceRow(s))
 	}
-	if err := preflightError(p.sources); err != nil {
-		if errkind.Of(err) == errkind.Blocked {
-			// A refusal is a block, in the report as in the exit code: a
-			// workflow gating on the blocked output must see it.
-			r.Blocked = true
-			r.stop("BLOCKED: pre-flight refused, a source is not whole in its repository: nothing was written")
-			return p, err
-		}
+	if why, err := preflight(p.sources); why != "" {
+		// A refusal is a block, in the report as in the exit code: a
+		// workflow gating on the blocked output must see it.
+		r.Blocked = true
+		r.Refuse("%s", why)
+		r.stop("BLOCKED: pre-flight refused, a source is not whole in its repository: nothing was written")
+		return p, nil
+	} else if err != nil {
 		r.stop("pre-flight refused: nothing was written")
 		return p, err
 	}
@@ -174,9 +174,9 @@ func readSources(ctx context.Context, o Options, refs []name.Digest) []source {
 	return out
 }
 
-// preflightError refuses the run when a source is missing (exit 1) or
-// could not be read (exit 3).
-func preflightError(ss []source) error {
+// preflight refuses the run when a source is missing (why: exit 1) or
+// could not be read (err: exit 3).
+func preflight(ss []source) (why string, err error) {
 	var missing, errs []string
 	var kinds []error
 	for _, s := range ss {
@@ -191,17 +191,17 @@ func preflightError(ss []source) error {
 	sort.Strings(missing)
 	switch {
 	case len(missing) > 0:
-		return errkind.Blockedf("pre-flight: %d source(s) not whole in their repository (rebuild and push again); nothing was written:\n  %s",
-			len(missing), strings.Join(append(missing, errs...), "\n  "))
+		return fmt.Sprintf("pre-flight: %d source(s) not whole in their repository (rebuild and push again); nothing was written:\n  %s",
+			len(missing), strings.Join(append(missing, errs...), "\n  ")), nil
 	case len(errs) > 0:
 		for _, k := range kinds {
 			if errkind.Of(k) == errkind.BadInput {
-				return errkind.BadInputf("%s", strings.Join(errs, "; "))
+				return "", errkind.BadInputf("%s", strings.Join(errs, "; "))
 			}
 		}
-		return errkind.Remotef("pre-flight could not read %d source(s); nothing was written: %s", len(errs), strings.Join(errs, "; "))
+		return "", errkind.Remotef("pre-flight could not read %d source(s); nothing was written: %s", len(errs), strings.Join(errs, "; "))
 	}
-	return nil
+	return "", nil
 }
 
 // publish decides what is published: one source as its exact bytes (an

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tagguard/tagguard/internal/gate"
+	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -34,17 +35,18 @@ const (
 
 // Report is the outcome of a promote.
 type Report struct {
-	Command   string         `json:"-"` // the envelope names it
-	Blocked   bool           `json:"blocked"`
-	Summary   string         `json:"-"`      // the envelope carries it
-	PlanOnly  bool           `json:"dryRun"` // the plan, not applied
-	Sources   []Source       `json:"sources"`
-	Published Published      `json:"published"`
-	Check     *check.Report  `json:"check"`
-	Targets   []Target       `json:"targets"`
-	Copies    []string       `json:"copies"`
-	Record    *record.Report `json:"record"`
-	Outputs   record.Outputs `json:"-"` // the envelope carries them, as JSON values
+	report.Refusal `json:"-"`     // why it refused, if it did: exit 1, never an error
+	Command        string         `json:"-"` // the envelope names it
+	Blocked        bool           `json:"blocked"`
+	Summary        string         `json:"-"`      // the envelope carries it
+	PlanOnly       bool           `json:"dryRun"` // the plan, not applied
+	Sources        []Source       `json:"sources"`
+	Published      Published      `json:"published"`
+	Check          *check.Report  `json:"check"`
+	Targets        []Target       `json:"targets"`
+	Copies         []string       `json:"copies"`
+	Record         *record.Report `json:"record"`
+	Outputs        record.Outputs `json:"-"` // the envelope carries them, as JSON values
 }
 
 // Source is one source as read.

@@ -34,8 +34,8 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.Report()
 	r.PlanOnly = false
 	r.finish()
-	if r.Blocked {
-		return r, nil
+	if report.Blocks(r) {
+		return r, nil // refused or blocked: nothing is written
 	}
 	if p.o.LedgerFile != "" {
 		r.LedgerFile = &FileResult{Path: p.o.LedgerFile}
@@ -67,11 +67,15 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 }
 
 // failed gives the headline the verdict of err's exit code: a record whose
-// refs were read but whose ledger did not land is never headlined OK.
+// refs were read but whose ledger did not land is never headlined OK. A
+// refusal (a sealed release, notes tagguard will not overwrite) is the
+// report's, not an error: exit 1 with what was written said.
 func (r *Report) failed(err error, what string) error {
 	verdict := "FAILED"
 	if errkind.Of(err) == errkind.Blocked {
 		verdict = "BLOCKED"
+		r.Refuse("%s", err.Error())
+		err = nil
 	}
 	r.Summary = fmt.Sprintf("%s: read %s, but %s (the outputs hold the record)", verdict, report.Plural(len(r.Images), "ref"), what)
 	return err

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -114,7 +113,7 @@ func TestLedgerAssetDraftThenPublish(t *testing.T) {
 
 	regtest.PushImage(t, a.srv.Ref("org/app:1.0.1"))
 	r, err = a.record(t, false, a.srv.Ref("org/app:1.0.1"))
-	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "GitHub refuses to replace it") || !strings.HasPrefix(r.Summary, "BLOCKED") {
+	if err != nil || !strings.Contains(r.Refused(), "GitHub refuses to replace it") || !strings.HasPrefix(r.Summary, "BLOCKED") {
 		t.Fatalf("a new ref on a sealed release: %v (%s)", err, r.Summary)
 	}
 	// Refused before the notes are touched: notes written now would
@@ -133,8 +132,8 @@ func TestLedgerAssetRefusedOnAPublishedImmutableRelease(t *testing.T) {
 	a := newAssetRig(t)
 	a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes"})
 	r, err := a.record(t, false, a.srv.Ref("org/app:1.0.0"))
-	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "record while the release is a draft") {
-		t.Fatalf("record into a published immutable release: %v", err)
+	if err != nil || !strings.Contains(r.Refused(), "record while the release is a draft") {
+		t.Fatalf("record into a published immutable release: %v, refused %q", err, r.Refused())
 	}
 	if data, notes := a.asset(t); data != nil || notes == nil || len(notes.Images) != 1 {
 		t.Errorf("asset %q, notes %v: want no asset and the notes written", data, notes)

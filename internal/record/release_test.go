@@ -133,10 +133,10 @@ func TestRecordBrokenSectionLeavesNotesAlone(t *testing.T) {
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	body := "notes\n<!-- tagguard:ledger:begin -->\nhalf a section, someone cut the end\n"
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body})
-	_, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
 		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
-	if err == nil {
-		t.Fatal("no error for a broken section")
+	if err != nil || !strings.Contains(r.Refused(), "fix or remove the tagguard section by hand") {
+		t.Fatalf("a broken section: %v, refused %q: want a refusal", err, r.Refused())
 	}
 	if rel, _ := gh.Release("org", "app", "v1.0.0"); rel.Body != body || countEdits(gh) != 0 {
 		t.Errorf("notes changed: %q", rel.Body)

@@ -24,17 +24,18 @@ const (
 
 // Report is the outcome of a record run.
 type Report struct {
-	Command    string         `json:"-"` // the envelope names it
-	Blocked    bool           `json:"blocked"`
-	Summary    string         `json:"-"`      // the envelope carries it
-	PlanOnly   bool           `json:"dryRun"` // the plan, not applied
-	Expected   string         `json:"expectedDigest"`
-	Source     string         `json:"source"`
-	Images     []Entry        `json:"images"`
-	Outputs    Outputs        `json:"-"` // the envelope carries them, as JSON values
-	LedgerFile *FileResult    `json:"ledgerFile"`
-	Release    *ReleaseResult `json:"release"`
-	Notes      []string       `json:"notes"`
+	report.Refusal `json:"-"`     // why it refused, if it did: exit 1, never an error
+	Command        string         `json:"-"` // the envelope names it
+	Blocked        bool           `json:"blocked"`
+	Summary        string         `json:"-"`      // the envelope carries it
+	PlanOnly       bool           `json:"dryRun"` // the plan, not applied
+	Expected       string         `json:"expectedDigest"`
+	Source         string         `json:"source"`
+	Images         []Entry        `json:"images"`
+	Outputs        Outputs        `json:"-"` // the envelope carries them, as JSON values
+	LedgerFile     *FileResult    `json:"ledgerFile"`
+	Release        *ReleaseResult `json:"release"`
+	Notes          []string       `json:"notes"`
 }
 
 // Entry is one recorded ref.

@@ -5,7 +5,10 @@ import (
 	"testing"
 )
 
-type headlined struct{ h string }
+type headlined struct {
+	Refusal
+	h string
+}
 
 func (r *headlined) Headline() string          { return r.h }
 func (r *headlined) SetHeadline(s string)      { r.h = s }
@@ -30,7 +33,7 @@ func TestAgree(t *testing.T) {
 		{130, "STOPPED: interrupted", "INTERRUPTED: interrupted"},
 		{2, "nothing to do: registry.test/x:1", "BAD INPUT: nothing to do: registry.test/x:1"},
 	} {
-		r := &headlined{tc.in}
+		r := &headlined{h: tc.in}
 		Agree(r, tc.code)
 		if r.h != tc.want {
 			t.Errorf("exit %d, %q: got %q, want %q", tc.code, tc.in, r.h, tc.want)

@@ -16,6 +16,9 @@ type Report interface {
 	// Blocking reports whether a guard refused: exit 1, unless an error
 	// says more.
 	Blocking() bool
+	// Refused is why the command refused to write, "" when it did not
+	// (Refusal, embedded, provides it): exit 1, said where an error is.
+	Refused() string
 	// Show is what the action shows: the job summary, annotations and
 	// outputs. The adapter escapes, shortens and caps it.
 	Show() Shown

@@ -8,6 +8,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/registry"
+	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/tagwrite"
 )
 
@@ -46,10 +47,13 @@ func apply(ctx context.Context, o Options, r *Report, manifests map[string]regis
 // applied.
 func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	r := p.Report()
+	if report.Blocks(r) {
+		return r, nil // refused: nothing is written
+	}
 	r.PlanOnly = false
 	apply(ctx, p.o, r, p.manifests)
 	r.finish("")
-	err := r.err()
+	err := r.settle()
 	if p.o.UndoFile != "" && len(r.Outputs.Changed) > 0 {
 		// Written whatever else failed: a partly applied restore is when
 		// the undo matters most.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -55,7 +54,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		t.Helper()
 		o.FromLedgers, o.Registry = []string{path}, fixture.Client(t)
 		r, err := report.Run(context.Background(), NewPlan, o, true)
-		if err != nil && errkind.Of(err) != errkind.Blocked { // a held tag: exit 1, the plan still reported
+		if err != nil { // a held tag is a refusal in the report, not an error
 			t.Fatal(err)
 		}
 		out := map[string]Tag{}
@@ -94,11 +93,11 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	if s["latest"].State != Held || !strings.Contains(s["latest"].Reason, "held, not moved back") {
 		t.Errorf("partial evidence: latest %s %q: want held", s["latest"].State, s["latest"].Reason)
 	}
-	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, true); errkind.Of(err) != errkind.Blocked {
-		t.Errorf("a dry run with a held tag: %v, want exit 1 as the run", err)
+	if dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, true); err != nil || !strings.Contains(dry.Refused(), "floating tag is held") {
+		t.Errorf("a dry run with a held tag: %v, refused %q: want exit 1 as the run", err, dry.Refused())
 	}
 	held, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t)}, false)
-	if errkind.Of(err) != errkind.Blocked || !strings.HasPrefix(held.Summary, "BLOCKED") || len(held.Outputs.Changed) != 0 {
+	if err != nil || !strings.Contains(held.Refused(), "held") || !strings.HasPrefix(held.Summary, "BLOCKED") || len(held.Outputs.Changed) != 0 {
 		t.Errorf("a held tag applied: %v, %s, changed %+v: want exit 1, BLOCKED, nothing written", err, held.Summary, held.Outputs.Changed)
 	}
 	s = states(Options{AllowBackward: true})

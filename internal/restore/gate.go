@@ -15,8 +15,8 @@ import (
 
 // signatures is the signature gate's pre-flight: every target digest must
 // verify in its repository before the first write. One that does not
-// blocks the run (exit 1), one that could not be read stops it (exit 3):
-// nothing is written either way.
+// is the report's refusal (exit 1), one that could not be read is the
+// error (exit 3): nothing is written either way.
 func signatures(ctx context.Context, g *gate.Gate, r *Report) error {
 	var ds []name.Digest
 	for _, t := range r.Tags {
@@ -49,5 +49,6 @@ func signatures(ctx context.Context, g *gate.Gate, r *Report) error {
 	}
 	r.finish("the signature gate refused: nothing was written")
 	r.Summary = fmt.Sprintf("BLOCKED by the signature gate: %d of %s not verified (%s): nothing was written", len(out.Failed), report.Plural(len(ds), "target digest"), g.Options().Wants())
-	return errkind.Blockedf("the signature gate refused %s: nothing was written. %s", gate.Clip(out.Failed, 3), g.Fix())
+	r.Refuse("the signature gate refused %s: nothing was written. %s", gate.Clip(out.Failed, 3), g.Fix())
+	return nil
 }

@@ -22,9 +22,10 @@ type Plan struct {
 }
 
 // NewPlan reads the source and the registry and plans the restore. The
-// error's kind is the exit code: bad input (2, no plan), a pre-flight
-// refusal (1) or a registry failure (3), both with nothing written and a
-// plan whose report says why.
+// error's kind is the exit code: bad input (2, no plan) or a registry
+// failure (3, with a plan whose report says what was read). A refusal (a
+// tampered ledger, a pre-flight or the signature gate: exit 1) is in the
+// plan's report. Nothing is written either way.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	if err := Validate(o); err != nil {
 		return nil, err
@@ -54,11 +55,12 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		}
 		r.finish("the ledger was tampered with: nothing was written")
 		r.Summary = "BLOCKED: " + source + " is tampered: its notes and its ledger asset " + ledger.AssetName + " disagree; nothing was written"
-		return p, errkind.Blockedf("%s: the notes' ledger and the asset %s disagree (%s): someone edited one of them; nothing was written. Compare them by hand; the asset (%s) is what tagguard trusts", source, ledger.AssetName, strings.Join(evidence.Tampered, "; "), evidence.Evidence)
+		r.Refuse("%s: the notes' ledger and the asset %s disagree (%s): someone edited one of them; nothing was written. Compare them by hand; the asset (%s) is what tagguard trusts", source, ledger.AssetName, strings.Join(evidence.Tampered, "; "), evidence.Evidence)
+		return p, nil
 	}
 
-	manifests, missing, err := preflight(ctx, o, ts)
-	if err != nil {
+	manifests, missing, why, err := preflight(ctx, o, ts)
+	if err != nil || why != "" {
 		for i := range r.Tags {
 			t := &r.Tags[i]
 			t.State, t.Reason = Skipped, "not started: the pre-flight refused"
@@ -67,15 +69,16 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 			}
 		}
 		r.finish("pre-flight refused: nothing was written")
-		if errkind.Of(err) == errkind.Blocked {
+		if why != "" {
 			// The headline's verdict is the exit code's: 1, a refusal.
 			r.Summary = "BLOCKED: the pre-flight refused, a target is not complete in its repository: nothing was written"
+			r.Refuse("%s", why)
 		}
 		return p, err
 	}
 	p.manifests = manifests
 	if o.Gate != nil {
-		if err := signatures(ctx, o.Gate, r); err != nil {
+		if err := signatures(ctx, o.Gate, r); err != nil || r.Refused() != "" {
 			return p, err
 		}
 	}

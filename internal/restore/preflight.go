@@ -26,8 +26,9 @@ import (
 // back. For an image index it also HEADs every manifest the index names: a
 // pruned platform would make the write fail half-way (or leave an index
 // that cannot be pulled). Anything missing stops the run before the first
-// write; missing maps each target key to what is missing.
-func preflight(ctx context.Context, o Options, ts []target) (manifests map[string]registry.Manifest, missing map[string]string, err error) {
+// write: missing maps each target key to what is missing, and why is the
+// refusal (exit 1); err is a read that failed (exit 3).
+func preflight(ctx context.Context, o Options, ts []target) (manifests map[string]registry.Manifest, missing map[string]string, why string, err error) {
 	type result struct {
 		m       registry.Manifest
 		missing string
@@ -75,13 +76,13 @@ func preflight(ctx context.Context, o Options, ts []target) (manifests map[strin
 			lines = append(lines, "could not read: "+report.OneLine(e.Error()))
 		}
 		sort.Strings(lines)
-		return nil, missing, errkind.Blockedf("pre-flight: %d target(s) not complete in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
-			len(missing), strings.Join(lines, "\n  "))
+		return nil, missing, fmt.Sprintf("pre-flight: %d target(s) not complete in their repository (pruned, or never pushed here: rebuild from source); nothing was written:\n  %s",
+			len(missing), strings.Join(lines, "\n  ")), nil
 	}
 	if len(errs) > 0 {
-		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(errs), errors.Join(errs...)))
+		return nil, nil, "", errkind.New(errkind.Remote, fmt.Errorf("pre-flight could not read %d target manifest(s); nothing was written: %w", len(errs), errors.Join(errs...)))
 	}
-	return manifests, nil, nil
+	return manifests, nil, "", nil
 }
 
 func targetKey(t target) string { return t.tag.Context().Digest(t.digest.String()).Name() }

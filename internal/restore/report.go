@@ -32,10 +32,11 @@ const (
 
 // Report is the outcome of a restore.
 type Report struct {
-	Command  string `json:"-"`      // the envelope names it
-	Summary  string `json:"-"`      // the envelope carries it
-	PlanOnly bool   `json:"dryRun"` // the plan, not applied
-	Source   string `json:"source"`
+	report.Refusal `json:"-"` // why it refused, if it did: exit 1, never an error
+	Command        string     `json:"-"`      // the envelope names it
+	Summary        string     `json:"-"`      // the envelope carries it
+	PlanOnly       bool       `json:"dryRun"` // the plan, not applied
+	Source         string     `json:"source"`
 	// LedgerSource is what the ledger was read from: sealed (an immutable
 	// release's asset), asset, notes only, file; "" for --pin.
 	LedgerSource string `json:"ledgerSource"`
@@ -142,9 +143,10 @@ func (r *Report) touchedAny() bool {
 	return false
 }
 
-// err maps the applied outcome to an exit code: 4 as soon as any tag may
-// have changed, 3 when none did.
-func (r *Report) err() error {
+// settle maps the applied outcome to an exit code: 4 as soon as any tag may
+// have changed, 3 when none did; a held floating tag alone is a refusal
+// (exit 1), in the report.
+func (r *Report) settle() error {
 	restored, bad, held := 0, 0, 0
 	for _, t := range r.Tags {
 		switch t.State {
@@ -158,7 +160,8 @@ func (r *Report) err() error {
 	}
 	switch {
 	case bad == 0 && held > 0:
-		return errkind.Blockedf("%d floating tag(s) held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move them back", held)
+		r.Refuse("%d floating tag(s) held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move them back", held)
+		return nil
 	case bad == 0:
 		return nil
 	case r.touchedAny():
@@ -168,15 +171,15 @@ func (r *Report) err() error {
 	}
 }
 
-// WouldRefuse is the exit a dry run owes: applied, a plan with a held
+// WouldRefuse is the refusal a dry run owes: applied, a plan with a held
 // floating tag ends in exit 1, and so does its dry run.
-func (r *Report) WouldRefuse() error {
+func (r *Report) WouldRefuse() string {
 	for _, t := range r.Tags {
 		if t.State == Held {
-			return errkind.Blockedf("a floating tag is held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move it back")
+			return "a floating tag is held where a newer version no ledger read records: give that release's ledger, or --allow-backward to move it back"
 		}
 	}
-	return nil
+	return ""
 }
 
 // WriteText writes the human report.

@@ -102,8 +102,8 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 	}
 	srv.ResetCounts()
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{writeLedger(t, targets)}, Registry: fixture.Client(t)}, false)
-	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), absent) || !strings.Contains(err.Error(), "pruned, or never pushed here") {
-		t.Fatalf("err %v, want a pre-flight refusal naming %s", err, absent)
+	if err != nil || !strings.Contains(r.Refused(), absent) || !strings.Contains(r.Refused(), "pruned, or never pushed here") {
+		t.Fatalf("err %v, refused %q: want a pre-flight refusal naming %s", err, r.Refused(), absent)
 	}
 	if !strings.HasPrefix(r.Summary, "BLOCKED") { // the verdict of exit 1
 		t.Errorf("summary %q", r.Summary)
@@ -117,9 +117,9 @@ func TestPreflightMissingDigestTouchesNothing(t *testing.T) {
 		}
 	}
 
-	_, err = report.Run(context.Background(), NewPlan, Options{Pins: []string{refs[0] + "@" + absent}, Registry: fixture.Client(t)}, false)
-	if errkind.Of(err) != errkind.Blocked {
-		t.Errorf("--pin to an absent digest: %v", err)
+	r, err = report.Run(context.Background(), NewPlan, Options{Pins: []string{refs[0] + "@" + absent}, Registry: fixture.Client(t)}, false)
+	if err != nil || r.Refused() == "" {
+		t.Errorf("--pin to an absent digest: %v, refused %q", err, r.Refused())
 	}
 }
 
@@ -343,8 +343,8 @@ func TestPreflightPrunedPlatform(t *testing.T) {
 	}
 	srv.ResetCounts()
 	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{ref + "@" + idx.String()}, Registry: fixture.Client(t)}, false)
-	if errkind.Of(err) != errkind.Blocked || !strings.Contains(err.Error(), "linux/arm64 "+m.Manifests[1].Digest) {
-		t.Fatalf("err %v, want the pruned platform named", err)
+	if err != nil || !strings.Contains(r.Refused(), "linux/arm64 "+m.Manifests[1].Digest) {
+		t.Fatalf("err %v, refused %q: want the pruned platform named", err, r.Refused())
 	}
 	if srv.Counts().ManifestPut != 0 || r.Tags[0].State != Skipped || !strings.Contains(r.Tags[0].Reason, "rebuild from source") {
 		t.Errorf("counts %+v, tag %+v", srv.Counts(), r.Tags[0])
@@ -448,7 +448,7 @@ func TestTagsGlobPicksARepository(t *testing.T) {
 	regtest.PushImage(t, good) // overwritten since
 	mirror := srv.Ref("mirror/app:1.0.0")
 	ledgerPath := writeLedger(t, map[string]string{good: target, mirror: "sha256:" + strings.Repeat("e", 64)})
-	if _, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{ledgerPath}, Registry: fixture.Client(t)}, false); errkind.Of(err) != errkind.Blocked {
+	if r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{ledgerPath}, Registry: fixture.Client(t)}, false); err != nil || !strings.HasPrefix(r.Refused(), "pre-flight") {
 		t.Fatalf("the pruned mirror: %v, want the pre-flight's refusal", err)
 	}
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{ledgerPath}, Tags: []string{srv.Host + "/org/app:*"}, Registry: fixture.Client(t)}, false)
