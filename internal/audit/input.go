@@ -72,11 +72,15 @@ func Validate(o Options) error {
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
 	}
-	if err := ledger.CheckFile("--drift-file", o.DriftFile, o.FromLedgers...); err != nil {
-		bad = append(bad, err)
-	}
 	if len(bad) > 0 {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	return nil
+}
+
+// CheckOutput looks where --drift-file would be written (its directory
+// exists, it is none of the inputs): the one look at the file system
+// before the first request, kept out of Validate, which does no I/O.
+func CheckOutput(o Options) error {
+	return errkind.New(errkind.BadInput, ledger.CheckFile("--drift-file", o.DriftFile, o.FromLedgers...))
 }

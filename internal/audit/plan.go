@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -63,7 +64,7 @@ func writeDrift(ctx context.Context, path string, r *Report) error {
 }
 
 func audit(ctx context.Context, o Options) (*Report, error) {
-	if err := Validate(o); err != nil {
+	if err := errors.Join(Validate(o), CheckOutput(o)); err != nil {
 		return nil, err
 	}
 	if o.Now == nil {

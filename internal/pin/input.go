@@ -110,9 +110,6 @@ func Validate(o Options) error {
 			bad = append(bad, fmt.Errorf("--rename %q: want OLD=NEW, a registry or repository prefix and its mirror", r))
 		}
 	}
-	if err := ledger.CheckFile("--output", o.Output, append(slices.Clone(o.Compose), o.FromLedgers...)...); err != nil {
-		bad = append(bad, err)
-	}
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
 	}
@@ -120,4 +117,11 @@ func Validate(o Options) error {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	return nil
+}
+
+// CheckOutput looks where --output would be written (its directory
+// exists, it is none of the inputs): the one look at the file system
+// before the first request, kept out of Validate, which does no I/O.
+func CheckOutput(o Options) error {
+	return errkind.New(errkind.BadInput, ledger.CheckFile("--output", o.Output, append(slices.Clone(o.Compose), o.FromLedgers...)...))
 }

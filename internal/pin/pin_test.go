@@ -344,7 +344,7 @@ func TestKustomizeNames(t *testing.T) {
 	dir := t.TempDir()
 	compose := filepath.Join(dir, "compose.yml")
 	os.WriteFile(compose, []byte("services: {}\n"), 0o644)
-	if err := Validate(Options{FromLedgers: []string{filepath.Join(dir, "l.json")}, Compose: []string{compose}, Output: compose}); errkind.Of(err) != errkind.BadInput {
+	if err := CheckOutput(Options{FromLedgers: []string{filepath.Join(dir, "l.json")}, Compose: []string{compose}, Output: compose}); errkind.Of(err) != errkind.BadInput {
 		t.Errorf("--output naming the compose file: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package pin
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -32,7 +33,7 @@ type recorded struct {
 // NewPlan reads the ledger and the compose files and works out the pins,
 // or, with --verify, reads every pinned digest from the registry.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
-	if err := Validate(o); err != nil {
+	if err := errors.Join(Validate(o), CheckOutput(o)); err != nil {
 		return nil, err
 	}
 	if err := o.Gate.Prepare(ctx); err != nil {

@@ -54,7 +54,7 @@ type source struct {
 // failure (3), both with nothing written.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	in, err := validate(o)
-	if err != nil {
+	if err := errors.Join(err, record.CheckOutput(o.recordOptions(nil))); err != nil {
 		return nil, err
 	}
 	if err := o.Gate.Prepare(ctx); err != nil {

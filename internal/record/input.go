@@ -133,10 +133,6 @@ func validate(o Options) (input, error) {
 		}
 		in.want = &d
 	}
-	// Checked before any request, so a typo costs nothing and touches nothing.
-	if err := ledger.CheckFile("--ledger-file", o.LedgerFile); err != nil {
-		bad = append(bad, err)
-	}
 	in.releaseTag = o.ReleaseTag
 	if in.releaseTag == "" {
 		// The tag that started the run is only a default: without a token
@@ -161,4 +157,12 @@ func validate(o Options) (input, error) {
 		return in, errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
 	return in, nil
+}
+
+// CheckOutput looks where --ledger-file would be written (its directory
+// exists): the one look at the file system before the first request, so a
+// typo costs nothing and touches nothing, kept out of Validate, which does
+// no I/O. promote calls it before it writes a tag.
+func CheckOutput(o Options) error {
+	return errkind.New(errkind.BadInput, ledger.CheckFile("--ledger-file", o.LedgerFile))
 }

@@ -40,7 +40,7 @@ type Plan struct {
 // so; nothing may be applied). The plan is nil only for bad input.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	in, err := validate(o)
-	if err != nil {
+	if err := errors.Join(err, CheckOutput(o)); err != nil {
 		return nil, err
 	}
 	entries, readErr := resolve(ctx, o, in)
@@ -52,7 +52,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 // Ref must be one of o.Images as the registry client prints it.
 func PlanRead(ctx context.Context, o Options, entries []Entry) (*Plan, error) {
 	in, err := validate(o)
-	if err != nil {
+	if err := errors.Join(err, CheckOutput(o)); err != nil {
 		return nil, err
 	}
 	return plan(ctx, o, in, entries, nil)

@@ -100,9 +100,6 @@ func Validate(o Options) error {
 	if err := o.sources().Validate(); err != nil {
 		bad = append(bad, errors.Unwrap(err))
 	}
-	if err := ledger.CheckFile("--undo-file", o.UndoFile, o.FromLedgers...); err != nil {
-		bad = append(bad, err)
-	}
 	if len(bad) > 0 {
 		return errkind.New(errkind.BadInput, errors.Join(bad...))
 	}
@@ -112,4 +109,11 @@ func Validate(o Options) error {
 // sources is where the ledger comes from, for the one loader.
 func (o Options) sources() load.Sources {
 	return load.Sources{Files: o.FromLedgers, Release: o.FromRelease, Repository: o.Event.Repository, GitHub: o.GitHub, ReadFile: o.ReadFile}
+}
+
+// CheckOutput looks where --undo-file would be written (its directory
+// exists, it is none of the inputs): the one look at the file system
+// before the first request, kept out of Validate, which does no I/O.
+func CheckOutput(o Options) error {
+	return errkind.New(errkind.BadInput, ledger.CheckFile("--undo-file", o.UndoFile, o.FromLedgers...))
 }

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -27,7 +28,7 @@ type Plan struct {
 // tampered ledger, a pre-flight or the signature gate: exit 1) is in the
 // plan's report. Nothing is written either way.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
-	if err := Validate(o); err != nil {
+	if err := errors.Join(Validate(o), CheckOutput(o)); err != nil {
 		return nil, err
 	}
 	if err := o.Gate.Prepare(ctx); err != nil {
