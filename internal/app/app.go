@@ -99,13 +99,13 @@ type deps struct {
 	event    event.Context
 }
 
-// command runs one command through the one contract (report.Run): its
+// commandFunc runs one command through the one contract (report.Run): its
 // typed options filled from the option values, then NewPlan (which
 // validates first, with no I/O: bad input is no plan and no request),
 // and Apply unless the plan refused or dryRun.
-type command func(ctx context.Context, d deps, dryRun bool) (report.Report, error)
+type commandFunc func(ctx context.Context, d deps, dryRun bool) (report.Report, error)
 
-var commands = map[string]command{
+var commands = map[string]commandFunc{
 	options.Audit: func(ctx context.Context, d deps, dry bool) (report.Report, error) {
 		return run(ctx, audit.NewPlan, auditOptions(d), dry)
 	},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/audit"
 	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/options"
@@ -68,17 +69,21 @@ func gateOptions(v *options.Values) gate.Options {
 	}
 }
 
+// run is the run context every command embeds, filled once. Its Gate is
+// nil unless a key or an identity was given (record takes neither).
+func (d deps) run() command.Run {
+	return command.Run{Event: d.event, Jobs: d.vals.Int(options.Jobs), Gate: d.gate}
+}
+
 func checkOptions(d deps) check.Options {
 	v := d.vals
 	return check.Options{
 		Images:   v.List(options.Images),
 		Digest:   v.String(options.Digest),
 		Guards:   guards(d),
-		Event:    d.event,
-		Jobs:     v.Int(options.Jobs),
+		Run:      d.run(),
 		Registry: d.registry,
 		Source:   d.env.ImagesFrom,
-		Gate:     d.gate,
 	}
 }
 
@@ -106,8 +111,7 @@ func recordOptions(d deps) record.Options {
 		Metadata:       v.String(options.Metadata),
 		Referrers:      v.Bool(options.Referrers),
 		ReleaseOptions: releaseOptions(d),
-		Event:          d.event,
-		Jobs:           v.Int(options.Jobs),
+		Run:            d.run(),
 		Registry:       d.registry,
 		Source:         d.env.ImagesFrom,
 	}
@@ -124,10 +128,8 @@ func restoreOptions(d deps) restore.Options {
 		AllowBackward: v.Bool(options.AllowBackward),
 		Referrers:     v.Bool(options.Referrers),
 		UndoFile:      v.String(options.UndoFile),
-		Event:         d.event,
-		Jobs:          v.Int(options.Jobs),
+		Run:           d.run(),
 		Registry:      d.registry,
-		Gate:          d.gate,
 	}
 }
 
@@ -141,10 +143,8 @@ func auditOptions(d deps) audit.Options {
 		Tags:         v.List(options.Tags),
 		DriftFile:    v.String(options.DriftFile),
 		Referrers:    v.Bool(options.Referrers),
-		Event:        d.event,
-		Jobs:         v.Int(options.Jobs),
+		Run:          d.run(),
 		Registry:     d.registry,
-		Gate:         d.gate,
 	}
 }
 
@@ -157,10 +157,8 @@ func promoteOptions(d deps) promote.Options {
 		Images:         v.List(options.Images),
 		Guards:         guards(d),
 		ReleaseOptions: releaseOptions(d),
-		Event:          d.event,
-		Jobs:           v.Int(options.Jobs),
+		Run:            d.run(),
 		Registry:       d.registry,
-		Gate:           d.gate,
 		Source:         d.env.ImagesFrom,
 	}
 }
@@ -178,10 +176,8 @@ func pinOptions(d deps) pin.Options {
 		Resolve:      v.Bool(options.Resolve),
 		AllowPartial: v.Bool(options.AllowPartial),
 		Verify:       v.Bool(options.Verify),
-		Event:        d.event,
-		Jobs:         v.Int(options.Jobs),
+		Run:          d.run(),
 		Registry:     d.registry,
-		Gate:         d.gate,
 		Getenv:       d.env.Getenv,
 		LookupEnv:    d.env.LookupEnv,
 	}

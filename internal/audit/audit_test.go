@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -91,7 +92,7 @@ func TestAuditStates(t *testing.T) {
 		ledger.Image{Ref: ref("org/app:2.0.0"), Digest: idx.String(), MediaType: indexType},
 	)
 	proxy.ResetCounts()
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return day }}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4, Now: func() time.Time { return day }}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestNewestRecordWinsAndMirrors(t *testing.T) {
 		ledger.Image{Ref: a.Ref("org/app:2.0.0"), Digest: v2.String(), MediaType: imageType},
 		ledger.Image{Ref: b.Ref("org/app:2.0.0"), Digest: mirror.String(), MediaType: imageType})
 	for _, order := range [][]string{{older, newer}, {newer, older}} {
-		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: order, Registry: fixture.Client(t), Jobs: 2}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: order, Registry: fixture.Client(t), Run: command.Run{Jobs: 2}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +174,7 @@ func TestUnreadIsUnknown(t *testing.T) {
 	d := regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
 	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d.String(), MediaType: imageType})
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t, 2), Jobs: 1}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t, 2), Run: command.Run{Jobs: 1}}, false)
 	if errkind.Of(err) != errkind.Remote || r == nil || r.Refs[0].State != Unknown || !strings.HasPrefix(r.Summary, "INCOMPLETE") {
 		t.Errorf("err %v, report %+v", err, r)
 	}

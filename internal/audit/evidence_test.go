@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -36,8 +37,8 @@ func TestWeakerRecordNeverOutranksASealedOne(t *testing.T) {
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.1-rc", Draft: true, CreatedAt: later,
 		Body: fixture.NotesWith(t, later, ledger.Image{Ref: ref, Digest: evil, MediaType: imageType})})
 
-	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"},
-		GitHub: fixture.GitHub(t, gh, "t0ken"), Registry: fixture.Client(t), Jobs: 2}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 2},
+		GitHub: fixture.GitHub(t, gh, "t0ken"), Registry: fixture.Client(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +60,8 @@ func TestAVersionRecordedTwiceIsInconsistent(t *testing.T) {
 	t0 := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Second)
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", CreatedAt: t0, Body: fixture.NotesWith(t, t0, ledger.Image{Ref: ref, Digest: first, MediaType: imageType})})
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0-again", CreatedAt: t0.Add(time.Hour), Body: fixture.NotesWith(t, t0.Add(time.Hour), ledger.Image{Ref: ref, Digest: second, MediaType: imageType})})
-	r, _ := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"},
-		GitHub: fixture.GitHub(t, gh, "t0ken"), Registry: fixture.Client(t), Jobs: 2}, false)
+	r, _ := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 2},
+		GitHub: fixture.GitHub(t, gh, "t0ken"), Registry: fixture.Client(t)}, false)
 	if len(r.Refs) != 1 || r.Refs[0].State != Inconsistent {
 		t.Errorf("a version recorded at two digests: %+v", r.Refs)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi"
@@ -55,7 +56,7 @@ func benchAudit(b *testing.B, n int) {
 	b.Run("tagguard", func(b *testing.B) {
 		c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
 		measure(b, func() error {
-			r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(b), Jobs: 8}, false)
+			r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 8}, GitHub: c, Registry: fixture.Client(b)}, false)
 			if err == nil && r.Blocking() {
 				err = fmt.Errorf("%s", r.Summary)
 			}

@@ -8,13 +8,11 @@ package audit
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/oci"
@@ -42,15 +40,11 @@ type Options struct {
 	// Referrers checks that what a ledger recorded as attached (signatures,
 	// attestations, SBOMs) is still there.
 	Referrers bool
-	// Gate is the signature gate (nil when off): each recorded digest
-	// must still verify.
-	Gate     *gate.Gate
-	Event    event.Context
-	Jobs     int
+	// Run is the run context; its Gate, when on, checks that each
+	// recorded digest still verifies.
+	command.Run
 	Registry Registry
 	GitHub   load.Releases // nil without a token
-	ReadFile func(string) ([]byte, error)
-	Now      func() time.Time
 }
 
 func (o Options) sources() load.Sources {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
@@ -55,8 +56,7 @@ func TestAuditEveryRelease(t *testing.T) {
 	}
 	regtest.Tag(t, srv.Ref("org/app:1.0.200"), srv.Ref("org/app:latest"))
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken", BaseURL: gh.URL})
-	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(t), Jobs: 8,
-		Now: func() time.Time { return day.Add(300 * time.Hour) }}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 8, Now: func() time.Time { return day.Add(300 * time.Hour) }}, GitHub: c, Registry: fixture.Client(t)}, false)
 	// v1.0.8's broken section makes the audit incomplete.
 	if errkind.ExitCode(err) != 3 || !strings.HasPrefix(r.Summary, "INCOMPLETE") || !strings.Contains(err.Error(), "v1.0.8") {
 		t.Fatalf("exit %d (%v), %s: want 3, INCOMPLETE, naming v1.0.8", errkind.ExitCode(err), err, r.Summary)
@@ -140,7 +140,7 @@ func BenchmarkAudit(b *testing.B) {
 			for range b.N {
 				srv.ResetCounts()
 				before := len(gh.Requests())
-				r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c, Registry: fixture.Client(b), Jobs: 8}, false)
+				r, err := report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 8}, GitHub: c, Registry: fixture.Client(b)}, false)
 				if err != nil || r.Blocking() {
 					b.Fatalf("%v %s", err, r.Summary)
 				}

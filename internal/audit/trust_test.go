@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/refs"
@@ -29,8 +30,8 @@ func auditReleases(t *testing.T, gh *ghtest.Server, now time.Time) (*Report, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.Run(context.Background(), NewPlan, Options{FromReleases: true, Event: event.Context{Repository: "org/app"}, GitHub: c,
-		Registry: fixture.Client(t), Jobs: 4, Now: func() time.Time { return now }}, false)
+	return report.Run(context.Background(), NewPlan, Options{FromReleases: true, Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 4, Now: func() time.Time { return now }}, GitHub: c,
+		Registry: fixture.Client(t)}, false)
 }
 
 // TestUnreadableSectionsMakeAnIncompleteAudit: when
@@ -142,7 +143,7 @@ func TestTieIsInconsistent(t *testing.T) {
 	la := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: a, MediaType: imageType})
 	lb := writeLedger(t, day, ledger.Image{Ref: srv.Ref("org/app:latest"), Digest: b, MediaType: imageType})
 	for _, files := range [][]string{{la, lb}, {lb, la}} {
-		r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: files, Registry: fixture.Client(t), Jobs: 2, Now: func() time.Time { return day }}, false)
+		r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: files, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}}, false)
 		if len(r.Refs) != 1 || r.Refs[0].State != Inconsistent || !r.Blocking() {
 			t.Errorf("%v: %+v: want latest inconsistent", files, r.Refs)
 		}
@@ -216,7 +217,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	// 1.1.0's release on GitHub records it: advanced, ok.
 	gh := ghtest.New(t, ghtest.WithToken("t0ken"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.1.0", Body: fixture.NotesWith(t, day, ledger.Image{Ref: ref("1.1.0"), Digest: v110, MediaType: imageType})})
-	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, gh, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}}})
 	if r.Blocking() || !strings.Contains(latest(r).Reason, "advanced to 1.1.0") {
 		t.Errorf("with 1.1.0's release: %s; latest %q", r.Summary, latest(r).Reason)
 	}
@@ -231,7 +232,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	// there: the registry alone is no evidence, drift.
 	empty := ghtest.New(t, ghtest.WithToken("t0ken"))
 	empty.AddRepo("org", "app")
-	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	r = audit(Options{FromLedgers: []string{path}, GitHub: fixture.GitHub(t, empty, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}}})
 	if !r.Blocking() || latest(r).State != Drifted || !strings.Contains(latest(r).Reason, "not taken for an advance") {
 		t.Errorf("unrecorded 1.1.0, complete evidence: %s; latest %s %q: want drifted, saying why", r.Summary, latest(r).State, latest(r).Reason)
 	}
@@ -239,7 +240,7 @@ func TestAdvancedFloatingTagsAreOK(t *testing.T) {
 	// release can be asked for.
 	regtest.PushImage(t, ref("99.0.0"))
 	regtest.Tag(t, ref("99.0.0"), ref("latest"))
-	r = audit(Options{FromLedgers: []string{path, path110}, GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	r = audit(Options{FromLedgers: []string{path, path110}, GitHub: fixture.GitHub(t, empty, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}}})
 	if latest(r).State != Drifted {
 		t.Errorf("latest moved to a hand-pushed 99.0.0: %s %q: want drifted", latest(r).State, latest(r).Reason)
 	}
@@ -295,7 +296,7 @@ func TestAuditNoticesLostSignatures(t *testing.T) {
 	}
 	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[oci.AttachedKey(tag.Context().Digest(d))].Record()})
 	audit := func() (*Report, error) {
-		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}, Referrers: true}, false)
 	}
 	if r, err := audit(); err != nil || r.Blocking() {
 		t.Fatalf("signed as recorded: %v, %s", err, r.Summary)
@@ -339,14 +340,14 @@ func TestUnreadAttachmentsAreUnknownNotUnsigned(t *testing.T) {
 	proxy := regtest.FaultProxy(t, reg.URL, regtest.FailPath(regtest.KindManifestGet, fallback, 500, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`),
 		regtest.FailPath(regtest.KindManifestHead, fallback, 500, ""))
 	path := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: found[oci.AttachedKey(tag.Context().Digest(d))].Record()})
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}, Referrers: true}, false)
 	if errkind.ExitCode(err) != 3 || r == nil || r.Refs[0].State != Unknown || !strings.Contains(r.Refs[0].Reason, "could not read what is attached") {
 		t.Fatalf("exit %d (%v); %+v: want unknown, exit 3", errkind.ExitCode(err), err, r)
 	}
 	// A ledger that recorded only the attestation is answered in full by
 	// what was read: OK, whatever failed beside it.
 	only := writeLedger(t, day, ledger.Image{Ref: proxy.Ref("org/app:1.0.0"), Digest: d, MediaType: imageType, Attached: &ledger.Attached{Attestations: []string{oci.LegacyTag}}})
-	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{only}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{only}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}, Referrers: true}, false)
 	if err != nil || r.Refs[0].State != OK {
 		t.Errorf("exit %d (%v); %+v: want ok, every recorded kind read", errkind.ExitCode(err), err, r.Refs)
 	}
@@ -373,7 +374,7 @@ func TestEachRepositorysAttachmentsAreItsOwn(t *testing.T) {
 	path := writeLedger(t, day, ledger.Image{Ref: reg.Ref("org/a:1.0.0"), Digest: d, MediaType: imageType, Attached: signed},
 		ledger.Image{Ref: reg.Ref("org/b:1.0.0"), Digest: d, MediaType: imageType, Attached: signed})
 	del(t, reg.Ref("org/a@"+sigA.String()))
-	r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+	r, _ := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}, Referrers: true}, false)
 	states := map[string]State{}
 	for _, ref := range r.Refs {
 		states[strings.TrimPrefix(ref.Ref, reg.Host+"/")] = ref.State
@@ -419,7 +420,7 @@ func TestAuditReadsEachPlatformsAttachments(t *testing.T) {
 	}
 	path := writeLedger(t, day, img)
 	audit := func() (*Report, error) {
-		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Jobs: 2, Referrers: true, Now: func() time.Time { return day }}, false)
+		return report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2, Now: func() time.Time { return day }}, Referrers: true}, false)
 	}
 	if r, err := audit(); err != nil || r.Blocking() {
 		t.Fatalf("signed as recorded: %v, %s %+v", err, r.Summary, r.Refs)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/registry"
@@ -34,7 +35,7 @@ func BenchmarkCheck500(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Registry: c, Jobs: 8, Guards: Guards{Version: "1.0.499"}}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Registry: c, Run: command.Run{Jobs: 8}, Guards: Guards{Version: "1.0.499"}}, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -146,12 +147,12 @@ func TestBaseBranch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = run(t, Options{Images: images, Event: ev, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: ev}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "release/v0.15.x") {
 		t.Errorf("pull_request into release/v0.15.x: %+v", g)
 	}
 
-	r = run(t, Options{Images: images, Event: ev, Guards: Guards{ExpectedBase: []string{"main", "release/*"}, RequireBase: true}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: ev}, Guards: Guards{ExpectedBase: []string{"main", "release/*"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Pass {
 		t.Errorf("release/* glob: %+v", g)
 	}
@@ -167,7 +168,7 @@ func TestBaseBranch(t *testing.T) {
 
 	tagEnv := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v0.15.1", "GITHUB_SHA": strings.Repeat("a", 40)}
 	tagEv, _ := event.Load(func(k string) string { return tagEnv[k] })
-	r = run(t, Options{Images: images, Event: tagEv, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: tagEv}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "tag v0.15.1") {
 		t.Errorf("tag push without a way to look it up: %+v", g)
 	}
@@ -179,11 +180,11 @@ func TestVersionSanity(t *testing.T) {
 	tagEnv := map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1.2.3"}
 	ev, _ := event.Load(func(k string) string { return tagEnv[k] })
 
-	r := run(t, Options{Images: []string{srv.Ref("org/app:1.2.3")}, Event: ev})
+	r := run(t, Options{Images: []string{srv.Ref("org/app:1.2.3")}, Run: command.Run{Event: ev}})
 	if g := r.Guards[3]; g.Verdict != Pass || !strings.Contains(g.Detail, "agrees with git tag v1.2.3") {
 		t.Errorf("matching git tag: %+v", g)
 	}
-	r = run(t, Options{Images: []string{srv.Ref("org/app:1.2.4")}, Event: ev})
+	r = run(t, Options{Images: []string{srv.Ref("org/app:1.2.4")}, Run: command.Run{Event: ev}})
 	if g := r.Guards[3]; g.Verdict != Blocked || !strings.Contains(g.Detail, "v1.2.3") {
 		t.Errorf("git tag v1.2.3 publishing 1.2.4: %+v", g)
 	}
@@ -243,7 +244,7 @@ func TestUnreadableRegistryNeverPasses(t *testing.T) {
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
 		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"), regtest.FailNth(regtest.KindManifestHead, 3, 500, "boom"))
 	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Jobs: 1}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0")}, Registry: c, Run: command.Run{Jobs: 1}}, false)
 	if errkind.Of(err) != errkind.Remote {
 		t.Fatalf("err %v, want a remote failure", err)
 	}
@@ -262,7 +263,7 @@ func TestUnreadIsNotAbsent(t *testing.T) {
 	proxy := regtest.FaultProxy(t, srv.URL, regtest.FailNth(regtest.KindManifestHead, 1, 500, "boom"),
 		regtest.FailNth(regtest.KindManifestHead, 2, 500, "boom"))
 	c, _ := registry.New(registry.Config{Attempts: 2, Backoff: time.Millisecond})
-	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0"), proxy.Ref("org/app:dev")}, Registry: c, Jobs: 1}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{proxy.Ref("org/app:1.0.0"), proxy.Ref("org/app:dev")}, Registry: c, Run: command.Run{Jobs: 1}}, false)
 	if errkind.Of(err) != errkind.Remote || r == nil {
 		t.Fatalf("err %v, want a remote failure with a report", err)
 	}

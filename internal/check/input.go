@@ -13,9 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -50,17 +49,15 @@ type Options struct {
 	Images []string // REPO:TAG references
 	Digest string   // the digest being published, optional
 	Guards
-	Event    event.Context
-	Jobs     int
+	// Run is the run context; its Gate, when on, requires --digest to
+	// verify in every repository of --images.
+	command.Run
 	Registry Registry
 	// Source notes where the image list came from when it was not --images.
 	Source string
 	// Promote is set when promote runs the guards: fix lines then name
 	// promote's options (it takes no --digest: it knows what it publishes).
 	Promote bool
-	// Gate is the signature gate (nil when off): --digest must verify in
-	// every repository of --images.
-	Gate *gate.Gate
 }
 
 // input is the validated input: every reference parsed, every glob

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -16,7 +17,7 @@ func TestManyFloatingRepositories(t *testing.T) {
 	for i := range 60 {
 		images = append(images, srv.Ref(fmt.Sprintf("org/app%d:latest", i)), srv.Ref(fmt.Sprintf("org/app%d:1.0.0", i)))
 	}
-	r := run(t, Options{Images: images, Jobs: 16, Guards: Guards{Version: "1.0.0"}})
+	r := run(t, Options{Images: images, Run: command.Run{Jobs: 16}, Guards: Guards{Version: "1.0.0"}})
 	if r.Blocked {
 		t.Errorf("blocked: %s", r.Summary)
 	}

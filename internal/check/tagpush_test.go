@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -37,11 +38,11 @@ func TestTagPushBase(t *testing.T) {
 	}
 	images := []string{srv.Ref("org/app:0.15.1")}
 
-	r := run(t, Options{Images: images, Event: tagRun(offMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
+	r := run(t, Options{Images: images, Run: command.Run{Event: tagRun(offMain)}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "on no branch matching main") {
 		t.Errorf("tag off main: %+v", g)
 	}
-	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: tagRun(onMain)}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: lookup}})
 	if g := r.Guards[1]; g.Verdict != Pass || !strings.Contains(g.Detail, "comes from main") {
 		t.Errorf("tag on main: %+v", g)
 	}
@@ -53,11 +54,11 @@ func TestTagPushBase(t *testing.T) {
 		res, err := fast.Reachable(ctx, "org", "app", sha, globs)
 		return res.Branch, err
 	}
-	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: failing}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: tagRun(onMain)}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: true, LookupBase: failing}})
 	if g := r.Guards[1]; g.Verdict != Blocked || !strings.Contains(g.Detail, "could not tell") {
 		t.Errorf("GitHub failing, --require-base: %+v", g)
 	}
-	r = run(t, Options{Images: images, Event: tagRun(onMain), Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: false, LookupBase: failing}})
+	r = run(t, Options{Images: images, Run: command.Run{Event: tagRun(onMain)}, Guards: Guards{ExpectedBase: []string{"main"}, RequireBase: false, LookupBase: failing}})
 	if g := r.Guards[1]; g.Verdict != Warn || r.Blocked {
 		t.Errorf("GitHub failing, --require-base=false: %+v", g)
 	}

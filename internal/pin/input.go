@@ -12,13 +12,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -51,20 +49,16 @@ type Options struct {
 	// AllowPartial writes an override that leaves out a service running a
 	// recorded repository, or pins nothing; without it that is exit 1.
 	AllowPartial bool
-	Event        event.Context
-	Jobs         int
-	// Gate is the signature gate (nil when off): every digest pinned, or
-	// checked with --verify, must verify.
-	Gate *gate.Gate
+	// Run is the run context; its Gate, when on, requires every digest
+	// pinned, or checked with --verify, to verify.
+	command.Run
 
 	Registry Registry
 	GitHub   load.Releases
-	ReadFile func(string) ([]byte, error)
 	Getenv   func(string) string // the compose interpolation's environment
 	// LookupEnv, when set, tells a variable set to "" from an unset one.
 	LookupEnv func(string) (string, bool)
 	Warn      func(string) // a line on stderr: an unrecorded service, a tag that moved
-	Now       func() time.Time
 }
 
 func (o Options) sources() load.Sources {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/golden"
@@ -187,7 +188,7 @@ func TestVerifyGatesADeploy(t *testing.T) {
 	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: "127.0.0.1:1/org/app:1.2.3", Digest: w.app}}}
 	b, _ := l.Marshal()
 	os.WriteFile(w.ledger+".unreachable", b, 0o644)
-	_, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".unreachable"}, Compose: []string{gone}, Verify: true, Registry: fixture.Client(t, 1), Jobs: 1}, false)
+	_, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".unreachable"}, Compose: []string{gone}, Verify: true, Registry: fixture.Client(t, 1), Run: command.Run{Jobs: 1}}, false)
 	if errkind.ExitCode(err) != 3 {
 		t.Errorf("unreachable registry: %v: want exit 3", err)
 	}
@@ -198,7 +199,7 @@ func TestVerifyGatesADeploy(t *testing.T) {
 	l.Images = append(l.Images, ledger.Image{Ref: w.reg.Ref("org/app:1.2.3"), Digest: w.app})
 	b, _ = l.Marshal()
 	os.WriteFile(w.ledger+".both", b, 0o644)
-	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".both"}, Compose: []string{both}, Verify: true, Registry: fixture.Client(t, 1), Jobs: 1}, false)
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{w.ledger + ".both"}, Compose: []string{both}, Verify: true, Registry: fixture.Client(t, 1), Run: command.Run{Jobs: 1}}, false)
 	if err != nil || !r.Blocking() || !strings.HasPrefix(r.Summary, "BLOCKED") || !strings.Contains(r.Summary, "(1 could not be checked)") {
 		t.Errorf("one differs, one unreadable: %v, %s: want exit 1, naming the unreadable one", err, r.Summary)
 	}
@@ -501,7 +502,7 @@ func TestOverrideStaysMinimal(t *testing.T) {
 	b, _ := os.ReadFile(w.ledger)
 	evil := filepath.Join(dir, "ledger.json") // the header names it
 	os.WriteFile(evil, b, 0o644)
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{evil}, Compose: []string{compose}, Registry: fixture.Client(t), Jobs: 2}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{evil}, Compose: []string{compose}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -25,7 +26,7 @@ func TestPromoteCarriesWhatIsAttached(t *testing.T) {
 	src := pushByDigest(t, build.Host+"/ci/app", "linux/amd64")
 	regtest.SignLegacy(t, src, ".sig")
 	regtest.Refer(t, src, regtest.InToto)
-	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, Referrers: true}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, r)
@@ -84,7 +85,7 @@ func TestRerunRepairsWhatIsAttached(t *testing.T) {
 	build, target := regtest.Distribution(t), regtest.Distribution(t, regtest.WithDelete())
 	src := pushByDigest(t, build.Host+"/ci/app", "linux/amd64")
 	regtest.SignLegacy(t, src, ".sig")
-	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, Referrers: true}
 	if r, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatalf("%v\n%+v", err, r)
 	}
@@ -129,7 +130,7 @@ func TestPromoteCarriesSignaturesOfAttestationManifests(t *testing.T) {
 	for _, sub := range []v1.Hash{d, imgDigest, attDigest} {
 		regtest.SignLegacy(t, repo+"@"+sub.String(), ".sig")
 	}
-	o := Options{Sources: []string{ref.String()}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	o := Options{Sources: []string{ref.String()}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, Referrers: true}
 	if r, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatalf("%v\n%+v", err, r)
 	}
@@ -152,7 +153,7 @@ func TestPlanNamesReferrersListedButGone(t *testing.T) {
 	if err := remote.Delete(digestRef(t, build.Host+"/ci/app", att.String())); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, Referrers: true}
 	p, err := NewPlan(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -23,7 +24,7 @@ func TestPromoteAcrossRegistries(t *testing.T) {
 	build := regtest.Distribution(t)
 	target := regtest.FaultProxy(t, regtest.Distribution(t).URL)
 	amd, arm := pushByDigest(t, build.Host+"/ci/app", "linux/amd64"), pushByDigest(t, build.Host+"/ci/app", "linux/arm64")
-	o := Options{Sources: []string{amd, arm}, Images: []string{target.Ref("org/app:1.0.0"), target.Ref("org/app:latest"), target.Ref("mirror/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4}
+	o := Options{Sources: []string{amd, arm}, Images: []string{target.Ref("org/app:1.0.0"), target.Ref("org/app:latest"), target.Ref("mirror/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote: %v\n%+v", err, r)
@@ -71,7 +72,7 @@ func BenchmarkPromote(b *testing.B) {
 		images := []string{repo + ":1.0.0", repo + ":1.0", repo + ":1", repo + ":latest"}
 		srv.ResetCounts()
 		start := time.Now()
-		if _, err := report.Run(context.Background(), NewPlan, Options{Sources: sources, Images: images, Registry: fixture.Client(b), Jobs: 8}, false); err != nil {
+		if _, err := report.Run(context.Background(), NewPlan, Options{Sources: sources, Images: images, Registry: fixture.Client(b), Run: command.Run{Jobs: 8}}, false); err != nil {
 			b.Fatal(err)
 		}
 		c := srv.Counts()
@@ -118,7 +119,7 @@ func TestPromoteAsksEachQuestionOnce(t *testing.T) {
 			}
 			build.ResetCounts()
 			target.ResetCounts()
-			o := Options{Sources: sources, Images: []string{target.Ref(repo + ":1.0.0"), target.Ref(repo + ":latest")}, Registry: fixture.Client(t), Jobs: 4, Referrers: true}
+			o := Options{Sources: sources, Images: []string{target.Ref(repo + ":1.0.0"), target.Ref(repo + ":latest")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, Referrers: true}
 			r, err := report.Run(context.Background(), NewPlan, o, false)
 			if err != nil {
 				t.Fatal(err)

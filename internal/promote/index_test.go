@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -32,7 +33,7 @@ func TestPromoteSeveralSourcesIsOneDeterministicIndex(t *testing.T) {
 	ctx := context.Background()
 	plan := func(sources ...string) *Plan {
 		t.Helper()
-		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
+		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestIndexSourceContributesItsEntries(t *testing.T) {
 	repo := srv.Host + "/org/app"
 	ref, imgDigest, _ := pushBuildxIndex(t, repo)
 	arm := pushByDigest(t, repo, "linux/arm64")
-	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: fixture.Client(t), Jobs: 2})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{arm, ref.String()}, Images: []string{srv.Ref("org/app:2.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestPromoteRecordsInlineAttestationsAsRecordDoes(t *testing.T) {
 	srv := regtest.InProcess(t)
 	repo := srv.Host + "/org/app"
 	ref, _, _ := pushBuildxIndex(t, repo)
-	r, err := report.Run(context.Background(), NewPlan, Options{Sources: []string{ref.String()}, Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t), Jobs: 2, Referrers: true}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Sources: []string{ref.String()}, Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2}, Referrers: true}, false)
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, r)
 	}

@@ -18,9 +18,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tagguard/tagguard/internal/check"
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/record"
 	"github.com/tagguard/tagguard/internal/refs"
@@ -58,16 +57,13 @@ type Options struct {
 	// Referrers reads what is attached to the sources and to what is
 	// published, and carries it along a copy to another registry.
 	Referrers bool
-	// Gate is the signature gate (nil when off): every source must pass
-	// before anything is written.
-	Gate   *gate.Gate
+	// Run is the run context; its Gate, when on, requires every source to
+	// pass before anything is written.
+	command.Run
 	GitHub record.Releases // nil without a token
 
-	Event      event.Context
-	Jobs       int
 	Registry   Registry
 	Source     string // where the image list came from, when not --images
-	Now        func() time.Time
 	WriteGrace time.Duration
 }
 
@@ -147,12 +143,25 @@ func parseSource(s string) (name.Digest, error) {
 	return r.Digest(h.String()), nil
 }
 
+// withoutGate is the run context for the guards and the record promote
+// runs: the sources passed the gate already, and what they check or
+// record is that same digest.
+func (o Options) withoutGate() command.Run {
+	r := o.Run
+	r.Gate = nil
+	return r
+}
+
 // checkOptions judges the targets with check's guards against digest.
 func (o Options) checkOptions(digest string) check.Options {
 	return check.Options{
-		Images: o.Images, Digest: digest, Guards: o.Guards,
-		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, Source: o.Source,
-		Promote: true,
+		Images:   o.Images,
+		Digest:   digest,
+		Guards:   o.Guards,
+		Run:      o.withoutGate(),
+		Registry: o.Registry,
+		Source:   o.Source,
+		Promote:  true,
 	}
 }
 
@@ -163,7 +172,12 @@ func (o Options) recordOptions(images []string) record.Options {
 		images = o.Images
 	}
 	return record.Options{
-		Images: images, ReleaseOptions: o.ReleaseOptions, Referrers: o.Referrers,
-		Event: o.Event, Jobs: o.Jobs, Registry: o.Registry, GitHub: o.GitHub, Now: o.Now, Source: o.Source,
+		Images:         images,
+		ReleaseOptions: o.ReleaseOptions,
+		Referrers:      o.Referrers,
+		Run:            o.withoutGate(),
+		Registry:       o.Registry,
+		GitHub:         o.GitHub,
+		Source:         o.Source,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/regtest"
 	"github.com/tagguard/tagguard/internal/report"
@@ -39,7 +40,7 @@ func TestNamedPlainHTTPRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Sources: []string{strings.Replace(src, srv.Host, named, 1)}, Images: []string{named + "/org/app:1.0.0"}, Registry: c, Jobs: 2}
+	o := Options{Sources: []string{strings.Replace(src, srv.Host, named, 1)}, Images: []string{named + "/org/app:1.0.0"}, Registry: c, Run: command.Run{Jobs: 2}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote on a named plain-HTTP registry: %v", err)

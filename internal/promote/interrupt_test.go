@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/regtest"
@@ -25,7 +26,7 @@ func TestInterruptMidCopy(t *testing.T) {
 		<-held
 		cancel()
 	}()
-	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 1}
+	o := Options{Sources: []string{src}, Images: []string{target.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 1}}
 	r, err := report.Run(ctx, NewPlan, o, false)
 	if errkind.Of(err) != errkind.Interrupted {
 		t.Fatalf("promote interrupted mid-copy: %v (exit %d), want 130", err, errkind.ExitCode(err))

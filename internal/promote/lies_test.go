@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -59,7 +60,7 @@ func TestAnIndexThatLiesAboutAPlatformIsRefused(t *testing.T) {
 	liar := pushLabelled(t, repo, amdImg, "linux/arm64")
 	ctx := context.Background()
 	for _, sources := range [][]string{{amd, liar}, {liar, amd}, {liar}} {
-		_, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
+		_, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}})
 		if errkind.Of(err) != errkind.BadInput || !strings.Contains(fmt.Sprint(err), "linux/arm64") || !strings.Contains(fmt.Sprint(err), "linux/amd64") {
 			t.Errorf("%d sources: %v: want bad input naming linux/arm64 and linux/amd64", len(sources), err)
 		}
@@ -74,7 +75,7 @@ func TestAnIndexThatLiesAboutAPlatformIsRefused(t *testing.T) {
 	arm := pushByDigest(t, repo, "linux/arm64")
 	var digests []string
 	for _, sources := range [][]string{{amd, honest, arm}, {arm, honest, amd}, {honest, arm, amd}} {
-		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4})
+		p, err := NewPlan(ctx, Options{Sources: sources, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +112,7 @@ func TestPathologicalSourceEndsWithinTheTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := report.Run(ctx, NewPlan, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4}, false)
+	_, err := report.Run(ctx, NewPlan, Options{Sources: []string{srv.Ref("org/app") + "@" + h.String()}, Images: []string{srv.Ref("other/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}}, false)
 	if errkind.Of(err) != errkind.BadInput || !strings.Contains(err.Error(), "layers") {
 		t.Errorf("%v: want bad input about the layers", err)
 	}
@@ -134,7 +135,7 @@ func TestFixLinesNameTheCommandsOwnOptions(t *testing.T) {
 	srv := regtest.InProcess(t)
 	existing := regtest.PushImage(t, srv.Ref("org/app:1.0.0")).String()
 	src := pushByDigest(t, srv.Ref("org/app"), "linux/amd64")
-	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 2})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 2}})
 	if err != nil || !p.Report().Blocking() {
 		t.Fatalf("%v: want blocked", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -31,7 +32,7 @@ func TestPromoteOneSourceKeepsItsBytes(t *testing.T) {
 	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
 	digest := src[strings.Index(src, "@")+1:]
 	ledgerPath := filepath.Join(t.TempDir(), "ledger.json")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, Registry: fixture.Client(t), Jobs: 4, ReleaseOptions: record.ReleaseOptions{LedgerFile: ledgerPath}}
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0"), reg.Ref("org/app:latest")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}, ReleaseOptions: record.ReleaseOptions{LedgerFile: ledgerPath}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil {
 		t.Fatalf("promote: %v\n%+v", err, r)
@@ -82,7 +83,7 @@ func TestPromoteBlockedWritesNothing(t *testing.T) {
 	a := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
 	b := pushByDigest(t, srv.Host+"/org/app", "linux/arm64")
 	srv.ResetCounts()
-	p, err := NewPlan(context.Background(), Options{Sources: []string{a, b}, Images: []string{srv.Ref("org/app:1.0.0"), srv.Ref("org/app:latest")}, Registry: fixture.Client(t), Jobs: 4})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{a, b}, Images: []string{srv.Ref("org/app:1.0.0"), srv.Ref("org/app:latest")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestPromoteLostRace(t *testing.T) {
 	t.Parallel()
 	reg := regtest.Distribution(t)
 	src := pushByDigest(t, reg.Host+"/org/app", "linux/amd64")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:2.0.0"), reg.Ref("org/app:edge")}, Registry: fixture.Client(t), Jobs: 1}
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:2.0.0"), reg.Ref("org/app:edge")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 1}}
 	p, err := NewPlan(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func TestLostRaceStillRecordsWhatWasWritten(t *testing.T) {
 	srv := regtest.InProcess(t)
 	src := pushByDigest(t, srv.Host+"/org/app", "linux/amd64")
 	path := t.TempDir() + "/ledger.json"
-	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, Registry: fixture.Client(t), Jobs: 1, ReleaseOptions: record.ReleaseOptions{LedgerFile: path}})
+	p, err := NewPlan(context.Background(), Options{Sources: []string{src}, Images: []string{srv.Ref("org/app:4.0.0"), srv.Ref("org/app:edge")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 1}, ReleaseOptions: record.ReleaseOptions{LedgerFile: path}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestPromoteOneSourceWithoutPlatform(t *testing.T) {
 	t.Parallel()
 	reg := regtest.InProcess(t)
 	src := pushByDigest(t, reg.Host+"/org/app", "")
-	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Jobs: 4}
+	o := Options{Sources: []string{src}, Images: []string{reg.Ref("org/app:1.0.0")}, Registry: fixture.Client(t), Run: command.Run{Jobs: 4}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil || r.Targets[0].State != Written {
 		t.Fatalf("one platformless source: %v\n%+v", err, r)

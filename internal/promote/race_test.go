@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 
 	"github.com/tagguard/tagguard/internal/errkind"
@@ -76,7 +77,7 @@ func TestTwoPromotesRacingForOneTag(t *testing.T) {
 	srcA, srcB := pushByDigest(t, host+"/org/app", "linux/amd64"), pushByDigest(t, host+"/org/app", "linux/amd64")
 	ctx := context.Background()
 	plan := func(src string) *Plan {
-		p, err := NewPlan(ctx, Options{Sources: []string{src}, Images: []string{host + "/org/app:1.0.0"}, Registry: fixture.Client(t), Jobs: 1})
+		p, err := NewPlan(ctx, Options{Sources: []string{src}, Images: []string{host + "/org/app:1.0.0"}, Registry: fixture.Client(t), Run: command.Run{Jobs: 1}})
 		if err != nil || p.Report().Blocking() {
 			t.Fatalf("plan %s: %v", src, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -41,8 +42,7 @@ func newAssetRig(t *testing.T) *assetRig {
 
 func (a *assetRig) record(t *testing.T, create bool, images ...string) (*Report, error) {
 	t.Helper()
-	return report.Run(context.Background(), NewPlan, Options{Images: images, Event: a.ev, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests"), Now: fixedNow,
-		ReleaseOptions: ReleaseOptions{CreateRelease: create}}, false)
+	return report.Run(context.Background(), NewPlan, Options{Images: images, Run: command.Run{Event: a.ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, a.gh, "t0ken-for-tests"), ReleaseOptions: ReleaseOptions{CreateRelease: create}}, false)
 }
 
 // mutableReleaseWithAsset adds a mutable release v1.0.0 whose asset
@@ -300,8 +300,7 @@ func TestLedgerFileOfTheSameReleaseMerges(t *testing.T) {
 	run := func(ref, image string) *Report {
 		t.Helper()
 		ev := event.Context{Repository: "org/app", Ref: ref, SHA: strings.Repeat("b", 40)}
-		r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{image}, Event: ev, Registry: fixture.Client(t), Now: fixedNow,
-			ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{image}, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

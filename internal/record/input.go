@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
@@ -58,11 +57,9 @@ type Options struct {
 	// the ledger.
 	Referrers bool
 	ReleaseOptions
-	Event    event.Context
-	Jobs     int
-	Registry Registry
-	GitHub   Releases // nil when no token: release notes cannot be written
-	Now      func() time.Time
+	command.Run // record runs no signature gate
+	Registry    Registry
+	GitHub      Releases // nil when no token: release notes cannot be written
 	// Source notes where the image list came from when it was not --images.
 	Source string
 	// WriteFile writes the ledger file; tests and the action may swap it.

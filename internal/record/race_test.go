@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
@@ -46,7 +47,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		if r.Method == http.MethodPatch {
 			first.Do(func() {
 				// Y has read and is writing: X runs whole in between.
-				if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow}, false); err != nil {
+				if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests")}, false); err != nil {
 					t.Errorf("writer X: %v", err)
 				}
 				gh.FailNext(1, ghtest.SecondaryRateLimit(time.Second))
@@ -60,7 +61,7 @@ func TestConcurrentRecordUnderSecondaryRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: y, Now: fixedNow}, false)
+	r, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: y}, false)
 	if err != nil {
 		t.Fatalf("writer Y: %v", err)
 	}
@@ -91,7 +92,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	ev := event.Context{Repository: "org/app", Ref: "refs/tags/v1.0.0", SHA: strings.Repeat("c", 40)}
 	ctx := context.Background()
 	direct := fixture.GitHub(t, gh, "t0ken-for-tests")
-	if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: direct, Now: fixedNow}, false); err != nil {
+	if _, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/worker:1.0.0")}, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: direct}, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -132,7 +133,7 @@ func TestLostEntryIsReportedByName(t *testing.T) {
 	}))
 	defer front.Close()
 	y, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: front.URL})
-	_, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: ev, Registry: fixture.Client(t), GitHub: y, Now: fixedNow}, false)
+	_, err := report.Run(ctx, NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")}, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: y}, false)
 	if err == nil || !strings.Contains(err.Error(), "org/worker:1.0.0") || !strings.Contains(err.Error(), "re-record") {
 		t.Errorf("err = %v, want a failure naming org/worker:1.0.0 to re-record", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -56,10 +57,10 @@ func TestRecordLedgerFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.json")
 
 	r, err := report.Run(context.Background(), NewPlan, Options{
-		Images:   []string{srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"), srv.Ref("org/tool:1.0.0")},
-		Registry: fixture.Client(t),
-		Now:      fixedNow,
-		Event:    event.Context{Repository: "org/app", SHA: strings.Repeat("a", 40), Ref: "refs/tags/v0.15.0"}, ReleaseOptions: ReleaseOptions{LedgerFile: path},
+		Images:         []string{srv.Ref("org/app:0.15.0"), srv.Ref("org/app:latest"), srv.Ref("org/tool:1.0.0")},
+		Registry:       fixture.Client(t),
+		Run:            command.Run{Now: fixedNow, Event: event.Context{Repository: "org/app", SHA: strings.Repeat("a", 40), Ref: "refs/tags/v0.15.0"}},
+		ReleaseOptions: ReleaseOptions{LedgerFile: path},
 	}, false)
 	if err != nil || r.Blocked {
 		t.Fatalf("Run: %v, %+v", err, r)
@@ -118,7 +119,7 @@ func TestRecordTagMovedAfterPush(t *testing.T) {
 	regtest.PushImage(t, srv.Ref("org/app:0.15.0")) // someone else's push wins the race
 	path := filepath.Join(t.TempDir(), "l.json")
 	r, err := report.Run(context.Background(), NewPlan, Options{
-		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(), Registry: fixture.Client(t), Now: fixedNow, ReleaseOptions: ReleaseOptions{LedgerFile: path},
+		Images: []string{srv.Ref("org/app:0.15.0")}, Digest: pushed.String(), Registry: fixture.Client(t), Run: command.Run{Now: fixedNow}, ReleaseOptions: ReleaseOptions{LedgerFile: path},
 	}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func TestRecordFromMetadata(t *testing.T) {
 	regtest.Tag(t, srv.Ref("org/app:1.0.0"), srv.Ref("org/app:1"))
 	md := `{"buildx.build.ref":"builder/builder0/x","containerimage.descriptor":{"mediaType":"application/vnd.oci.image.index.v1+json"},` +
 		`"containerimage.digest":"` + d.String() + `","image.name":"` + srv.Ref("org/app:1.0.0") + "," + srv.Ref("org/app:1") + `"}`
-	r, err := report.Run(context.Background(), NewPlan, Options{Metadata: md, Registry: fixture.Client(t), Now: fixedNow}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{Metadata: md, Registry: fixture.Client(t), Run: command.Run{Now: fixedNow}}, false)
 	if err != nil || r.Blocked {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -163,7 +164,7 @@ func TestRecordBadInput(t *testing.T) {
 		"bad metadata":      {Images: []string{good}, Metadata: "{"},
 		"digests disagree":  {Images: []string{good}, Digest: "sha256:" + strings.Repeat("a", 64), Metadata: `{"containerimage.digest":"sha256:` + strings.Repeat("b", 64) + `"}`},
 		"release, no repo":  {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}},
-		"release, no token": {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}, Event: event.Context{Repository: "org/app"}},
+		"release, no token": {Images: []string{good}, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}, Run: command.Run{Event: event.Context{Repository: "org/app"}}},
 	} {
 		o.Registry = fixture.Client(t)
 		if _, err := report.Run(context.Background(), NewPlan, o, false); errkind.Of(err) != errkind.BadInput {
@@ -201,7 +202,7 @@ func TestRecordOddRunContext(t *testing.T) {
 	d := regtest.PushImage(t, srv.Ref("org/app:3.0.0"))
 	path := filepath.Join(t.TempDir(), "l.json")
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:3.0.0")}, Registry: fixture.Client(t),
-		Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}, ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
+		Run: command.Run{Event: event.Context{SHA: "ABC123", Repository: "org/app name", Ref: "refs/heads/main"}}, ReleaseOptions: ReleaseOptions{LedgerFile: path}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestRecordKeepsWhatIsAttached(t *testing.T) {
 	regtest.Refer(t, reg.Ref("org/app@"+d), regtest.SPDX)
 	path := filepath.Join(t.TempDir(), "ledger.json")
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{reg.Ref("org/app:1.0.0")}, Referrers: true,
-		ReleaseOptions: ReleaseOptions{LedgerFile: path}, Registry: fixture.Client(t), Now: fixedNow}, false)
+		ReleaseOptions: ReleaseOptions{LedgerFile: path}, Registry: fixture.Client(t), Run: command.Run{Now: fixedNow}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -32,7 +33,7 @@ func TestRecordIntoReleaseNotes(t *testing.T) {
 
 	rec := func(images ...string) *Report {
 		t.Helper()
-		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Event: ev, Registry: fixture.Client(t), GitHub: client, Now: fixedNow}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{Images: images, Run: command.Run{Event: ev, Now: fixedNow}, Registry: fixture.Client(t), GitHub: client}, false)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -104,8 +105,8 @@ func TestRecordWithoutRelease(t *testing.T) {
 	regtest.PushImage(t, srv.Ref("org/app:1.0.0"))
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRepo("org", "app")
-	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, Event: event.Context{Repository: "org/app"},
-		Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+	o := Options{Images: []string{srv.Ref("org/app:1.0.0")}, Run: command.Run{Event: event.Context{Repository: "org/app"}, Now: fixedNow},
+		Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
 	r, err := report.Run(context.Background(), NewPlan, o, false)
 	if err != nil || !strings.Contains(r.Release.Action, "has no release v1.0.0 yet") {
 		t.Fatalf("%v %+v", err, r.Release)
@@ -134,7 +135,7 @@ func TestRecordBrokenSectionLeavesNotesAlone(t *testing.T) {
 	body := "notes\n<!-- tagguard:ledger:begin -->\nhalf a section, someone cut the end\n"
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: body})
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Run: command.Run{Event: event.Context{Repository: "org/app"}, Now: fixedNow}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil || !strings.Contains(r.Refused(), "fix or remove the tagguard section by hand") {
 		t.Fatalf("a broken section: %v, refused %q: want a refusal", err, r.Refused())
 	}
@@ -155,7 +156,7 @@ func TestRecordGitHubRateLimitThenSuccess(t *testing.T) {
 	c, _ := githubapi.New(githubapi.Config{Token: "t0ken-for-tests", BaseURL: gh.URL, Retry: githubapi.RetryPolicy{
 		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}})
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: c, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Run: command.Run{Event: event.Context{Repository: "org/app"}, Now: fixedNow}, Registry: fixture.Client(t), GitHub: c, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil || r.Release.Action != "updated the notes" {
 		t.Fatalf("%v %+v", err, r)
 	}
@@ -190,7 +191,7 @@ func TestRecordSurvivesAConcurrentEdit(t *testing.T) {
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Body: "notes\n"})
 	w := &racingWriter{Client: fixture.GitHub(t, gh, "t0ken-for-tests"), stale: "notes\nedited by the other job\n"}
 	r, err := report.Run(context.Background(), NewPlan, Options{Images: []string{srv.Ref("org/app:1.0.0")},
-		Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: w, Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
+		Run: command.Run{Event: event.Context{Repository: "org/app"}, Now: fixedNow}, Registry: fixture.Client(t), GitHub: w, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestRecordReportsAChangedDigest(t *testing.T) {
 	first := regtest.PushImage(t, ref)
 	gh := ghtest.New(t, ghtest.WithToken("t0ken-for-tests"))
 	gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0"})
-	o := Options{Images: []string{ref}, Event: event.Context{Repository: "org/app"}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), Now: fixedNow, ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
+	o := Options{Images: []string{ref}, Run: command.Run{Event: event.Context{Repository: "org/app"}, Now: fixedNow}, Registry: fixture.Client(t), GitHub: fixture.GitHub(t, gh, "t0ken-for-tests"), ReleaseOptions: ReleaseOptions{ReleaseTag: "v1.0.0"}}
 	if _, err := report.Run(context.Background(), NewPlan, o, false); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/report"
 
 	"github.com/tagguard/tagguard/internal/registry"
@@ -41,7 +42,7 @@ func BenchmarkRestore200(b *testing.B) {
 		srv.ResetCounts()
 		b.StartTimer()
 		start := time.Now()
-		r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: c, Jobs: 8}, false)
+		r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Registry: c, Run: command.Run{Jobs: 8}}, false)
 		if err != nil || len(r.Outputs.Changed) != 200 {
 			b.Fatalf("%v: %s", err, r.Summary)
 		}

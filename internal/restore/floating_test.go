@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -73,7 +74,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 		t.Errorf("1.0.0: %s", s["1.0.0"].State)
 	}
 	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: fixture.Client(t),
-		GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}}, false)
+		GitHub: fixture.GitHub(t, gh, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestFloatingTagsFollowTheirLine(t *testing.T) {
 	// 1.1.0 there: a hand push, restored, and the plan says why.
 	empty := ghtest.New(t, ghtest.WithToken("t0ken"))
 	empty.AddRepo("org", "app")
-	s = states(Options{GitHub: fixture.GitHub(t, empty, "t0ken"), Event: event.Context{Repository: "org/app"}})
+	s = states(Options{GitHub: fixture.GitHub(t, empty, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}}})
 	if s["latest"].State != Planned || !strings.Contains(s["latest"].Reason, "not taken for an advance") {
 		t.Errorf("complete evidence, unrecorded 1.1.0: latest %s %q: want planned (drift)", s["latest"].State, s["latest"].Reason)
 	}

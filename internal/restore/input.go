@@ -14,9 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/event"
-	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/oci"
@@ -51,17 +50,15 @@ type Options struct {
 	AllowBackward bool
 	// Referrers shows in the plan what is attached to each target digest.
 	Referrers bool
-	// Gate is the signature gate (nil when off): every target digest
-	// must pass before the first write.
-	Gate *gate.Gate
+	// Run is the run context (its Event names the repository of
+	// FromRelease); its Gate, when on, requires every target digest to
+	// pass before the first write.
+	command.Run
 	// UndoFile, when set, is where the undo ledger is written after an
 	// apply: restore --from-ledger on it reverses the restore.
 	UndoFile string
-	Event    event.Context // the repository of FromRelease
-	Jobs     int
 	Registry Registry
 	GitHub   Releases
-	ReadFile func(string) ([]byte, error)
 	// WriteGrace is how long writes in flight may take to finish after an
 	// interrupt; default 30s.
 	WriteGrace time.Duration

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/report"
 
@@ -175,7 +176,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		return c
 	}
 
-	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, true)
+	dry, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Run: command.Run{Jobs: 1}}, true)
 	if err != nil || proxy.Counts().ManifestPut != 0 {
 		t.Fatalf("dry run: %v, %d PUTs", err, proxy.Counts().ManifestPut)
 	}
@@ -184,7 +185,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 	}
 
 	// Attempts 2: the third PUT fails twice (two faults), the others pass.
-	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, false)
+	r, err := report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Run: command.Run{Jobs: 1}}, false)
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v, want partly applied (exit 4)", err)
 	}
@@ -199,7 +200,7 @@ func partialFailure(t *testing.T, reg registryUnderTest) {
 		t.Errorf("states %v summary %q", states, r.Summary)
 	}
 
-	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Jobs: 1}, false)
+	r, err = report.Run(context.Background(), NewPlan, Options{FromLedgers: []string{path}, Registry: client(), Run: command.Run{Jobs: 1}}, false)
 	if err != nil || r.Summary != "OK: 1 restored, 4 unchanged" {
 		t.Errorf("re-run: %v %q", err, r.Summary)
 	}
@@ -276,7 +277,7 @@ func TestInterruptStopsNewWrites(t *testing.T) {
 		regtest.PushImage(t, ref)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := report.Run(ctx, NewPlan, Options{Pins: pins, Jobs: 1, Registry: cancelAfterPut{fixture.Client(t), cancel}}, false)
+	r, err := report.Run(ctx, NewPlan, Options{Pins: pins, Run: command.Run{Jobs: 1}, Registry: cancelAfterPut{fixture.Client(t), cancel}}, false)
 	if errkind.Of(err) != errkind.Partial {
 		t.Fatalf("err %v", err)
 	}
@@ -403,7 +404,7 @@ func TestWriteGraceStartsAtInterrupt(t *testing.T) {
 		pins = append(pins, ref+"@"+regtest.PushImage(t, ref).String())
 		regtest.PushImage(t, ref)
 	}
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Jobs: 1, WriteGrace: 20 * time.Millisecond,
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: pins, Run: command.Run{Jobs: 1}, WriteGrace: 20 * time.Millisecond,
 		Registry: slowWrites{fixture.Client(t), 50 * time.Millisecond}}, false)
 	if err != nil || r.Summary != "OK: 3 restored" {
 		t.Errorf("%v %q", err, r.Summary)

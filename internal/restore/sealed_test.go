@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -42,7 +43,7 @@ func TestAdvanceIsConfirmedOnlyByTheSealedAsset(t *testing.T) {
 	gh.EditBody("org", "app", "v1.1.0", fixture.NotesWith(t, t0.Add(24*time.Hour), ledger.Image{Ref: ref("1.1.0"), Digest: evil, MediaType: manifest}))
 
 	r, _ := report.Run(context.Background(), NewPlan, Options{FromRelease: "v1.0.0", Registry: fixture.Client(t),
-		GitHub: fixture.GitHub(t, gh, "t0ken"), Event: event.Context{Repository: "org/app"}, Jobs: 2}, true)
+		GitHub: fixture.GitHub(t, gh, "t0ken"), Run: command.Run{Event: event.Context{Repository: "org/app"}, Jobs: 2}}, true)
 	for _, tg := range r.Tags {
 		if strings.HasSuffix(tg.Ref, ":latest") && tg.State == Advanced {
 			t.Errorf("latest left on %s as advanced (%s), though v1.1.0's sealed asset records 1.1.0 at %s", evil, tg.Reason, v110)
