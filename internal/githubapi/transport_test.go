@@ -92,11 +92,8 @@ func TestRateLimitPastDeadlineFailsFast(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 
-			start := time.Now()
+			// At once: the recorded waits, below, are none.
 			_, err := c.FindRelease(ctx, "org", "app", "v1")
-			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("took %v, want an immediate failure", elapsed)
-			}
 			var rl *githubapi.RateLimitError
 			if !errors.As(err, &rl) || rl.Deadline.IsZero() {
 				t.Fatalf("err = %v, want a RateLimitError naming the deadline", err)
