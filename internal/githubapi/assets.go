@@ -23,9 +23,12 @@ type Asset struct {
 	Size int
 }
 
-// ErrSealed is GitHub refusing a change to the assets of an immutable
-// release that is published: they are locked for good.
-var ErrSealed = errors.New("the release is immutable and published: GitHub refuses to add, replace or delete its assets")
+// ErrRefused is GitHub's 422 on a change to a release's assets that is
+// not a name already taken. An immutable release that is published
+// answers so (its assets are locked for good), and so does any other
+// change GitHub finds invalid: the caller tells the two apart by reading
+// the release (Release.Sealed), never by the answer's wording.
+var ErrRefused = errors.New("GitHub refused the change (422)")
 
 // ErrAssetExists is GitHub refusing an upload under a name the release
 // has: another writer uploaded it first.
@@ -33,7 +36,7 @@ var ErrAssetExists = errors.New("the release has an asset of that name already")
 
 // UploadAsset uploads data as the asset name of rel, through the release's
 // upload_url. GitHub refuses a name the release has already (delete it
-// first) and any upload to a sealed release (ErrSealed).
+// first) and any upload to a sealed release (ErrRefused).
 //
 // A POST is not retried after a 5xx, since GitHub may have stored it: the
 // asset list is read instead, and an asset of that name and size is
@@ -59,7 +62,7 @@ func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Relea
 	case StatusCode(err) == http.StatusUnprocessableEntity && alreadyExists(err):
 		return Asset{}, c.fail(err, ErrAssetExists, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
 	case StatusCode(err) == http.StatusUnprocessableEntity:
-		return Asset{}, c.fail(err, ErrSealed, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
+		return Asset{}, c.fail(err, ErrRefused, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
 	case StatusCode(err) >= 500 || StatusCode(err) == 0:
 		if assets, lerr := c.ReleaseAssets(ctx, owner, repo, rel.ID); lerr == nil {
 			for _, a := range assets {
@@ -103,7 +106,7 @@ func (c *Client) ReleaseAssets(ctx context.Context, owner, repo string, id int64
 // RenameAsset gives the asset another name: how a replacement is put in
 // place after it was uploaded whole under a temporary name. GitHub
 // refuses a name the release has (ErrAssetExists) and any change to a
-// sealed release (ErrSealed).
+// sealed release (ErrRefused).
 func (c *Client) RenameAsset(ctx context.Context, owner, repo string, id int64, name string) error {
 	if err := checkRepo(owner, repo); err != nil {
 		return err
@@ -115,13 +118,13 @@ func (c *Client) RenameAsset(ctx context.Context, owner, repo string, id int64, 
 	case StatusCode(err) == http.StatusUnprocessableEntity && alreadyExists(err):
 		return c.fail(err, ErrAssetExists, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
 	case StatusCode(err) == http.StatusUnprocessableEntity:
-		return c.fail(err, ErrSealed, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
+		return c.fail(err, ErrRefused, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
 	}
 	return c.fail(err, nil, "renaming asset %d in %s/%s to %s", id, owner, repo, name)
 }
 
 // DeleteAsset deletes the asset. A sealed release's assets cannot be
-// deleted (ErrSealed).
+// deleted (ErrRefused).
 func (c *Client) DeleteAsset(ctx context.Context, owner, repo string, id int64) error {
 	if err := checkRepo(owner, repo); err != nil {
 		return err
@@ -131,7 +134,7 @@ func (c *Client) DeleteAsset(ctx context.Context, owner, repo string, id int64) 
 	case err == nil, StatusCode(err) == http.StatusNotFound:
 		return nil
 	case StatusCode(err) == http.StatusUnprocessableEntity:
-		return c.fail(err, ErrSealed, "deleting asset %d in %s/%s", id, owner, repo)
+		return c.fail(err, ErrRefused, "deleting asset %d in %s/%s", id, owner, repo)
 	}
 	return c.fail(err, nil, "deleting asset %d in %s/%s", id, owner, repo)
 }

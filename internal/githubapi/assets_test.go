@@ -15,7 +15,7 @@ import (
 // TestAssetsDraftUploadPublishSeal: a draft takes an asset; the download
 // follows GitHub's redirect to its storage host without the token; once
 // the release is published under the immutable-releases setting, GitHub
-// refuses a new asset and the deletion of one (ErrSealed), and the
+// refuses a new asset and the deletion of one (ErrRefused), and the
 // release says it is immutable.
 func TestAssetsDraftUploadPublishSeal(t *testing.T) {
 	t.Parallel()
@@ -53,11 +53,11 @@ func TestAssetsDraftUploadPublishSeal(t *testing.T) {
 	if !rel.Sealed() || len(rel.Assets) != 1 || rel.Assets[0].Name != "tagguard-ledger.json" {
 		t.Fatalf("published release: sealed %v, assets %+v", rel.Sealed(), rel.Assets)
 	}
-	if _, err := c.UploadAsset(ctx, "org", "app", rel, "other.json", []byte(`{}`)); !errors.Is(err, githubapi.ErrSealed) {
-		t.Errorf("upload to a sealed release: %v, want ErrSealed", err)
+	if _, err := c.UploadAsset(ctx, "org", "app", rel, "other.json", []byte(`{}`)); !errors.Is(err, githubapi.ErrRefused) {
+		t.Errorf("upload to a sealed release: %v, want ErrRefused", err)
 	}
-	if err := c.DeleteAsset(ctx, "org", "app", a.ID); !errors.Is(err, githubapi.ErrSealed) {
-		t.Errorf("deletion on a sealed release: %v, want ErrSealed", err)
+	if err := c.DeleteAsset(ctx, "org", "app", a.ID); !errors.Is(err, githubapi.ErrRefused) {
+		t.Errorf("deletion on a sealed release: %v, want ErrRefused", err)
 	}
 }
 

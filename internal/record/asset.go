@@ -63,11 +63,16 @@ func sealOnce(ctx context.Context, o Options, in input, res *ReleaseResult) erro
 	}
 	fail := func(what string, err error) error {
 		res.Asset = "failed: " + report.OneLine(err.Error())
-		kind := errkind.Remote
-		if errors.Is(err, githubapi.ErrSealed) {
-			kind = errkind.Blocked // published as immutable while record ran
+		if errors.Is(err, githubapi.ErrRefused) {
+			// GitHub's 422 is the seal only if the release is sealed now:
+			// published as immutable while record ran. Any other 422 is
+			// a failure, with GitHub's words.
+			if now, ferr := o.GitHub.FindRelease(ctx, in.owner, in.repo, in.releaseTag); ferr == nil && now.Sealed() {
+				res.Asset = "refused: the release was published as immutable while record ran"
+				return errkind.Blockedf("release %s: %s: it was published as immutable while record ran, and GitHub refuses any change to its assets; the notes were written, but they are evidence anyone with write access can edit: re-run record to see what the release holds, or record into a new release", in.releaseTag, what)
+			}
 		}
-		return errkind.New(kind, fmt.Errorf("release %s: %s: %w; re-run record", in.releaseTag, what, err))
+		return errkind.New(errkind.Remote, fmt.Errorf("release %s: %s: %w; re-run record", in.releaseTag, what, err))
 	}
 	// What the release holds: the asset, and a pending one a replacement
 	// cut short left (a superset of the asset it was to replace). Both are

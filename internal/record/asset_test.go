@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tagguard/tagguard/internal/command"
+	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/event"
 	"github.com/tagguard/tagguard/internal/fixture"
 	"github.com/tagguard/tagguard/internal/githubapi/ghtest"
@@ -318,4 +320,37 @@ func TestLedgerFileOfTheSameReleaseMerges(t *testing.T) {
 	if l, _ := ledger.Parse(b); len(l.Images) != 1 {
 		t.Errorf("another release's file was merged into: %d images", len(l.Images))
 	}
+}
+
+// TestAssetRefusalIsTheSealOnlyWhenTheReleaseIsSealed: GitHub answers 422
+// to an asset upload on a release published as immutable, and to other
+// requests it finds invalid. Only a release read as sealed afterwards
+// makes the 422 a refusal (exit 1); any other is a failure (exit 3) with
+// GitHub's words, never a false "immutable".
+func TestAssetRefusalIsTheSealOnlyWhenTheReleaseIsSealed(t *testing.T) {
+	t.Parallel()
+	t.Run("another 422", func(t *testing.T) {
+		t.Parallel()
+		a := newAssetRig(t)
+		a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Draft: true, Body: "notes"})
+		a.gh.FailNextAt(http.MethodPost, "/assets", ghtest.Unprocessable("Bad Content-Length or name"))
+		r, err := a.record(t, false, a.srv.Ref("org/app:1.0.0"))
+		if errkind.Of(err) != errkind.Remote || !strings.Contains(err.Error(), "Bad Content-Length or name") || strings.Contains(err.Error(), "immutable") || r.Refused() != "" {
+			t.Fatalf("a 422 on a draft: %v, refused %q: want exit 3 with GitHub's words", err, r.Refused())
+		}
+	})
+	t.Run("published as immutable mid-run", func(t *testing.T) {
+		t.Parallel()
+		a := newAssetRig(t)
+		a.gh.AddRelease("org", "app", ghtest.Release{TagName: "v1.0.0", Draft: true, Body: "notes"})
+		// Someone publishes the draft between record's notes and its asset.
+		a.gh.BeforeNextAt(http.MethodPost, "/assets", func() { a.gh.Publish("org", "app", "v1.0.0") })
+		r, err := a.record(t, false, a.srv.Ref("org/app:1.0.0"))
+		if err != nil || !strings.Contains(r.Refused(), "published as immutable while record ran") || !strings.HasPrefix(r.Summary, "BLOCKED") {
+			t.Fatalf("published mid-run: %v, refused %q, %s: want a refusal", err, r.Refused(), r.Summary)
+		}
+		if data, notes := a.asset(t); data != nil || notes == nil {
+			t.Errorf("asset %q, notes %v: want the notes alone", data, notes)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package ghtest
 import (
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -15,7 +16,7 @@ const (
 
 // Fault is a failure the server answers with instead of handling a request.
 // Build one with PrimaryRateLimit, SecondaryRateLimit, TooManyRequests,
-// ServerError or ConnectionReset.
+// ServerError, Unprocessable or ConnectionReset.
 type Fault struct {
 	kind    faultKind
 	status  int
@@ -30,6 +31,7 @@ const (
 	secondary
 	serverError
 	connReset
+	unprocessable
 )
 
 // PrimaryRateLimit is GitHub's answer once the hourly quota is spent: 403,
@@ -59,6 +61,12 @@ func TooManyRequests(retryAfter time.Duration) Fault {
 // error, 502 and 504 with the HTML page of its front end, 503 with JSON.
 func ServerError(status int) Fault {
 	return Fault{kind: serverError, status: status}
+}
+
+// Unprocessable is a 422 that is not a name taken: GitHub's answer to a
+// request it finds invalid, with its message.
+func Unprocessable(message string) Fault {
+	return Fault{kind: unprocessable, status: http.StatusUnprocessableEntity, message: message}
 }
 
 // ConnectionReset drops the connection without an answer, as a load
@@ -98,6 +106,8 @@ func (f Fault) serve(w http.ResponseWriter) {
 		default:
 			writeError(w, f.status, "Server Error", "")
 		}
+	case unprocessable:
+		writeError(w, f.status, f.message, "https://docs.github.com/rest/releases/assets")
 	case connReset:
 		hj, ok := w.(http.Hijacker)
 		if !ok {
@@ -113,4 +123,40 @@ func (f Fault) serve(w http.ResponseWriter) {
 		}
 		_ = conn.Close()
 	}
+}
+
+// atRequest is a fault or an event for the next request of a method whose
+// path contains part.
+type atRequest struct {
+	method, part string
+	fault        *Fault
+	before       func()
+}
+
+// FailNextAt makes the next request of method whose path contains part
+// answer f, wherever it comes in a flow: an asset upload refused, say.
+func (s *Server) FailNextAt(method, part string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at = append(s.at, atRequest{method: method, part: part, fault: &f})
+}
+
+// BeforeNextAt runs fn just before the next request of method whose path
+// contains part is answered: a release published while a client was
+// between two requests, say. fn may call the server's methods.
+func (s *Server) BeforeNextAt(method, part string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at = append(s.at, atRequest{method: method, part: part, before: fn})
+}
+
+// matchAt is the index of the first atRequest r matches, or -1. s.mu is
+// held.
+func (s *Server) matchAt(r *http.Request) int {
+	for i, a := range s.at {
+		if a.method == r.Method && strings.Contains(r.URL.Path, a.part) {
+			return i
+		}
+	}
+	return -1
 }

@@ -44,6 +44,7 @@ type Server struct {
 	repos     map[string]*repoState // by lower-case "owner/repo"
 	nextID    int64
 	faults    []Fault
+	at        []atRequest // faults and events at a given request
 	requests  []Request
 	expected  []string
 	remaining int
@@ -165,12 +166,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fault = &s.faults[0]
 		s.faults = s.faults[1:]
 	}
+	var before func()
+	if i := s.matchAt(r); i >= 0 {
+		at := s.at[i]
+		s.at = append(s.at[:i], s.at[i+1:]...)
+		if at.fault != nil && fault == nil {
+			fault = at.fault
+		}
+		before = at.before
+	}
 	exhausted := s.remaining <= 0
 	if !exhausted {
 		s.remaining--
 	}
 	s.setRateHeaders(w.Header(), s.remaining)
 	s.mu.Unlock()
+	if before != nil {
+		before() // outside the lock: it may change the server's state
+	}
 
 	w.Header().Set("X-GitHub-Request-Id", "C0DE:1234:5678:9ABC:DEF0")
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
