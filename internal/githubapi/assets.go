@@ -39,8 +39,9 @@ var ErrAssetExists = errors.New("the release has an asset of that name already")
 // first) and any upload to a sealed release (ErrRefused).
 //
 // A POST is not retried after a 5xx, since GitHub may have stored it: the
-// asset list is read instead, and an asset of that name and size is
-// taken as this upload.
+// asset list is read instead, and an asset of that name holding exactly
+// these bytes is taken as this upload (another writer's asset of the
+// same name and size is not).
 func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Release, name string, data []byte) (Asset, error) {
 	if err := checkRepo(owner, repo); err != nil {
 		return Asset{}, err
@@ -64,15 +65,28 @@ func (c *Client) UploadAsset(ctx context.Context, owner, repo string, rel *Relea
 	case StatusCode(err) == http.StatusUnprocessableEntity:
 		return Asset{}, c.fail(err, ErrRefused, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
 	case StatusCode(err) >= 500 || StatusCode(err) == 0:
-		if assets, lerr := c.ReleaseAssets(ctx, owner, repo, rel.ID); lerr == nil {
-			for _, a := range assets {
-				if a.Name == name && a.Size == len(data) {
-					return a, nil // the failed request did store it
-				}
-			}
+		if a, ok := c.stored(ctx, owner, repo, rel.ID, name, data); ok {
+			return a, nil // the failed request did store it
 		}
 	}
 	return Asset{}, c.fail(err, nil, "uploading %s to release %s of %s/%s", name, rel.TagName, owner, repo)
+}
+
+// stored finds the asset name of release id if it holds exactly data:
+// an upload GitHub stored before it failed to answer.
+func (c *Client) stored(ctx context.Context, owner, repo string, id int64, name string, data []byte) (Asset, bool) {
+	assets, err := c.ReleaseAssets(ctx, owner, repo, id)
+	if err != nil {
+		return Asset{}, false
+	}
+	for _, a := range assets {
+		if a.Name != name || a.Size != len(data) {
+			continue
+		}
+		got, err := c.DownloadAsset(ctx, owner, repo, a.ID, int64(len(data)))
+		return a, err == nil && bytes.Equal(got, data)
+	}
+	return Asset{}, false
 }
 
 // maxAssetPages bounds the walk through a release's assets.

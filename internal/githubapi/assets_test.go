@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -112,5 +113,42 @@ func TestStorageRedirectsAreHeldToTheRules(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "does not follow") {
 			t.Errorf("a storage redirect to %s: %v", to, err)
 		}
+	}
+}
+
+// TestUploadAnswered5xxIsTakenOnlyWhenItsBytesAreThere: an upload GitHub
+// stored but answered 502 is found in the asset list and taken; another
+// writer's asset of the same name and size is not this upload, and the
+// upload fails rather than claim it.
+func TestUploadAnswered5xxIsTakenOnlyWhenItsBytesAreThere(t *testing.T) {
+	t.Parallel()
+	mine, theirs := []byte(`{"ref":"mine"}`), []byte(`{"ref":"evil"}`)
+	for _, tc := range []struct {
+		name   string
+		stored []byte
+		taken  bool
+	}{
+		{"stored, then 502", mine, true},
+		{"another writer's asset of the same size", theirs, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := ghtest.New(t, ghtest.WithToken(token))
+			s.AddRepo("org", "app")
+			c, _ := newClient(t, s)
+			ctx := context.Background()
+			draft, err := c.CreateDraftRelease(ctx, "org", "app", "v1.0.0", "notes")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.BeforeNextAt(http.MethodPost, "/assets", func() {
+				s.AddAsset("org", "app", "v1.0.0", ghtest.Asset{Name: "tagguard-ledger.json", Data: tc.stored})
+			})
+			s.FailNextAt(http.MethodPost, "/assets", ghtest.ServerError(http.StatusBadGateway))
+			a, err := c.UploadAsset(ctx, "org", "app", draft, "tagguard-ledger.json", mine)
+			if tc.taken != (err == nil) || (tc.taken && a.Name != "tagguard-ledger.json") {
+				t.Errorf("asset %+v, err %v: want taken %v", a, err, tc.taken)
+			}
+		})
 	}
 }

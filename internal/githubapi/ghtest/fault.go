@@ -150,13 +150,23 @@ func (s *Server) BeforeNextAt(method, part string, fn func()) {
 	s.at = append(s.at, atRequest{method: method, part: part, before: fn})
 }
 
-// matchAt is the index of the first atRequest r matches, or -1. s.mu is
-// held.
-func (s *Server) matchAt(r *http.Request) int {
-	for i, a := range s.at {
-		if a.method == r.Method && strings.Contains(r.URL.Path, a.part) {
-			return i
+// takeAt takes the first fault and the first event queued for r: both
+// may be set for one request (an upload stored, then answered 502). s.mu
+// is held.
+func (s *Server) takeAt(r *http.Request) (fault *Fault, before func()) {
+	keep := s.at[:0]
+	for _, a := range s.at {
+		switch {
+		case a.method != r.Method || !strings.Contains(r.URL.Path, a.part):
+		case a.fault != nil && fault == nil:
+			fault = a.fault
+			continue
+		case a.before != nil && before == nil:
+			before = a.before
+			continue
 		}
+		keep = append(keep, a)
 	}
-	return -1
+	s.at = keep
+	return fault, before
 }

@@ -166,14 +166,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fault = &s.faults[0]
 		s.faults = s.faults[1:]
 	}
-	var before func()
-	if i := s.matchAt(r); i >= 0 {
-		at := s.at[i]
-		s.at = append(s.at[:i], s.at[i+1:]...)
-		if at.fault != nil && fault == nil {
-			fault = at.fault
-		}
-		before = at.before
+	atFault, before := s.takeAt(r)
+	if fault == nil {
+		fault = atFault
 	}
 	exhausted := s.remaining <= 0
 	if !exhausted {
