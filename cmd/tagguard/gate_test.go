@@ -93,6 +93,10 @@ func TestPromoteGate(t *testing.T) {
 				if !strings.Contains(out, "BLOCKED by the signature gate") || !strings.Contains(out, tc.source.DigestStr()) {
 					t.Errorf("the refusal does not name the gate and the digest:\n%s", out)
 				}
+				// Said where an error is said, with the fix, as restore says it.
+				if !strings.Contains(errOut, "tagguard promote: the signature gate refused ") || !strings.Contains(errOut, "or name the key (--signature-key)") {
+					t.Errorf("stderr does not carry the gate's refusal and its fix:\n%s", errOut)
+				}
 				absent(t, target)
 			}
 		})

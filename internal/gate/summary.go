@@ -44,6 +44,12 @@ func (g *Gate) Fix() string {
 	return fmt.Sprintf("sign the digest as the gate asks (%s), or name the key (--signature-key) or identity (--certificate-identity) that did sign it", g.Options().Wants())
 }
 
+// Refusal is what a writing command says when the gate refused what it
+// was to write (report.Refusal): which digests, and the fix.
+func (g *Gate) Refusal(out Outcome) string {
+	return fmt.Sprintf("the signature gate refused %s: nothing was written. %s", Clip(out.Failed, 3), g.Fix())
+}
+
 // Headline is one line for a plan's header: what the gate asks.
 func (g *Gate) Headline() string {
 	if g == nil {

@@ -32,6 +32,7 @@ func (p *Plan) gate(ctx context.Context, r *Report) (stop bool, err error) {
 		return true, errkind.Remotef("the signature gate could not tell: %s", gate.Clip(out.Failed, 3))
 	}
 	r.Blocked = true
+	r.Refuse("%s", p.o.Gate.Refusal(out))
 	r.stop(fmt.Sprintf("BLOCKED by the signature gate: %d of %s not verified (%s): nothing was written", len(out.Failed), report.Plural(len(out.Lines), "source"), p.o.Gate.Options().Wants()))
 	return true, nil
 }

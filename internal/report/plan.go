@@ -25,7 +25,9 @@ type Plan[R Report] interface {
 // code is derived from the report and the error, in one place (the app's
 // Outcome). A read-only command's plan is always applied: its Apply writes
 // only files the operator named (audit's --drift-file), which are wanted
-// most when something is wrong, and keeps the plan's error.
+// most when something is wrong, and keeps the plan's error unless that
+// write fails (exit 2: the file asked for is what to fix first). An
+// interrupted plan is never applied, so writes no file either.
 func Run[O any, R Report, P interface {
 	comparable
 	Plan[R]

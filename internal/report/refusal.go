@@ -6,6 +6,12 @@ import "fmt"
 // write, or an apply that stopped short on purpose, says why in its report,
 // never as an error. An error is a failure (the exit code is its kind); a
 // refusal is exit 1 (Blocks). Every command's report embeds one.
+//
+// A report's "no" is Blocking when its rows say it all (a guard's verdict
+// per ref, audit's drift); it is also a Refusal when there is a reason to
+// say on its own line, where an error would be said (the CLI's stderr,
+// the action's error annotation): a tampered ledger, a pre-flight, the
+// signature gate and its fix, a sealed release.
 type Refusal struct{ why string }
 
 // Refuse records why the command refused; the first reason stands, as the

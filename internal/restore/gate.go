@@ -49,6 +49,6 @@ func signatures(ctx context.Context, g *gate.Gate, r *Report) error {
 	}
 	r.finish("the signature gate refused: nothing was written")
 	r.Summary = fmt.Sprintf("BLOCKED by the signature gate: %d of %s not verified (%s): nothing was written", len(out.Failed), report.Plural(len(ds), "target digest"), g.Options().Wants())
-	r.Refuse("the signature gate refused %s: nothing was written. %s", gate.Clip(out.Failed, 3), g.Fix())
+	r.Refuse("%s", g.Refusal(out))
 	return nil
 }
