@@ -64,7 +64,7 @@ type Outcome struct {
 }
 
 // ExitCode maps an outcome to the process exit code: the error's kind, else
-// 1 when a guard blocked, else 0.
+// 1 when a guard blocked or the command refused (report.Blocks), else 0.
 func (o Outcome) ExitCode() int {
 	if o.Err != nil {
 		return errkind.ExitCode(o.Err)
@@ -101,8 +101,9 @@ type deps struct {
 
 // commandFunc runs one command through the one contract (report.Run): its
 // typed options filled from the option values, then NewPlan (which
-// validates first, with no I/O: bad input is no plan and no request),
-// and Apply unless the plan refused or dryRun.
+// validates, with no I/O, and checks where output files would go, before
+// any request: bad input is no plan), and Apply unless the plan failed,
+// blocked or refused, or dryRun.
 type commandFunc func(ctx context.Context, d deps, dryRun bool) (report.Report, error)
 
 var commands = map[string]commandFunc{

@@ -13,7 +13,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -73,8 +73,8 @@ func Validate(o Options) error {
 }
 
 // CheckOutput looks where --drift-file would be written (its directory
-// exists, it is none of the inputs): the one look at the file system
-// before the first request, kept out of Validate, which does no I/O.
+// exists, it is none of the inputs), before the first request: kept out of
+// Validate, which does no I/O.
 func CheckOutput(o Options) error {
-	return errkind.New(errkind.BadInput, ledger.CheckFile("--drift-file", o.DriftFile, o.FromLedgers...))
+	return errkind.New(errkind.BadInput, files.CheckOutput("--drift-file", o.DriftFile, o.FromLedgers...))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/floating"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
@@ -56,7 +57,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 // and when some refs could not be read: what drift was found is still
 // drift.
 func writeDrift(ctx context.Context, path string, r *Report) error {
-	if err := ledger.WriteFile(ctx, path, []byte(r.Outputs.Drift+"\n")); err != nil {
+	if err := files.Write(ctx, path, []byte(r.Outputs.Drift+"\n")); err != nil {
 		return errkind.BadInputf("writing --drift-file %s: %v", path, err)
 	}
 	r.DriftFile = path

@@ -84,11 +84,11 @@ func validate(o Options) (input, error) {
 	}
 	var bad []error
 	p.refs, bad = refs.ParseTags(o.Images)
-	if o.Gate != nil && o.Digest == "" && !o.Promote {
+	if o.Gate != nil && o.Digest == "" {
 		bad = append(bad, errors.New("the signature gate verifies the digest being published: give --digest (build-push-action's digest output)"))
 	}
 	if o.Digest != "" {
-		d, err := registry.ParseDigest(o.Digest)
+		d, err := refs.ParseDigest(o.Digest)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("--digest: %w", err))
 		} else {

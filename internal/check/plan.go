@@ -33,10 +33,9 @@ func plan(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !o.Promote {
-		if err := o.Gate.Prepare(ctx); err != nil {
-			return nil, err
-		}
+	// promote runs the guards without the gate: it gated its sources.
+	if err := o.Gate.Prepare(ctx); err != nil {
+		return nil, err
 	}
 	r := &Report{Command: "check", Source: o.Source}
 	if p.digest != nil {
@@ -58,7 +57,7 @@ func plan(ctx context.Context, o Options) (*Report, error) {
 		summarise(GuardFloating, results),
 		versionGuard,
 	}
-	if o.Gate != nil && !o.Promote {
+	if o.Gate != nil {
 		g := signatureGuard(ctx, o.Gate, p)
 		r.Guards = append(r.Guards, g)
 		if g.Verdict == Error {

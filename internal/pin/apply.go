@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/report"
 )
 
@@ -14,7 +14,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	if p.o.Output == "" || p.o.Verify || report.Blocks(r) {
 		return r, nil
 	}
-	if err := ledger.WriteFile(ctx, p.o.Output, []byte(r.Output)); err != nil {
+	if err := files.Write(ctx, p.o.Output, []byte(r.Output)); err != nil {
 		return r, errkind.BadInputf("writing --output %s: %v", p.o.Output, err)
 	}
 	r.Written = p.o.Output

@@ -132,7 +132,7 @@ func parseSource(s string) (name.Digest, error) {
 	if p := refs.RepositoryProblem(repo); p != "" {
 		return name.Digest{}, fmt.Errorf("source %q %s", report.Clip(s, 200), p)
 	}
-	h, err := registry.ParseDigest(dig)
+	h, err := refs.ParseDigest(dig)
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("source %q: %w", report.Clip(s, 200), err)
 	}

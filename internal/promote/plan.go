@@ -50,8 +50,9 @@ type source struct {
 
 // NewPlan validates, proves every source whole, builds what is published
 // and judges every target with check's guards. The error's kind is the
-// exit code: bad input (2, no plan), a missing source (1) or a registry
-// failure (3), both with nothing written.
+// exit code: bad input (2, no plan) or a registry failure (3). A missing
+// source or the signature gate is the report's refusal, and a guard's
+// block its verdict (exit 1). Nothing is written either way.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	in, err := validate(o)
 	if err := errors.Join(err, record.CheckOutput(o.recordOptions(nil))); err != nil {

@@ -42,7 +42,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 		data, merged := mergeIntoFile(ctx, p.o.LedgerFile, p.ledger, []byte(r.Outputs.Ledger+"\n"))
 		if err := p.o.writeFile(ctx, p.o.LedgerFile, data); err != nil {
 			r.LedgerFile.Action = "failed: " + err.Error()
-			return r, r.failed(errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err)), "the ledger file could not be written")
+			return r, r.settle(errkind.New(errkind.BadInput, fmt.Errorf("writing ledger file %s: %w", p.o.LedgerFile, err)), "the ledger file could not be written")
 		}
 		r.LedgerFile.Action = "written"
 		if merged {
@@ -55,10 +55,10 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	}
 	r.Release.Action, r.Release.Changes = "", nil
 	if err := annotate(ctx, p.o, p.in, p.ledger, r.Release); err != nil {
-		return r, r.failed(err, "the release notes were not written")
+		return r, r.settle(err, "the release notes were not written")
 	}
 	if err := seal(ctx, p.o, p.in, r.Release); err != nil {
-		return r, r.failed(err, "the ledger asset was not written (the notes were)")
+		return r, r.settle(err, "the ledger asset was not written (the notes were)")
 	}
 	if r.Release.LedgerDigest != "" {
 		r.Outputs.LedgerDigest = r.Release.LedgerDigest
@@ -66,11 +66,12 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	return r, nil
 }
 
-// failed gives the headline the verdict of err's exit code: a record whose
-// refs were read but whose ledger did not land is never headlined OK. A
-// refusal (a sealed release, notes tagguard will not overwrite) is the
-// report's, not an error: exit 1 with what was written said.
-func (r *Report) failed(err error, what string) error {
+// settle ends a record that read its refs but did not land its ledger:
+// the headline gets the verdict of err's exit code, never OK. A refusal
+// (a sealed release, notes tagguard will not overwrite) becomes the
+// report's Refusal and settle returns nil: exit 1, with what was written
+// said. Any other err is returned as it is.
+func (r *Report) settle(err error, what string) error {
 	verdict := "FAILED"
 	if errkind.Of(err) == errkind.Blocked {
 		verdict = "BLOCKED"
@@ -106,7 +107,7 @@ func (o Options) writeFile(ctx context.Context, path string, data []byte) error 
 	if o.WriteFile != nil {
 		return o.WriteFile(path, data)
 	}
-	return ledger.WriteFile(ctx, path, data)
+	return files.Write(ctx, path, data)
 }
 
 // createRelease makes a draft holding the ledger.

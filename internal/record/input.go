@@ -12,8 +12,8 @@ import (
 
 	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/githubapi"
-	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
@@ -109,8 +109,8 @@ func validate(o Options) (input, error) {
 	if len(images) == 0 && len(bad) == 0 {
 		bad = append(bad, errors.New("no images to record: give --images (the refs pushed), or --metadata with an image.name"))
 	}
-	refs, badRefs := refs.ParseTags(images)
-	in.refs, bad = refs, append(bad, badRefs...)
+	parsed, badRefs := refs.ParseTags(images)
+	in.refs, bad = parsed, append(bad, badRefs...)
 	digests := map[string]string{}
 	if o.Digest != "" {
 		digests["--digest"] = o.Digest
@@ -119,7 +119,7 @@ func validate(o Options) (input, error) {
 		digests["containerimage.digest of --metadata"] = md.Digest
 	}
 	for from, s := range digests {
-		d, err := registry.ParseDigest(s)
+		d, err := refs.ParseDigest(s)
 		if err != nil {
 			bad = append(bad, fmt.Errorf("%s: %w", from, err))
 			continue
@@ -157,9 +157,9 @@ func validate(o Options) (input, error) {
 }
 
 // CheckOutput looks where --ledger-file would be written (its directory
-// exists): the one look at the file system before the first request, so a
-// typo costs nothing and touches nothing, kept out of Validate, which does
-// no I/O. promote calls it before it writes a tag.
+// exists), before the first request, so a typo costs nothing and touches
+// nothing: kept out of Validate, which does no I/O. promote calls it
+// before it writes a tag.
 func CheckOutput(o Options) error {
-	return errkind.New(errkind.BadInput, ledger.CheckFile("--ledger-file", o.LedgerFile))
+	return errkind.New(errkind.BadInput, files.CheckOutput("--ledger-file", o.LedgerFile))
 }

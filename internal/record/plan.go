@@ -95,7 +95,7 @@ func plan(ctx context.Context, o Options, in input, entries []Entry, readErr err
 	}
 	var err error
 	if r.Release, err = planRelease(ctx, o, in, p.ledger); err != nil {
-		return p, r.failed(err, "the release notes could not be read")
+		return p, r.settle(err, "the release notes could not be read")
 	}
 	return p, nil
 }

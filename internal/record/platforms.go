@@ -74,8 +74,7 @@ func WithInline(e Entry, raw []byte) Entry {
 // and each platform of an index (an index's inline BuildKit attestations
 // count for the images they name), for the report and the ledger.
 func attach(ctx context.Context, o Options, entries []Entry) error {
-	seen := map[string]bool{}
-	var ds []name.Digest
+	var ds []name.Digest // AttachmentsOf reads each digest once
 	inline := map[string]bool{}
 	for _, e := range entries {
 		if e.Verdict != Recorded {
@@ -86,10 +85,7 @@ func attach(ctx context.Context, o Options, entries []Entry) error {
 			continue
 		}
 		for _, d := range append([]string{e.Digest}, platformDigests(e.Platforms)...) {
-			if dg := t.Context().Digest(d); !seen[dg.Name()] {
-				seen[dg.Name()] = true
-				ds = append(ds, dg)
-			}
+			ds = append(ds, t.Context().Digest(d))
 		}
 		for d := range e.inline {
 			inline[d] = true

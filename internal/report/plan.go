@@ -55,12 +55,8 @@ func Run[O any, R Report, P interface {
 	if dryRun && err == nil {
 		// A plan whose apply would end in a refusal (a held tag) says so
 		// in the dry run too.
-		if w, ok := any(r).(interface{ WouldRefuse() string }); ok {
-			if why := w.WouldRefuse(); why != "" {
-				if rf, ok := any(r).(interface{ Refuse(string, ...any) }); ok {
-					rf.Refuse("%s", why)
-				}
-			}
+		if w, ok := any(r).(interface{ WouldRefuse() string }); ok && w.WouldRefuse() != "" {
+			r.Refuse("%s", w.WouldRefuse())
 		}
 	}
 	if err != nil || Blocks(r) || dryRun {

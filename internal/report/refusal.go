@@ -5,7 +5,9 @@ import "fmt"
 // Refusal is the one carrier of a command's "no": a plan that refuses to
 // write, or an apply that stopped short on purpose, says why in its report,
 // never as an error. An error is a failure (the exit code is its kind); a
-// refusal is exit 1 (Blocks). Every command's report embeds one.
+// refusal is exit 1 (Blocks). Every command's report embeds one, so the
+// Report interface holds; check and audit, which write nothing a refusal
+// would stop, never use it.
 //
 // A report's "no" is Blocking when its rows say it all (a guard's verdict
 // per ref, audit's drift); it is also a Refusal when there is a reason to

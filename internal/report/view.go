@@ -16,9 +16,11 @@ type Report interface {
 	// Blocking reports whether a guard refused: exit 1, unless an error
 	// says more.
 	Blocking() bool
-	// Refused is why the command refused to write, "" when it did not
-	// (Refusal, embedded, provides it): exit 1, said where an error is.
+	// Refused is why the command refused to write, "" when it did not:
+	// exit 1, said where an error is. Refuse records it. An embedded
+	// Refusal provides both; check and audit never refuse.
 	Refused() string
+	Refuse(format string, a ...any)
 	// Show is what the action shows: the job summary, annotations and
 	// outputs. The adapter escapes, shortens and caps it.
 	Show() Shown

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 	"github.com/tagguard/tagguard/internal/tagwrite"
@@ -57,7 +57,7 @@ func (p *Plan) Apply(ctx context.Context) (*Report, error) {
 	if p.o.UndoFile != "" && len(r.Outputs.Changed) > 0 {
 		// Written whatever else failed: a partly applied restore is when
 		// the undo matters most.
-		if werr := ledger.WriteFile(ctx, p.o.UndoFile, []byte(r.Outputs.Undo+"\n")); werr != nil {
+		if werr := files.Write(ctx, p.o.UndoFile, []byte(r.Outputs.Undo+"\n")); werr != nil {
 			return r, errors.Join(err, errkind.New(errkind.Partial, fmt.Errorf("writing --undo-file %s: %w (the undo output holds it)", p.o.UndoFile, werr)))
 		}
 		r.UndoFile = p.o.UndoFile

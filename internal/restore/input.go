@@ -16,7 +16,7 @@ import (
 
 	"github.com/tagguard/tagguard/internal/command"
 	"github.com/tagguard/tagguard/internal/errkind"
-	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/policy"
@@ -109,8 +109,8 @@ func (o Options) sources() load.Sources {
 }
 
 // CheckOutput looks where --undo-file would be written (its directory
-// exists, it is none of the inputs): the one look at the file system
-// before the first request, kept out of Validate, which does no I/O.
+// exists, it is none of the inputs), before the first request: kept out of
+// Validate, which does no I/O.
 func CheckOutput(o Options) error {
-	return errkind.New(errkind.BadInput, ledger.CheckFile("--undo-file", o.UndoFile, o.FromLedgers...))
+	return errkind.New(errkind.BadInput, files.CheckOutput("--undo-file", o.UndoFile, o.FromLedgers...))
 }

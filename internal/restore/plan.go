@@ -40,7 +40,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	p := &Plan{o: o}
 	r := &p.report
-	*r = Report{Command: "restore", Source: source, LedgerSource: string(evidence.Evidence), Sealed: evidence.Evidence == load.Sealed, Tampered: evidence.Tampered}
+	*r = Report{now: o.Now, Command: "restore", Source: source, LedgerSource: string(evidence.Evidence), Sealed: evidence.Evidence == load.Sealed, Tampered: evidence.Tampered}
 	if r.Tampered == nil {
 		r.Tampered = []string{}
 	}

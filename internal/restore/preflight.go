@@ -134,14 +134,9 @@ func followLines(ctx context.Context, o Options, r *Report, all *ledger.Ledger) 
 // plan: a digest put back brings back what was attached to it, as long as
 // that is still there.
 func attach(ctx context.Context, o Options, r *Report) error {
-	seen := map[string]bool{}
-	var ds []name.Digest
+	var ds []name.Digest // AttachmentsOf reads each digest once
 	for _, t := range r.Tags {
-		d := t.target.tag.Context().Digest(t.To)
-		if !seen[d.Name()] {
-			seen[d.Name()] = true
-			ds = append(ds, d)
-		}
+		ds = append(ds, t.target.tag.Context().Digest(t.To))
 	}
 	found, err := o.Registry.AttachmentsOf(ctx, ds, nil)
 	for i := range r.Tags {

@@ -14,7 +14,6 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
 	"github.com/tagguard/tagguard/internal/refs"
-	"github.com/tagguard/tagguard/internal/registry"
 )
 
 // targets reads the source (a ledger file or a release's notes; pins are
@@ -46,7 +45,7 @@ func targets(ctx context.Context, o Options) (source string, evidence load.Loade
 				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
 				continue
 			}
-			d, err := registry.ParseDigest(im.Digest)
+			d, err := refs.ParseDigest(im.Digest)
 			if err != nil {
 				bad = append(bad, fmt.Errorf("ledger image %d: %w", i, err))
 				continue

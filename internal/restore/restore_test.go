@@ -223,9 +223,14 @@ func TestUndoRoundTrip(t *testing.T) {
 	now[a], _ = regtest.Raw(t, a)
 	now[b], _ = regtest.Raw(t, b)
 
-	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: fixture.Client(t)}, false)
+	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	r, err := report.Run(context.Background(), NewPlan, Options{Pins: []string{a + "@" + old.String(), b + "@" + old.String()}, Registry: fixture.Client(t),
+		Run: command.Run{Now: func() time.Time { return clock }}}, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if l, err := ledger.Parse([]byte(r.Outputs.Undo)); err != nil || !l.Created.Equal(clock) {
+		t.Errorf("undo ledger %v: want it created by the run's clock, %s", err, clock)
 	}
 	undo := filepath.Join(t.TempDir(), "undo.json")
 	os.WriteFile(undo, []byte(r.Outputs.Undo), 0o600)
