@@ -1,10 +1,8 @@
 package registry
 
 import (
-	"net"
-	"slices"
-
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tagguard/tagguard/internal/registry/transport"
 )
 
 // The references the client is handed are parsed with no transport
@@ -17,14 +15,8 @@ import (
 // already.
 
 // named reports whether --insecure-registry names the host, with or
-// without its port.
-func (c *Client) named(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	return slices.Contains(c.insecure, hostport) || slices.Contains(c.insecure, host)
-}
+// without its port: the stack's reading of it (transport.Insecure).
+func (c *Client) named(hostport string) bool { return transport.Insecure(c.insecure).Names(hostport) }
 
 func (c *Client) homeRegistry(r name.Registry) name.Registry {
 	if !c.named(r.RegistryStr()) {

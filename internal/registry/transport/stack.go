@@ -12,7 +12,9 @@
 //	announcedDigest  notes a manifest GET's Docker-Content-Digest
 //	referrersProbe   notes that the referrers API answered
 //	manifestBound    refuses a manifest body over the bound
-//	schemeGuard      HTTPS unless loopback or --insecure-registry; per host
+//	plainGuard       HTTPS unless loopback or --insecure-registry
+//	proxyGuard       behind a proxy, no name that resolves to a metadata address
+//	httpFallback     a named insecure host found to speak HTTP is spoken to so
 //	Guarded          go-containerregistry's transport, with dialGuard
 //
 // What a request's context carries for the stack (the side channels) is
@@ -29,7 +31,7 @@ import (
 // Config is the stack's settings.
 type Config struct {
 	Base     http.RoundTripper // the innermost transport; nil: Guarded()
-	Insecure []string          // --insecure-registry
+	Insecure Insecure          // --insecure-registry
 	Jobs     int               // --jobs
 	Attempts int               // tries of a request, the first included
 	Backoff  time.Duration     // the first retry's wait
@@ -51,7 +53,9 @@ func New(cfg Config) http.RoundTripper {
 	if rt == nil {
 		rt = Guarded()
 	}
-	rt = &schemeGuard{insecure: cfg.Insecure, inner: rt}
+	rt = &httpFallback{insecure: cfg.Insecure, inner: rt}
+	rt = &proxyGuard{inner: rt}
+	rt = plainGuard{insecure: cfg.Insecure, inner: rt}
 	rt = manifestBound{inner: rt, max: cfg.MaxManifest, tooLarge: cfg.TooLarge}
 	rt = referrersProbe{inner: rt}
 	rt = announcedDigest{inner: rt}

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,14 +14,14 @@ import (
 	"time"
 )
 
-func TestSchemeGuard(t *testing.T) {
+func TestPlainGuard(t *testing.T) {
 	t.Parallel()
 	called := 0
 	inner := roundTripFunc(func(*http.Request) (*http.Response, error) {
 		called++
 		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
 	})
-	g := &schemeGuard{insecure: []string{"reg.internal:5000", "10.1.2.3"}, inner: inner}
+	g := plainGuard{insecure: Insecure{"reg.internal:5000", "10.1.2.3"}, inner: inner}
 	for url, allowed := range map[string]bool{
 		"http://127.0.0.1:5000/v2/":     true,
 		"http://localhost:5000/v2/":     true,
@@ -133,25 +135,62 @@ func TestEveryIssuedTokenIsMasked(t *testing.T) {
 
 // TestProxyDoesNotReachMetadata: behind HTTPS_PROXY the dial guard sees
 // only the proxy's address; a registry name that resolves to a link-local
-// address is refused before the request (the review's F8). localhost
-// resolving to loopback is fine.
+// address is refused before the request. A name looked up is looked up
+// once a run, however many requests overlap; a lookup that failed is
+// asked again, and refuses nothing (behind many proxies only the proxy
+// resolves outside names).
 func TestProxyDoesNotReachMetadata(t *testing.T) {
 	t.Parallel()
 	proxy, _ := url.Parse("http://127.0.0.1:9")
-	g := &schemeGuard{proxy: http.ProxyURL(proxy), inner: roundTripFunc(func(*http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
-	})}
-	g.resolved = map[string]string{}
-	// A name the test cannot make resolve to 169.254.x: the verdict cache
-	// stands in for the resolver's answer.
-	g.resolved["metadata.example"] = "refusing metadata.example: it resolves to 169.254.169.254"
-	req, _ := http.NewRequest(http.MethodGet, "https://metadata.example/v2/", nil)
-	if _, err := g.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "169.254.169.254") {
-		t.Errorf("%v: want refused", err)
+	var mu sync.Mutex
+	lookups := map[string]int{}
+	g := &proxyGuard{proxy: http.ProxyURL(proxy),
+		lookup: func(_ context.Context, host string) ([]string, error) {
+			mu.Lock()
+			lookups[host]++
+			n := lookups[host]
+			mu.Unlock()
+			switch {
+			case host == "metadata.example":
+				time.Sleep(10 * time.Millisecond) // so first requests overlap
+				return []string{"10.0.0.1", "169.254.169.254"}, nil
+			case host == "flaky.example" && n == 1:
+				return nil, errors.New("temporary failure in name resolution")
+			case host == "flaky.example":
+				return []string{"169.254.169.254"}, nil
+			}
+			return []string{"127.0.0.1"}, nil
+		},
+		inner: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+		})}
+	get := func(u string) error {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		_, err := g.RoundTrip(req)
+		return err
 	}
-	req, _ = http.NewRequest(http.MethodGet, "https://localhost/v2/", nil)
-	if _, err := g.RoundTrip(req); err != nil {
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := get("https://metadata.example/v2/"); err == nil || !strings.Contains(err.Error(), "169.254.169.254") {
+				t.Errorf("%v: want refused", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := get("https://localhost/v2/"); err != nil {
 		t.Errorf("localhost: %v", err)
+	}
+	if err := get("https://flaky.example/v2/"); err != nil {
+		t.Errorf("a failed lookup refused: %v", err)
+	}
+	if err := get("https://flaky.example/v2/"); err == nil {
+		t.Error("a failed lookup was kept as fine")
+	}
+	if lookups["metadata.example"] != 1 || lookups["flaky.example"] != 2 {
+		t.Errorf("lookups %v: want metadata.example once, flaky.example again after its failure", lookups)
 	}
 }
 
