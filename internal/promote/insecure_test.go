@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +26,7 @@ func TestNamedPlainHTTPRegistry(t *testing.T) {
 	_, port, _ := net.SplitHostPort(srv.Host)
 	named := "reg.internal:" + port
 	src := pushByDigest(t, srv.Host+"/ci/app", "linux/amd64")
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if addr == named {
-			addr = srv.Host
-		}
-		return dialer.DialContext(ctx, network, addr)
-	}
-	c, err := registry.New(registry.Config{Insecure: []string{named}, Transport: tr, Backoff: time.Millisecond})
+	c, err := registry.New(registry.Config{Insecure: []string{named}, Transport: regtest.ResolveTo(named, srv.Host), Backoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
