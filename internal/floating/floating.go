@@ -24,6 +24,7 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 )
 
@@ -143,7 +144,7 @@ func records(l *ledger.Ledger, ref name.Tag, digest string) bool {
 		if im.Digest != digest {
 			continue
 		}
-		if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil && t.Name() == ref.Name() {
+		if t, err := refs.Loose(im.Ref); err == nil && t.Name() == ref.Name() {
 			return true
 		}
 	}
@@ -204,7 +205,7 @@ func RecordedVersion(images []ledger.Image, tag name.Tag, digest string) *semver
 		if im.Digest != digest {
 			continue
 		}
-		t, err := name.NewTag(im.Ref, name.WeakValidation)
+		t, err := refs.Loose(im.Ref)
 		if err != nil || t.Context().String() != tag.Context().String() || strings.EqualFold(t.TagStr(), tag.TagStr()) {
 			continue
 		}

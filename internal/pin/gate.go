@@ -10,6 +10,7 @@ import (
 	"github.com/tagguard/tagguard/internal/gate"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 // signatures is the signature gate on the deploy side: every digest pin
@@ -41,7 +42,7 @@ func signatures(ctx context.Context, o Options, r *Report, l *ledger.Ledger) err
 			images = r.written // one per repository: what the list names
 		}
 		for _, im := range images {
-			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
+			if t, err := refs.Loose(im.Ref); err == nil {
 				pins = append(pins, pin{d: t.Context().Digest(im.Digest)})
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/tagguard/tagguard/internal/files"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/ledger/load"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 // Plan is a pin worked out: what is written (or, with --verify, what was
@@ -60,7 +61,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 	}
 	byName := map[string]recorded{}
 	for _, im := range l.Images {
-		t, err := name.NewTag(im.Ref, name.WeakValidation)
+		t, err := refs.Loose(im.Ref)
 		if err != nil {
 			return nil, errkind.BadInputf("%s: ledger image %s: %v", r.Ledger, im.Ref, err)
 		}
@@ -122,14 +123,14 @@ func parseImage(s string) (image, error) {
 	im := image{digest: dig, text: ref}
 	last := ref[strings.LastIndex(ref, "/")+1:]
 	if strings.Contains(last, ":") {
-		t, err := name.NewTag(ref, name.WeakValidation)
+		t, err := refs.Loose(ref)
 		if err != nil {
 			return im, err
 		}
 		im.tag, im.repo = &t, t.Context()
 		return im, nil
 	}
-	r, err := name.NewRepository(ref, name.WeakValidation)
+	r, err := refs.LooseRepository(ref)
 	if err != nil {
 		return im, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/tagguard/tagguard/internal/fanout"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/report"
 	"gopkg.in/yaml.v3"
 )
@@ -59,7 +60,7 @@ func pinCompose(ctx context.Context, o Options, r *Report, services []service, b
 		fanout.Each(ctx, o.Jobs, len(unknown), func(i int) {
 			s := &r.Services[unknown[i]]
 			repoTag, _, _ := strings.Cut(s.Image, "@")
-			t, _ := name.NewTag(repoTag, name.WeakValidation)
+			t, _ := refs.Loose(repoTag)
 			d, err := o.Registry.Resolve(ctx, t)
 			if err != nil {
 				errs[i] = err
@@ -152,7 +153,7 @@ func kustomize(o Options, r *Report, l *ledger.Ledger) error {
 	var best = map[string]string{}          // repository → the highest version chosen so far
 	digests := map[string]map[string]bool{} // repository → every digest recorded for it
 	for _, im := range l.Images {
-		t, err := name.NewTag(im.Ref, name.WeakValidation)
+		t, err := refs.Loose(im.Ref)
 		if err != nil {
 			continue
 		}

@@ -75,3 +75,14 @@ func ParsePin(s string) (name.Tag, v1.Hash, error) {
 	}
 	return t, h, nil
 }
+
+// Loose parses REPO:TAG as a ledger records it or a compose file names it:
+// judged already where it was read (a ledger is validated when parsed) or
+// to be judged by the registry, so with go-containerregistry's weak
+// validation. Like every parse here it carries no transport setting.
+func Loose(s string) (name.Tag, error) { return name.NewTag(s, name.WeakValidation) }
+
+// LooseRepository is Loose for a repository with no tag.
+func LooseRepository(s string) (name.Repository, error) {
+	return name.NewRepository(s, name.WeakValidation)
+}

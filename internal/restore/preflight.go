@@ -17,6 +17,7 @@ import (
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/progress"
+	"github.com/tagguard/tagguard/internal/refs"
 	"github.com/tagguard/tagguard/internal/registry"
 	"github.com/tagguard/tagguard/internal/report"
 )
@@ -158,7 +159,7 @@ func (o Options) evidence(r *Report, all *ledger.Ledger) floating.Evidence {
 		// Every record read, not only the --tags subset: --tags latest
 		// must still see the ledger's record of 1.1.0.
 		for _, im := range all.Images {
-			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
+			if t, err := refs.Loose(im.Ref); err == nil {
 				recorded[t.Name()+" "+im.Digest] = true
 			}
 		}

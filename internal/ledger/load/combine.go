@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/ledger"
 	"github.com/tagguard/tagguard/internal/policy"
+	"github.com/tagguard/tagguard/internal/refs"
 )
 
 // Combine reads every ledger of the sources (a release of several images
@@ -36,7 +35,7 @@ func Combine(ctx context.Context, s Sources) (Loaded, error) {
 		all = append(all, got)
 		for _, im := range got.Ledger.Images {
 			key := im.Ref
-			if t, err := name.NewTag(im.Ref, name.WeakValidation); err == nil {
+			if t, err := refs.Loose(im.Ref); err == nil {
 				key = t.Name()
 			}
 			next := &kept{im: im, date: got.Date, suspect: got.Suspect != "", from: got.From, evidence: got.Evidence}
