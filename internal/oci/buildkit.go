@@ -7,6 +7,7 @@ package oci
 
 import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tagguard/tagguard/internal/ledger"
 )
 
 // Annotations BuildKit (buildx) sets on an attestation manifest in an
@@ -48,4 +49,22 @@ func InlineAttestations(raw []byte) map[string]bool {
 		}
 	}
 	return out
+}
+
+// Platforms lists an index's platforms as a ledger records them: every
+// entry with a platform that is not a BuildKit attestation (buildx adds
+// those as unknown/unknown entries, which no one runs).
+func Platforms(raw []byte) ([]ledger.Platform, error) {
+	entries, err := Entries(raw)
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.Platform
+	for _, d := range entries {
+		if IsAttestation(d) || d.Platform == nil {
+			continue
+		}
+		out = append(out, ledger.Platform{Platform: d.Platform.String(), Digest: d.Digest.String()})
+	}
+	return out, nil
 }

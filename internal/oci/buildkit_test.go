@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tagguard/tagguard/internal/ledger"
 )
 
 const (
@@ -71,4 +72,25 @@ func FuzzInlineAttestations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPlatforms: what a ledger records of an index: each platform's
+// entry, not buildx's unknown/unknown attestations nor an entry with no
+// platform.
+func TestPlatforms(t *testing.T) {
+	raw := `{"schemaVersion":2,"manifests":[
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + img + `","size":1,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1,"platform":{"os":"unknown","architecture":"unknown"},
+		 "annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"` + img + `"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + att + `","size":1}]}`
+	got, err := Platforms([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ledger.Platform{{Platform: "linux/arm64/v8", Digest: img}}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := Platforms([]byte("<html>")); err == nil {
+		t.Error("not JSON: no error")
+	}
 }

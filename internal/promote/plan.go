@@ -99,7 +99,7 @@ func NewPlan(ctx context.Context, o Options) (*Plan, error) {
 		}
 	}
 	if p.published.MediaType.IsIndex() {
-		r.Published.Platforms, _ = record.IndexPlatforms(p.published.Raw)
+		r.Published.Platforms, _ = oci.Platforms(p.published.Raw)
 	}
 	// check only reads: its plan is the guards' verdict.
 	guards, err := report.Run(ctx, check.NewPlan, o.checkOptions(r.Published.Digest), true)
@@ -222,7 +222,7 @@ func sourceRow(s source) Source {
 	case s.platform != nil:
 		row.Platforms = []string{s.platform.String()}
 	case s.m.MediaType.IsIndex():
-		ps, _ := record.IndexPlatforms(s.m.Raw)
+		ps, _ := oci.Platforms(s.m.Raw)
 		for _, p := range ps {
 			row.Platforms = append(row.Platforms, p.Platform)
 		}

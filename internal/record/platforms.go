@@ -36,30 +36,11 @@ func readPlatforms(ctx context.Context, reg Registry, ref name.Digest) ([]ledger
 	if err != nil {
 		return nil, nil, err
 	}
-	ps, err := IndexPlatforms(m.Raw)
+	ps, err := oci.Platforms(m.Raw)
 	if err != nil {
 		return nil, nil, errkind.New(errkind.Remote, fmt.Errorf("reading index %s: %w", ref, err))
 	}
 	return ps, oci.InlineAttestations(m.Raw), nil
-}
-
-// IndexPlatforms lists the platforms of an image index's raw bytes, as a
-// ledger records them.
-func IndexPlatforms(raw []byte) ([]ledger.Platform, error) {
-	entries, err := oci.Entries(raw)
-	if err != nil {
-		return nil, err
-	}
-	var out []ledger.Platform
-	for _, d := range entries {
-		// buildx adds attestation manifests as unknown/unknown entries:
-		// they are not platforms anyone runs.
-		if oci.IsAttestation(d) || d.Platform == nil {
-			continue
-		}
-		out = append(out, ledger.Platform{Platform: d.Platform.String(), Digest: d.Digest.String()})
-	}
-	return out, nil
 }
 
 // WithInline is e with the BuildKit attestations the index raw holds for
