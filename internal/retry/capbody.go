@@ -1,10 +1,7 @@
 package retry
 
 import (
-	"crypto/tls"
-	"errors"
 	"io"
-	"strings"
 )
 
 // CapBody returns rc, failing a read past n bytes with tooLarge: a body
@@ -32,11 +29,4 @@ func (c *capped) Read(p []byte) (int, error) {
 		return n, c.err
 	}
 	return n, err
-}
-
-// plainHTTPAnswer: an HTTPS request met a server that answers in plain
-// HTTP.
-func plainHTTPAnswer(err error) bool {
-	var rh tls.RecordHeaderError
-	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }

@@ -1,7 +1,10 @@
 package retry
 
 import (
+	"crypto/tls"
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -23,7 +26,7 @@ func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	u := *req.URL
 	u.RawQuery = "" // a token service's query names scopes, an upload's may hold state
 	if err != nil {
-		if u.Scheme == "https" && plainHTTPAnswer(err) {
+		if u.Scheme == "https" && PlainHTTPAnswer(err) {
 			// go-containerregistry tries HTTPS before plain HTTP for a
 			// loopback or --insecure-registry host: expected, not a fault.
 			l.log("%s %s: speaks plain HTTP, not HTTPS; trying http:// (%s)", req.Method, u.Redacted(), time.Since(start).Round(time.Millisecond))
@@ -34,4 +37,12 @@ func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	l.log("%s %s %d (%s)", req.Method, u.Redacted(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	return resp, nil
+}
+
+// PlainHTTPAnswer reports that an HTTPS request met a server answering
+// in plain HTTP: what the -v log explains, and what the registry stack's
+// fallback for a named insecure host acts on.
+func PlainHTTPAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }

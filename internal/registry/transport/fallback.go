@@ -1,13 +1,11 @@
 package transport
 
 import (
-	"crypto/tls"
-	"errors"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/tagguard/tagguard/internal/refs"
+	"github.com/tagguard/tagguard/internal/retry"
 )
 
 // httpFallback decides, per host and at request time, that a host named
@@ -37,7 +35,7 @@ func (f *httpFallback) RoundTrip(req *http.Request) (*http.Response, error) {
 		return f.inner.RoundTrip(overHTTP(req))
 	}
 	resp, err := f.inner.RoundTrip(req)
-	if err != nil && speaksHTTP(err) && (req.Body == nil || req.GetBody != nil) {
+	if err != nil && retry.PlainHTTPAnswer(err) && (req.Body == nil || req.GetBody != nil) {
 		f.mu.Lock()
 		if f.plain == nil {
 			f.plain = map[string]bool{}
@@ -47,12 +45,6 @@ func (f *httpFallback) RoundTrip(req *http.Request) (*http.Response, error) {
 		return f.inner.RoundTrip(overHTTP(req))
 	}
 	return resp, err
-}
-
-// speaksHTTP: an HTTPS attempt met a server that answers in plain HTTP.
-func speaksHTTP(err error) bool {
-	var rh tls.RecordHeaderError
-	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // overHTTP is req sent to the same place over plain HTTP.
