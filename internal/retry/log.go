@@ -24,11 +24,18 @@ func (l requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := l.inner.RoundTrip(req)
 	u := *req.URL
+	if resp != nil && resp.Request != nil && resp.Request.URL != nil {
+		// What was sent, which a transport beneath may have changed (the
+		// registry stack's fallback sends a named insecure host's
+		// request over plain HTTP): the log never claims TLS not used.
+		u = *resp.Request.URL
+	}
 	u.RawQuery = "" // a token service's query names scopes, an upload's may hold state
 	if err != nil {
 		if u.Scheme == "https" && PlainHTTPAnswer(err) {
 			// go-containerregistry tries HTTPS before plain HTTP for a
-			// loopback or --insecure-registry host: expected, not a fault.
+			// loopback host (a named insecure one is sent again over
+			// HTTP beneath, by the registry stack): expected, not a fault.
 			l.log("%s %s: speaks plain HTTP, not HTTPS; trying http:// (%s)", req.Method, u.Redacted(), time.Since(start).Round(time.Millisecond))
 			return nil, err
 		}

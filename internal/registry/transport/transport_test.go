@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -303,4 +304,65 @@ func TestBlobsAreNotTokens(t *testing.T) {
 		t.Fatalf("a blob read as a token answer: %v, noted %q", err, noted)
 	}
 	resp.Body.Close()
+}
+
+// TestNamedInsecureHostIsSpokenToOverHTTP: a host named in
+// --insecure-registry (by name, not loopback) that speaks plain HTTP is
+// found so at request time: the first HTTPS attempt meets an HTTP answer
+// and is sent again over HTTP, and every later request goes over HTTP at
+// once. The -v log names the scheme that was used. A host not named is
+// never sent anything over plain HTTP.
+func TestNamedInsecureHostIsSpokenToOverHTTP(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := []string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	named, other := "reg.internal:"+port, "other.internal:"+port
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	var logged []string
+	rt := New(Config{Base: tr, Insecure: Insecure{named}, Jobs: 1, Attempts: 1, Log: func(f string, a ...any) {
+		mu.Lock()
+		logged = append(logged, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	for _, path := range []string{"/v2/org/app/manifests/1.0.0", "/v2/org/app/manifests/2.0.0"} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+named+path, nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %v", path, err)
+		}
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://"+other+"/v2/org/app/manifests/1.0.0", nil)
+	if _, err := rt.RoundTrip(req); err == nil {
+		t.Error("a host not named was spoken to over plain HTTP")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"GET /v2/org/app/manifests/1.0.0", "GET /v2/org/app/manifests/2.0.0"}; strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("the server saw %q, want %q (each request once, over HTTP)", seen, want)
+	}
+	var sentOverTLS, sentPlain int
+	for _, l := range logged {
+		if strings.Contains(l, "https://"+named) && strings.Contains(l, " 200 ") {
+			sentOverTLS++
+		}
+		if strings.Contains(l, "http://"+named+"/v2/org/app/manifests/") && strings.Contains(l, " 200 ") {
+			sentPlain++
+		}
+	}
+	if sentOverTLS != 0 || sentPlain != 2 {
+		t.Errorf("the -v log claims TLS, or misses a request:\n%s", strings.Join(logged, "\n"))
+	}
 }
