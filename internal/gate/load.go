@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -169,22 +168,16 @@ func (g *Gate) load(ctx context.Context, read func(ctx context.Context, path str
 
 // fetchPublicGood reads the public-good trusted root through TUF, within ctx.
 func fetchPublicGood(ctx context.Context) (*root.TrustedRoot, error) {
-	type result struct {
-		tr  *root.TrustedRoot
-		err error
+	var tr *root.TrustedRoot
+	err := files.Within(ctx, func() (err error) {
+		tr, err = root.FetchTrustedRoot()
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case tr == nil:
+		return nil, errors.New("no trusted root")
 	}
-	done := make(chan result, 1)
-	go func() {
-		tr, err := root.FetchTrustedRoot()
-		done <- result{tr, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err == nil && r.tr == nil {
-			r.err = errors.New("no trusted root")
-		}
-		return r.tr, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("cut short: %w", ctx.Err())
-	}
+	return tr, nil
 }

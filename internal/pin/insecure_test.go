@@ -29,14 +29,18 @@ func TestNamedPlainHTTPRegistry(t *testing.T) {
 	regtest.PushImage(t, srv.Ref("org/db:16"))
 	dir := t.TempDir()
 	l := &ledger.Ledger{Schema: ledger.Schema, Images: []ledger.Image{{Ref: named + "/org/app:1.2.3", Digest: app}}}
-	b, _ := l.Marshal()
-	lp := filepath.Join(dir, "ledger.json")
-	os.WriteFile(lp, b, 0o644)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o644)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
+	b, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := write("ledger.json", string(b))
 	c, err := registry.New(registry.Config{Insecure: []string{named}, Transport: regtest.ResolveTo(named, srv.Host), Attempts: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -25,8 +25,8 @@ type pingOnce struct {
 type pingAnswer struct {
 	status int
 	header http.Header
-	// scheme is what answered: https, or http where the scheme guard
-	// found the host to speak plain HTTP. go-containerregistry reads it
+	// scheme is what answered: https, or http where httpFallback
+	// (fallback.go) found the host to speak plain HTTP. go-containerregistry reads it
 	// off the answer's request (its challenge's Insecure) to allow an
 	// http token realm: every later caller must see the same.
 	scheme string

@@ -14,7 +14,7 @@
 //	manifestBound    refuses a manifest body over the bound
 //	plainGuard       HTTPS unless loopback or --insecure-registry
 //	proxyGuard       behind a proxy, no name that resolves to a metadata address
-//	httpFallback     a named insecure host found to speak HTTP is spoken to so
+//	httpFallback     HTTPS answered in plain HTTP by a named insecure host: sent again over HTTP
 //	Guarded          go-containerregistry's transport, with dialGuard
 //
 // What a request's context carries for the stack (the side channels) is
