@@ -3,7 +3,6 @@ package gate
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,25 +86,16 @@ func (g *Gate) referrer(ctx context.Context, reg Registry, d name.Digest, m oci.
 	return c, true
 }
 
-// referrerManifest is what the gate reads of a referrer's manifest.
-type referrerManifest struct {
-	ArtifactType string `json:"artifactType"`
-	Config       struct {
-		MediaType string `json:"mediaType"`
-	} `json:"config"`
-	Layers []v1.Descriptor `json:"layers"`
-}
-
 // bundleManifest is m's manifest when it holds a Sigstore bundle, nil
 // when it is something else (an SBOM, a notation signature). The
 // manifest was read when the referrers were listed: this is the cache.
-func bundleManifest(ctx context.Context, reg Registry, m oci.Attachment) (*referrerManifest, error) {
+func bundleManifest(ctx context.Context, reg Registry, m oci.Attachment) (*oci.Artifact, error) {
 	man, err := reg.Manifest(ctx, m.Digest)
 	if err != nil {
 		return nil, err
 	}
-	var mf referrerManifest
-	if err := json.Unmarshal(man.Raw, &mf); err != nil || (!isBundle(mf.ArtifactType) && !isBundle(mf.Config.MediaType)) {
+	mf, err := oci.ArtifactOf(man.Raw)
+	if err != nil || (!isBundle(mf.ArtifactType) && !isBundle(mf.ConfigMediaType)) {
 		return nil, nil
 	}
 	return &mf, nil

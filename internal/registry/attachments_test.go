@@ -184,7 +184,7 @@ func TestCopyAttachedTargetNotFoundIsAFailure(t *testing.T) {
 }
 
 // TestReferrersThatLie: a referrers API that lists a digest it does not
-// hold, lists more than oci.MaxReferrers, or answers more than MaxManifest
+// hold, lists more than oci.MaxReferrers, or answers more than oci.MaxManifest
 // bytes. The first is counted as gone; the others are refused with a
 // message naming the digest, and nothing over the bound is read whole.
 func TestReferrersThatLie(t *testing.T) {
@@ -243,9 +243,9 @@ func TestReferrersThatLie(t *testing.T) {
 	}
 
 	answer.Store(func(w http.ResponseWriter) {
-		io.WriteString(w, `{"schemaVersion":2,"manifests":[],"pad":"`+strings.Repeat("x", MaxManifest)+`"}`)
+		io.WriteString(w, `{"schemaVersion":2,"manifests":[],"pad":"`+strings.Repeat("x", oci.MaxManifest)+`"}`)
 	})
 	if _, err := c.Attachments(context.Background(), dg); err == nil || !strings.Contains(err.Error(), "larger than") {
-		t.Errorf("a referrers body over MaxManifest: %v", err)
+		t.Errorf("a referrers body over oci.MaxManifest: %v", err)
 	}
 }

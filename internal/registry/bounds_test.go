@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tagguard/tagguard/internal/errkind"
+	"github.com/tagguard/tagguard/internal/oci"
 	"github.com/tagguard/tagguard/internal/regtest"
 )
 
@@ -114,7 +115,7 @@ func putRaw(t *testing.T, ref string, raw []byte) name.Digest {
 // TestPathologicalManifestsAreRefusedBeforeAnyCopy: a
 // source with 10,000 layers kept promote busy past --timeout and SIGTERM
 // (go-containerregistry re-reads a manifest once per layer while
-// copying). Manifests over MaxManifest bytes or MaxLayers layers are bad
+// copying). Manifests over oci.MaxManifest bytes or oci.MaxLayers layers are bad
 // input, on a read and on a copy, before a blob moves.
 func TestPathologicalManifestsAreRefusedBeforeAnyCopy(t *testing.T) {
 	t.Parallel()
@@ -125,7 +126,7 @@ func TestPathologicalManifestsAreRefusedBeforeAnyCopy(t *testing.T) {
 	}
 	many, _ := json.Marshal(v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: 2, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}}, Layers: layers})
 	huge, _ := json.Marshal(v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: 2, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}},
-		Annotations: map[string]string{"pad": strings.Repeat("x", MaxManifest)}})
+		Annotations: map[string]string{"pad": strings.Repeat("x", oci.MaxManifest)}})
 	c, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ const MaxDepth = 4
 
 // MaxNodes bounds the manifests one index may name at every depth
 // together: what one walk reads, whatever the nesting.
-const MaxNodes = MaxChildren
+const MaxNodes = oci.MaxChildren
 
 // MissingChildren says which manifests the index m (in repo at digest)
 // names, at any depth, are gone: "" when all are there. An image child is

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	stack "github.com/tagguard/tagguard/internal/registry/transport"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -90,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 	rt := stack.New(stack.Config{
 		Base: cfg.Transport, Insecure: cfg.Insecure, Jobs: cfg.Jobs,
 		Attempts: attempts, Backoff: backoff, MaxDelay: maxDelay,
-		MaxManifest: MaxManifest, TooLarge: errTooLarge, Log: cfg.Log,
+		MaxManifest: oci.MaxManifest, TooLarge: errTooLarge, Log: cfg.Log,
 		NoteCredential: cfg.NoteCredential, NoteShortToken: cfg.NoteShortToken,
 	})
 	ua := cfg.UserAgent

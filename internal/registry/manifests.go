@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 
+	"github.com/tagguard/tagguard/internal/oci"
 	stack "github.com/tagguard/tagguard/internal/registry/transport"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -63,41 +63,25 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (Manifest, er
 	return Manifest{Descriptor: Descriptor{Digest: got, MediaType: d.MediaType, Size: int64(len(d.Manifest))}, Raw: d.Manifest}, nil
 }
 
-// Bounds on what a manifest may hold, checked before anything is copied:
-// go-containerregistry re-reads a manifest once per layer while copying,
-// so a hostile one with ten thousand layers keeps a CPU busy past any
-// timeout. Real images have well under a hundred layers (Docker refuses
-// to run more than 127) and indexes a few dozen entries.
-const (
-	MaxManifest = 4 << 20 // bytes, the distribution registry's own limit
-	MaxLayers   = 500
-	MaxChildren = 1000
-)
-
 // errTooLarge is what the transport answers for a manifest over
-// MaxManifest, before reading it whole.
+// oci.MaxManifest, before reading it whole.
 var errTooLarge = errors.New("manifest too large")
 
 func tooLarge(ref name.Reference) error {
-	return errkind.BadInputf("fetching manifest of %s: it is larger than %d MiB: refused (no real image or index is; a registry or push gone wrong)", ref, MaxManifest>>20)
+	return errkind.BadInputf("fetching manifest of %s: it is larger than %d MiB: refused (no real image or index is; a registry or push gone wrong)", ref, oci.MaxManifest>>20)
 }
 
 // vet refuses Docker schema1 manifests, by media type or by body, and
 // manifests with absurd layer or entry counts.
 func vet(ref name.Reference, mt types.MediaType, raw []byte) error {
-	var v struct {
-		SchemaVersion int               `json:"schemaVersion"`
-		Layers        []json.RawMessage `json:"layers"`
-		Manifests     []json.RawMessage `json:"manifests"`
-	}
-	_ = json.Unmarshal(raw, &v)
+	v := oci.ShapeOf(raw)
 	switch {
 	case mt.IsSchema1() || v.SchemaVersion == 1:
 		return errkind.Remotef("fetching manifest of %s: schema1 manifests are not supported: they cannot be restored faithfully; re-push the image as OCI or Docker schema2", ref)
-	case len(v.Layers) > MaxLayers:
-		return errkind.BadInputf("manifest of %s has %d layers, more than the %d tagguard accepts: refused before any copy (no runnable image has that many)", ref, len(v.Layers), MaxLayers)
-	case len(v.Manifests) > MaxChildren:
-		return errkind.BadInputf("index %s names %d manifests, more than the %d tagguard accepts: refused before any copy", ref, len(v.Manifests), MaxChildren)
+	case v.Layers > oci.MaxLayers:
+		return errkind.BadInputf("manifest of %s has %d layers, more than the %d tagguard accepts: refused before any copy (no runnable image has that many)", ref, v.Layers, oci.MaxLayers)
+	case v.Manifests > oci.MaxChildren:
+		return errkind.BadInputf("index %s names %d manifests, more than the %d tagguard accepts: refused before any copy", ref, v.Manifests, oci.MaxChildren)
 	}
 	return nil
 }

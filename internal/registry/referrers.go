@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -27,7 +26,7 @@ func (c *Client) referrers(ctx context.Context, d name.Digest) ([]v1.Descriptor,
 		where = oci.ReferrersAPI
 	}
 	if errors.Is(err, errTooLarge) {
-		return nil, where, fmt.Errorf("the referrers of %s: the answer is larger than %d MiB: refused (no real list of signatures is)", d, MaxManifest>>20)
+		return nil, where, fmt.Errorf("the referrers of %s: the answer is larger than %d MiB: refused (no real list of signatures is)", d, oci.MaxManifest>>20)
 	}
 	if err != nil {
 		if errors.Is(c.classify(d, "", err), ErrNotFound) {
@@ -81,16 +80,16 @@ func (c *Client) present(ctx context.Context, subject name.Digest, refs []v1.Des
 			errs[i] = err
 			return
 		}
-		own, err := referrerOf(m.Raw)
+		own, err := oci.ArtifactOf(m.Raw)
 		switch {
 		case err != nil:
 			errs[i] = fmt.Errorf("the referrer %s of %s: %w", refs[i].Digest, subject.DigestStr(), err)
-		case own.subject != subject.DigestStr():
+		case own.Subject != subject.DigestStr():
 			other[i] = true
 		default:
 			ok[i] = true
-			read[i].ArtifactType = own.artifactType
-			read[i].Annotations = own.annotations
+			read[i].ArtifactType = own.Type()
+			read[i].Annotations = own.Annotations
 		}
 	})
 	for i, r := range refs {
@@ -104,39 +103,4 @@ func (c *Client) present(ctx context.Context, subject name.Digest, refs []v1.Des
 		}
 	}
 	return there, gone, foreign, errors.Join(errs...)
-}
-
-// referrer is what a referrer's own manifest says of itself.
-type referrer struct {
-	subject      string // the digest it refers to, "" when none
-	artifactType string // its artifactType, else its config's media type
-	annotations  map[string]string
-}
-
-// referrerOf reads a referrer manifest (an OCI image manifest, an index,
-// or the 1.1-rc artifact manifest: each keeps these fields at the top).
-// The OCI image spec says an artifact without an artifactType is typed by
-// its config's media type.
-func referrerOf(raw []byte) (referrer, error) {
-	var m struct {
-		ArtifactType string `json:"artifactType"`
-		Config       struct {
-			MediaType string `json:"mediaType"`
-		} `json:"config"`
-		Subject *struct {
-			Digest string `json:"digest"`
-		} `json:"subject"`
-		Annotations map[string]string `json:"annotations"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return referrer{}, fmt.Errorf("not a manifest: %w", err)
-	}
-	r := referrer{artifactType: m.ArtifactType, annotations: m.Annotations}
-	if r.artifactType == "" && m.Config.MediaType != "application/vnd.oci.empty.v1+json" {
-		r.artifactType = m.Config.MediaType
-	}
-	if m.Subject != nil {
-		r.subject = m.Subject.Digest
-	}
-	return r, nil
 }
