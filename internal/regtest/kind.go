@@ -151,13 +151,9 @@ type counter struct {
 	seen []string // "METHOD /path" of each request, in arrival order
 }
 
-// add counts one request of kind k and returns its 1-based position among
-// the requests of that kind, which is what "fail the Nth" faults match on.
-func (c *counter) add(k Kind) int {
-	return c.addRequest(k, "")
-}
-
-// addRequest counts one request and remembers its method and path.
+// addRequest counts one request of kind k, remembers its method and path,
+// and returns its 1-based position among the requests of that kind, which
+// is what "fail the Nth" faults match on.
 func (c *counter) addRequest(k Kind, request string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
