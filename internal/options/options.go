@@ -32,6 +32,9 @@ type Option struct {
 	Short    string   // a one-letter flag, as -v for --verbose
 	Commands []string // the commands that take it; nil means every command
 	Secret   bool     // masked before anything is printed
+	// Lines splits a List on newlines alone: its items may hold a comma
+	// (a secret, a file path). Repeat the flag, or give one per line.
+	Lines bool
 	// Env names environment variables read, in order, when the option is not
 	// given; they are how GitHub's own variables reach a CLI run.
 	Env []string
@@ -113,7 +116,7 @@ func Table() []Option {
 		{Name: Jobs, Type: Int, Default: "8", Usage: "registry requests in flight at once"},
 		{Name: Timeout, Type: Duration, Default: "5m", Usage: "bound on the whole run, retries included"},
 		{Name: InsecureRegistry, Type: List, Usage: "hosts allowed over plain HTTP (loopback is always allowed; every other host is HTTPS only)"},
-		{Name: RegistryAuth, Type: List, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
+		{Name: RegistryAuth, Type: List, Lines: true, Secret: true, Env: []string{"TAGGUARD_REGISTRY_AUTH"}, Usage: "registry credentials, HOST=USER:SECRET, one per line (or repeat the flag); also read: DOCKER_CONFIG or ~/.docker/config.json"},
 		{Name: GitHubToken, Type: String, Secret: true, Env: []string{"GITHUB_TOKEN"}, Usage: "token for GitHub API calls (release notes, compare); GITHUB_API_URL is honoured"},
 		{Name: Verbose, Short: "v", Type: Bool, Default: "false", Usage: "on stderr: where each host's credentials came from, every request (method, URL, status, time) and every retry; secrets masked"},
 		{Name: Quiet, Short: "q", Type: Bool, Default: "false", Usage: "no progress line on stderr"},
@@ -163,7 +166,7 @@ func Table() []Option {
 		{Name: Verify, Type: Bool, Default: "false", Commands: []string{PinCmd}, Usage: "check instead of write: exit 0 when every digest the compose files pin is the ledger's and still exists, 1 when one differs or was pruned, 3 when it cannot tell"},
 		{Name: DriftFile, Type: String, Commands: []string{Audit}, Usage: "also write the drift ledger (the restorable refs not ok) to this file: restore --from-ledger takes it"},
 		{Name: UndoFile, Type: String, Commands: []string{Restore}, Usage: "also write the undo ledger (the tags' previous digests) to this file: restore --from-ledger takes it to reverse this restore"},
-		{Name: SignatureKey, Type: List, Commands: gated, Usage: "the signature gate: PEM public keys (cosign.pub) a digest must carry a verified signature of (repeat the flag); promote, check --digest, restore and pin (writing or --verify) then refuse a digest none verifies for, audit reports it unverified"},
+		{Name: SignatureKey, Type: List, Lines: true, Commands: gated, Usage: "the signature gate: PEM public key files (cosign.pub), one per line (or repeat the flag), a digest must carry a verified signature of; promote, check --digest, restore and pin (writing or --verify) then refuse a digest none verifies for, audit reports it unverified"},
 		{Name: CertIdentity, Type: String, Commands: gated, Usage: "the signature gate, keyless: the certificate identity a signature must carry (a workflow's https://github.com/OWNER/REPO/.github/workflows/FILE@REF); needs --certificate-oidc-issuer"},
 		{Name: CertIdentityRegexp, Type: String, Commands: gated, Usage: "as --certificate-identity, a regular expression (Go syntax) the identity must match"},
 		{Name: CertOIDCIssuer, Type: String, Commands: gated, Usage: "the OIDC issuer of the keyless identity (GitHub Actions: https://token.actions.githubusercontent.com)"},

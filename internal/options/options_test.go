@@ -56,8 +56,9 @@ func TestEveryCommandOptionIsKnown(t *testing.T) {
 	}
 }
 
-// TestRegistryAuthKeepsCommas: a registry secret may hold a comma; split
-// there, it became two entries, neither of them right.
+// TestRegistryAuthKeepsCommas: a registry secret may hold a comma, and so
+// may a key file's path; split there, each became two entries, neither of
+// them right.
 func TestRegistryAuthKeepsCommas(t *testing.T) {
 	t.Parallel()
 	v := NewValues(Table())
@@ -66,6 +67,11 @@ func TestRegistryAuthKeepsCommas(t *testing.T) {
 	got := v.List(RegistryAuth)
 	if len(got) != 2 || got[0] != "ghcr.io=robot:pa,ss" {
 		t.Errorf("--registry-auth split into %q", got)
+	}
+	v.Append(SignatureKey, "keys/release,2026.pub")
+	v.Append(SignatureKey, "keys/old.pub")
+	if got := v.List(SignatureKey); len(got) != 2 || got[0] != "keys/release,2026.pub" {
+		t.Errorf("--signature-key split into %q", got)
 	}
 	v.Set(Images, "a/b:1,a/b:2")
 	if len(v.List(Images)) != 2 {

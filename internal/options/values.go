@@ -11,16 +11,18 @@ import (
 // defaulted, keyed by name. Typed getters parse on read; Validate has already
 // proved they parse.
 type Values struct {
-	raw  map[string]string
-	set  map[string]bool
-	from map[string]string // the environment variable a value came from
+	raw   map[string]string
+	set   map[string]bool
+	from  map[string]string // the environment variable a value came from
+	lines map[string]bool   // lists split on newlines alone (Option.Lines)
 }
 
 // NewValues starts from the defaults of opts.
 func NewValues(opts []Option) *Values {
-	v := &Values{raw: map[string]string{}, set: map[string]bool{}, from: map[string]string{}}
+	v := &Values{raw: map[string]string{}, set: map[string]bool{}, from: map[string]string{}, lines: map[string]bool{}}
 	for _, o := range opts {
 		v.raw[o.Name] = o.Default
+		v.lines[o.Name] = o.Lines
 	}
 	return v
 }
@@ -67,9 +69,10 @@ func (v *Values) Duration(name string) time.Duration {
 }
 
 // List returns a List option split on newlines and commas, blanks dropped;
-// --registry-auth on newlines alone, since a secret may hold a comma.
+// one whose items may hold a comma (Option.Lines: --registry-auth,
+// --signature-key) on newlines alone.
 func (v *Values) List(name string) []string {
-	if name == RegistryAuth {
+	if v.lines[name] {
 		return SplitLines(v.raw[name])
 	}
 	return SplitList(v.raw[name])
