@@ -223,10 +223,8 @@ func (r *Report) WriteText(w io.Writer) error {
 // Show is what the action shows: a row per service, an error annotation
 // per pin that differs or was pruned, and the pins output.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Ledger + load.Describe(load.Evidence(r.LedgerSource)) + "."}}
-	for _, t := range r.Tampered {
-		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Ledger + " tampered", Message: t})
-	}
+	s := load.Shown(r.Ledger, r.LedgerSource, r.Tampered)
+	s.Title = r.Summary
 	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "service"}, {Name: "image", Kind: report.Code}, {Name: "pinned", Kind: report.Code}, {Name: "detail"}}}
 	for _, svc := range r.Services {
 		lvl := report.Good

@@ -61,10 +61,8 @@ func (r *Report) WriteText(w io.Writer) error {
 // Show is what the action shows of a restore: a row per tag, a notice per
 // restored tag, an error per failed or skipped one, and the outputs.
 func (r *Report) Show() report.Shown {
-	s := report.Shown{Title: r.Summary, Notes: []string{"From " + r.Source + load.Describe(load.Evidence(r.LedgerSource)) + "."}}
-	for _, t := range r.Tampered {
-		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + r.Source + " tampered", Message: t})
-	}
+	s := load.Shown(r.Source, r.LedgerSource, r.Tampered)
+	s.Title = r.Summary
 	t := report.Table{Columns: []report.Column{{Name: "state", Kind: report.Verdict}, {Name: "ref", Kind: report.Code}, {Name: "from", Kind: report.Digest}, {Name: "to", Kind: report.Digest}, {Name: "detail"}}}
 	for _, tag := range r.Tags {
 		lvl := report.Good

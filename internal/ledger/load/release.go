@@ -9,6 +9,7 @@ import (
 	"github.com/tagguard/tagguard/internal/errkind"
 	"github.com/tagguard/tagguard/internal/githubapi"
 	"github.com/tagguard/tagguard/internal/ledger"
+	"github.com/tagguard/tagguard/internal/report"
 )
 
 // ReadRelease reads a release's ledger: its asset when it has one (the
@@ -92,6 +93,17 @@ func Describe(e Evidence) string {
 		return " (notes only: editable by anyone with write access; see Sealed ledgers in docs/guide.md)"
 	}
 	return ""
+}
+
+// Shown is how a step shows the ledger a command followed (restore, pin):
+// a note naming it and its evidence, and an error annotation for each way
+// its notes and its asset disagree. The caller adds its title and rows.
+func Shown(from, evidence string, tampered []string) report.Shown {
+	s := report.Shown{Notes: []string{"From " + from + Describe(Evidence(evidence)) + "."}}
+	for _, t := range tampered {
+		s.Annotations = append(s.Annotations, report.Annotation{Level: report.Bad, Title: "tagguard: " + from + " tampered", Message: t})
+	}
+	return s
 }
 
 // Differences says every way the notes' ledger differs from the asset's
